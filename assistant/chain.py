@@ -1,0 +1,96 @@
+"""The retrieval chain as a LangChain Runnable: prepare | respond.
+
+``prepare`` cleans the input, condenses a follow-up with the earlier turns,
+embeds the query once, ranks chunks and judges scope. ``respond`` streams the
+answer: first the safety layer's referral, then the answerer's sentences.
+The referral is decided from the user's words and history alone, outside any
+answerer, so nothing an answerer writes can remove it. ``invoke`` and
+``batch`` return whole ``Answer`` objects (the sum of the stream).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
+
+from . import texts
+from .answer import Answer
+from .embeddings import embed_query
+from .history import Message, clean_text, condense, normalize_history
+from .retrieval import Hit, Ranker
+from .scope import Scope, ScopeJudge
+from .settings import Settings
+
+
+@dataclass
+class Turn:
+    """Everything known about one question before it is answered."""
+
+    question: str
+    history: list[Message]
+    query: str
+    """What retrieval used: the question, or the question condensed with earlier turns."""
+    vector: np.ndarray
+    hits: list[Hit]
+    scope: Scope
+    truncated: bool = False
+
+
+class Pipeline:
+    """The parts of the chain, wired once per Assistant."""
+
+    def __init__(
+        self, settings: Settings, embeddings, ranker: Ranker, judge: ScopeJudge, answerer, sections: list[str]
+    ) -> None:
+        self.settings = settings
+        self.embeddings = embeddings
+        self.ranker = ranker
+        self.judge = judge
+        self.answerer = answerer
+        self.covers = texts.COVERS.format(
+            sections="; ".join(s for s in sections if s not in ("Introduction", "Conclusion"))
+        )
+
+    def prepare(self, inputs: dict | str) -> Turn:
+        if not isinstance(inputs, dict):
+            inputs = {"question": inputs}
+        limit = self.settings.max_question_chars
+        cleaned = clean_text(inputs.get("question"), limit)
+        history = normalize_history(inputs.get("history"), limit=limit, max_messages=self.settings.max_history_messages)
+        query = condense(cleaned.text, history) if cleaned.text else ""
+        if not query:
+            return Turn(cleaned.text, history, "", np.zeros(0, np.float32), [], Scope(False, "empty", 0.0))
+        vector = embed_query(self.embeddings, query)
+        hits = self.ranker.rank(query, vector)
+        similarity = max((h.dense for h in hits), default=0.0)
+        lexical = max((h.lexical for h in hits), default=0.0)
+        has_numbers = bool(hits) and any(ch.isdigit() for ch in hits[0].doc.page_content)
+        scope = self.judge.judge(cleaned.text, similarity, lexical, has_numbers)
+        return Turn(cleaned.text, history, query, vector, hits, scope, cleaned.truncated)
+
+    def respond(self, turns: Iterator[Turn]) -> Iterator[Answer]:
+        for turn in turns:
+            if turn.truncated:
+                yield Answer(notice=texts.TRUNCATED_NOTICE.format(limit=self.settings.max_question_chars))
+            yield from self._answer(turn)
+
+    def _answer(self, turn: Turn) -> Iterator[Answer]:
+        scope = turn.scope
+        if scope.reason == "empty":
+            yield Answer(text=texts.EMPTY_QUESTION, abstained=True, answerer="extractive")
+        elif scope.reason == "missing_specific":
+            what = texts.SPECIFIC_KINDS[scope.specific or "amount"]
+            yield Answer(text=texts.MISSING_SPECIFIC.format(what=what) + " ", abstained=True)
+            yield from self.answerer.stream(turn)
+        elif not scope.covered:
+            yield Answer(text=f"{texts.NOT_COVERED} {self.covers}", abstained=True, answerer="extractive")
+        else:
+            yield from self.answerer.stream(turn)
+
+    def runnable(self) -> Runnable:
+        prepare = RunnableLambda(self.prepare).with_config(run_name="prepare")
+        respond = RunnableGenerator(self.respond).with_config(run_name="respond")
+        return (prepare | respond).with_config(run_name="hip_assistant")

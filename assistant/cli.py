@@ -1,0 +1,137 @@
+"""``hip-assistant``: ask, chat and index from the terminal.
+
+A thin front door: every command goes through ``Assistant``; nothing here
+retrieves, answers or judges safety on its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import textwrap
+from collections.abc import Sequence
+
+from . import texts
+from .answer import Answer
+from .embeddings import ModelMissingError
+from .settings import SettingsError
+from .store import IndexUnavailableError
+
+EXIT_USAGE = 2
+KNOWN_ERRORS = (SettingsError, ModelMissingError, IndexUnavailableError, FileNotFoundError)
+
+
+def format_answer(answer: Answer, *, width: int = 88) -> str:
+    """The answer for a terminal: referral set apart, then the text, then its sources."""
+    parts: list[str] = []
+    if answer.referral:
+        rule = "!" * min(width, 60)
+        parts += [rule, answer.referral, rule, ""]
+    if answer.notice:
+        parts += [f"({answer.notice})", ""]
+    parts.append(textwrap.fill(answer.text, width=width) if answer.text else "")
+    if answer.citations:
+        parts += ["", "Sources:"]
+        for c in answer.citations:
+            heading = f"[{c.marker}] {c.section}" + (f" > {c.title}" if c.title else "")
+            parts.append(f"{heading}  ({c.chunk_id})")
+            parts.append(textwrap.indent(textwrap.fill(f"\u201c{c.text}\u201d", width=width - 4), "    "))
+    return "\n".join(parts)
+
+
+def _progress(total: int, label: str):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=label, unit="text", file=sys.stderr)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from .core import Assistant
+
+    answer = Assistant().ask(args.question)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(format_answer(answer))
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from .core import Assistant
+
+    bot = Assistant()
+    history: list[dict] = []
+    print(texts.SCOPE_LINE)
+    print(texts.DISCLAIMER)
+    print("Type a question; an empty line or Ctrl-D ends the chat.\n")
+    while True:
+        try:
+            question = input("you> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return 0
+        if not question or question.lower() in ("exit", "quit"):
+            return 0
+        answer = bot.ask(question, history=history)
+        print()
+        print(textwrap.indent(format_answer(answer), "  "))
+        print()
+        history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from .embeddings import load_embeddings
+    from .settings import load_settings
+    from .store import Index
+
+    settings = load_settings()
+    index = Index(settings, load_embeddings(settings.embedding_model))
+    reasons = ["rebuild requested"] if args.rebuild else index.stale_reasons()
+    if reasons:
+        print(f"Building the index at {index.location} ({'; '.join(reasons)})", file=sys.stderr)
+    manifest = index.ensure(rebuild=args.rebuild, progress=_progress)
+    state = "built" if reasons else "already up to date"
+    print(
+        f"Index {state} at {index.location}: {manifest.chunks} chunks, {manifest.sentences} sentences "
+        f"(corpus {manifest.corpus_hash[:12]}, model {manifest.model}, chunking v{manifest.chunking_version})"
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hip-assistant",
+        description=f"{texts.SCOPE_LINE} {texts.DISCLAIMER}",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what the assistant does")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ask = sub.add_parser("ask", help="answer one question")
+    ask.add_argument("question", help="the question, in quotes")
+    ask.add_argument("--json", action="store_true", help="print the answer as JSON (Answer.to_dict())")
+    ask.set_defaults(func=cmd_ask)
+
+    chat = sub.add_parser("chat", help="a conversation in the terminal")
+    chat.set_defaults(func=cmd_chat)
+
+    index = sub.add_parser("index", help="build the index, or check it is up to date")
+    index.add_argument("--rebuild", action="store_true", help="rebuild even if up to date")
+    index.set_defaults(func=cmd_index)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("assistant").setLevel(logging.DEBUG if args.verbose else logging.INFO)
+    try:
+        return args.func(args)
+    except KNOWN_ERRORS as exc:
+        print(f"hip-assistant: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""``Assistant``: the one core every front door (API, CLI, page, eval) calls.
+
+from assistant import Assistant
+bot = Assistant()
+ans = bot.ask("How long should I ice my hip?")
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+
+from langchain_core.documents import Document
+from langchain_core.runnables import Runnable
+
+from .answer import Answer, ExtractiveAnswerer
+from .chain import Pipeline
+from .embeddings import load_embeddings
+from .retrieval import HybridRetriever, Ranker
+from .scope import ScopeJudge
+from .settings import Settings, load_settings
+from .store import Index
+
+log = logging.getLogger(__name__)
+
+
+class Assistant:
+    """Answers questions about hip pain from running, grounded in the corpus.
+
+    The index is built on first use and rebuilt when the corpus, the model or
+    the chunking changes. Settings come from ``HIP_*`` environment variables;
+    keyword arguments override them (``Assistant(retrieval="dense")``).
+    """
+
+    def __init__(self, settings: Settings | None = None, *, answerer: str | None = None, **overrides: object) -> None:
+        if answerer is not None:
+            overrides["answerer"] = answerer
+        if settings is None:
+            settings = load_settings(**overrides)
+        elif overrides:
+            settings = load_settings(**{**settings.model_dump(), **overrides})
+        self.settings = settings
+        self.embeddings = load_embeddings(settings.embedding_model)
+        self.index = Index(settings, self.embeddings)
+        self.manifest = self.index.ensure()
+        documents = self.index.chunk_documents()
+        self.documents = {d.metadata["chunk_id"]: d for d in documents}
+        self.ranker = Ranker(settings, self.index.vectorstore(), documents)
+        self.sentences = self.index.sentence_table()
+        judge = ScopeJudge(self.ranker.vocabulary, min_similarity=settings.abstain_min_similarity)
+        sections = list(dict.fromkeys(d.metadata["section"] for d in documents))
+        answerer_impl = ExtractiveAnswerer(settings, self.sentences, self.documents)
+        self.pipeline = Pipeline(settings, self.embeddings, self.ranker, judge, answerer_impl, sections)
+        self.chain: Runnable = self.pipeline.runnable()
+
+    def ask(self, question: str, history: Sequence[dict] | None = None) -> Answer:
+        """The whole answer to one question, given the conversation so far."""
+        return self.chain.invoke({"question": question, "history": history})
+
+    def stream(self, question: str, history: Sequence[dict] | None = None) -> Iterator[Answer]:
+        """The answer in pieces; ``sum`` of them (with ``+``) is what ``ask`` returns."""
+        yield from self.chain.stream({"question": question, "history": history})
+
+    @property
+    def retriever(self) -> HybridRetriever:
+        """The configured retrieval as a LangChain retriever."""
+        return HybridRetriever(ranker=self.ranker, embeddings=self.embeddings, k=self.settings.top_k)
+
+    def retrieve(self, question: str, k: int = 4) -> list[Document]:
+        """Top-k chunks as Documents with metadata 'section', 'chunk_id' and scores."""
+        return HybridRetriever(ranker=self.ranker, embeddings=self.embeddings, k=k).invoke(question)

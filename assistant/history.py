@@ -1,0 +1,189 @@
+"""Conversation input: clean the user's message and history, condense follow-ups.
+
+History comes in the messages format of Gradio and OpenAI
+(``{"role": "user"|"assistant", "content": str}``); older Gradio pairs
+``[user, assistant]`` are accepted too. Nothing here raises on odd input:
+whatever cannot be read as a message is skipped.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from . import nlp
+
+Message = dict[str, str]
+
+# Words that point back to an earlier turn ("how long should *each* session be?").
+_ANAPHORA = frozenset(
+    [
+        "it",
+        "its",
+        "that",
+        "this",
+        "those",
+        "these",
+        "they",
+        "them",
+        "there",
+        "each",
+        "one",
+        "ones",
+        "same",
+        "such",
+        "then",
+    ]
+)
+_FOLLOW_UP_OPENERS = re.compile(r"^\s*(?:and|also|but|so|what about|how about|what if|ok(?:ay)?|then)\b", re.IGNORECASE)
+# Words too general to carry a topic on their own.
+_GENERIC = frozenset(
+    [
+        "long",
+        "often",
+        "much",
+        "many",
+        "good",
+        "bad",
+        "best",
+        "better",
+        "worse",
+        "ok",
+        "okay",
+        "safe",
+        "fine",
+        "normal",
+        "need",
+        "needs",
+        "take",
+        "help",
+        "helps",
+        "make",
+        "time",
+        "times",
+        "day",
+        "days",
+        "week",
+        "weeks",
+        "minute",
+        "minutes",
+        "hour",
+        "hours",
+        "session",
+        "sessions",
+        "start",
+        "stop",
+        "keep",
+        "try",
+        "work",
+        "works",
+        "worth",
+        "really",
+        "still",
+        "ever",
+        "kind",
+        "sort",
+        "do",
+        "go",
+        "going",
+        "idea",
+        "thing",
+    ]
+)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class CleanText:
+    text: str
+    truncated: bool
+    """True when the message was longer than the limit and only its start was used."""
+
+
+def clean_text(value: object, limit: int) -> CleanText:
+    """Printable, normalized text of at most `limit` characters.
+
+    Control characters and lone surrogates are removed; the text is kept
+    otherwise as written. Over-long text is cut at a word boundary.
+    """
+    if value is None:
+        return CleanText("", False)
+    text = value if isinstance(value, str) else str(value)
+    text = text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates become '?'
+    text = _CONTROL.sub(" ", unicodedata.normalize("NFC", text))
+    text = re.sub(r"[ \t\r\f\v]+", " ", text).strip()
+    if len(text) <= limit:
+        return CleanText(text, False)
+    cut = text[:limit]
+    space = cut.rfind(" ")
+    return CleanText(cut[:space] if space > limit * 0.8 else cut, True)
+
+
+def _content(value: object) -> str:
+    """Text of a message's content, which Gradio may give as a list of parts."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return str(value.get("text") or value.get("content") or "")
+    if isinstance(value, (list, tuple)):
+        return " ".join(_content(v) for v in value if v is not None)
+    return "" if value is None else str(value)
+
+
+def normalize_history(history: Iterable | None, *, limit: int, max_messages: int) -> list[Message]:
+    """The last `max_messages` readable messages, roles 'user'/'assistant' only."""
+    if not history or isinstance(history, (str, bytes)):
+        return []
+    messages: list[Message] = []
+    try:
+        items = list(history)
+    except TypeError:
+        return []
+    for item in items:
+        if isinstance(item, dict):
+            role = str(item.get("role", "")).lower()
+            if role in ("user", "assistant"):
+                messages.append({"role": role, "content": clean_text(_content(item.get("content")), limit).text})
+        elif isinstance(item, (list, tuple)) and len(item) == 2:
+            for role, content in zip(("user", "assistant"), item, strict=True):
+                if content is not None:
+                    messages.append({"role": role, "content": clean_text(_content(content), limit).text})
+    messages = [m for m in messages if m["content"]]
+    return messages[-max_messages:] if max_messages else []
+
+
+def user_messages(history: list[Message]) -> list[str]:
+    return [m["content"] for m in history if m["role"] == "user"]
+
+
+def topical_words(text: str) -> list[str]:
+    """Content words that can carry a topic on their own."""
+    return [w for w in nlp.content_words(text) if w not in _GENERIC]
+
+
+def is_follow_up(question: str) -> bool:
+    """Does this question lean on an earlier turn to make sense?"""
+    tokens = nlp.words(question)
+    topical = topical_words(question)
+    if not topical:
+        return True
+    if _FOLLOW_UP_OPENERS.match(question) and len(topical) <= 2:
+        return True
+    return any(t in _ANAPHORA for t in tokens) and len(topical) <= 2
+
+
+def condense(question: str, history: list[Message]) -> str:
+    """A stand-alone retrieval query for a follow-up.
+
+    The follow-up is prefixed with the earlier user turns back to the last one
+    that stood on its own ("does ice help?" -> "how long?" -> "how often?").
+    """
+    earlier = user_messages(history)
+    if not earlier or not is_follow_up(question):
+        return question
+    start = len(earlier) - 1
+    while start > 0 and len(earlier) - start < 3 and is_follow_up(earlier[start]):
+        start -= 1
+    return " ".join([*earlier[start:], question])

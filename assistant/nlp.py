@@ -1,0 +1,305 @@
+"""Small text helpers shared by the corpus parser, BM25, abstention and safety.
+
+Everything here is plain Python so it is fast and deterministic: tokens and
+stems for lexical matching, sentence spans that point back into the source,
+and readable slugs for chunk ids.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import snowballstemmer
+
+STOPWORDS = frozenset(
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "also",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "aren't",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "can't",
+        "cannot",
+        "could",
+        "couldn't",
+        "did",
+        "didn't",
+        "do",
+        "does",
+        "doesn't",
+        "doing",
+        "don't",
+        "down",
+        "during",
+        "each",
+        "either",
+        "else",
+        "ever",
+        "every",
+        "few",
+        "for",
+        "from",
+        "further",
+        "get",
+        "gets",
+        "getting",
+        "got",
+        "had",
+        "hadn't",
+        "has",
+        "hasn't",
+        "have",
+        "haven't",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "herself",
+        "him",
+        "himself",
+        "his",
+        "how",
+        "i",
+        "i'd",
+        "i'll",
+        "i'm",
+        "i've",
+        "if",
+        "in",
+        "into",
+        "is",
+        "isn't",
+        "it",
+        "it's",
+        "its",
+        "itself",
+        "just",
+        "let's",
+        "like",
+        "lot",
+        "lots",
+        "may",
+        "me",
+        "might",
+        "mine",
+        "more",
+        "most",
+        "much",
+        "must",
+        "mustn't",
+        "my",
+        "myself",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "ought",
+        "our",
+        "ours",
+        "ourselves",
+        "out",
+        "over",
+        "own",
+        "per",
+        "please",
+        "quite",
+        "rather",
+        "really",
+        "same",
+        "shall",
+        "she",
+        "should",
+        "shouldn't",
+        "so",
+        "some",
+        "something",
+        "such",
+        "than",
+        "that",
+        "that's",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "themselves",
+        "then",
+        "there",
+        "there's",
+        "these",
+        "they",
+        "they'd",
+        "they'll",
+        "they're",
+        "they've",
+        "this",
+        "those",
+        "through",
+        "thus",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "upon",
+        "us",
+        "very",
+        "via",
+        "was",
+        "wasn't",
+        "we",
+        "we'd",
+        "we'll",
+        "we're",
+        "we've",
+        "were",
+        "weren't",
+        "what",
+        "what's",
+        "whats",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "within",
+        "without",
+        "won't",
+        "would",
+        "wouldn't",
+        "yes",
+        "yet",
+        "you",
+        "you'd",
+        "you'll",
+        "you're",
+        "you've",
+        "your",
+        "yours",
+        "yourself",
+        "yourselves",
+        "anything",
+        "anyone",
+        "everything",
+        "someone",
+        "thing",
+        "things",
+        "way",
+        "ways",
+        "one",
+        "ones",
+        "im",
+        "ive",
+        "dont",
+        "cant",
+        "wont",
+        "doesnt",
+        "isnt",
+        "thats",
+        "whats",
+    ]
+)
+
+_WORD = re.compile(r"[a-z0-9]+(?:[%'][a-z0-9]*)?")
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
+_STEMMER = snowballstemmer.stemmer("english")
+
+
+def normalize(text: str) -> str:
+    """Lower-case, fold accents and curly apostrophes so matching ignores them."""
+    text = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES))
+    return "".join(c for c in text if not unicodedata.combining(c)).lower()
+
+
+def words(text: str) -> list[str]:
+    """All word tokens, stopwords included, normalized."""
+    return _WORD.findall(normalize(text))
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    return _STEMMER.stemWord(word)
+
+
+def content_words(text: str) -> list[str]:
+    """Tokens that carry meaning: no stopwords, no one-letter tokens."""
+    return [w for w in words(text) if w not in STOPWORDS and len(w) > 1]
+
+
+def stems(text: str) -> list[str]:
+    """Stemmed content words: the token stream BM25 and term coverage use."""
+    return [stem(w) for w in content_words(text)]
+
+
+def slugify(text: str, *, drop: frozenset[str] = frozenset(), max_words: int = 6) -> str:
+    """A short, readable, URL-safe slug: the words of `text` minus `drop`."""
+    kept = [w.replace("'", "") for w in words(text) if w not in drop]
+    return "-".join(w for w in kept[:max_words] if w)
+
+
+# A sentence ends at . ! or ? followed by space and an upper-case letter, digit
+# or quote. Abbreviations that end in a period are not sentence ends.
+_SENTENCE_END = re.compile(r"[.!?]+[\"')\u201d\u2019]*(?=\s+[\"'(\u201c\u2018A-Z0-9])")
+_ABBREVIATION = re.compile(r"(?:^|[\s(])(?:e\.g|i\.e|etc|vs|dr|mr|mrs|ms|st|approx|no|fig)\.$", re.IGNORECASE)
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Spans of the sentences in text[start:end], without surrounding space.
+
+    Offsets are absolute indices into `text`, so a span always quotes the
+    source exactly.
+    """
+    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    cursor = start
+    for match in _SENTENCE_END.finditer(text, start, end):
+        stop = match.end()
+        if _ABBREVIATION.search(text, cursor, stop):
+            continue
+        spans.append((cursor, stop))
+        cursor = stop
+    spans.append((cursor, end))
+    out = []
+    for s, e in spans:
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if e > s:
+            out.append((s, e))
+    return out

@@ -1,0 +1,134 @@
+"""Rank chunks for a question: dense (Chroma), BM25, or both fused.
+
+Dense similarity catches paraphrases ("cold pack" for ice); BM25 catches rare
+exact words ("corticosteroid", "pigeon pose") that a small embedding model
+blurs. Fusion is a weighted sum of the cosine similarity and the BM25 score
+squashed to 0..1, or weighted reciprocal-rank fusion; the weights are tuned
+on the dev set (see ``evals/``), where plain equal-weight RRF lost to dense.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from langchain_community.retrievers import BM25Retriever
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from . import nlp
+from .corpus import contextualize
+from .embeddings import embed_query
+from .settings import RetrievalMode, Settings
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A ranked chunk with the evidence behind its rank."""
+
+    doc: Document
+    score: float
+    dense: float
+    """Cosine similarity of question and chunk (0 when not among the dense candidates)."""
+    lexical: float
+    """BM25 score squashed into 0..1 with s / (s + bm25_half)."""
+
+    @property
+    def chunk_id(self) -> str:
+        return self.doc.metadata["chunk_id"]
+
+
+def _with_scores(hit: Hit) -> Document:
+    meta = {
+        **hit.doc.metadata,
+        "score": round(hit.score, 4),
+        "dense": round(hit.dense, 4),
+        "lexical": round(hit.lexical, 4),
+    }
+    return Document(page_content=hit.doc.page_content, metadata=meta, id=hit.doc.id)
+
+
+class Ranker:
+    """Ranks the chunks of one index; holds BM25 in memory, queries Chroma for vectors."""
+
+    def __init__(self, settings: Settings, vectorstore, documents: list[Document]) -> None:
+        self.settings = settings
+        self.vectorstore = vectorstore
+        self.documents = documents
+        self.position = {d.metadata["chunk_id"]: i for i, d in enumerate(documents)}
+        self.bm25 = BM25Retriever.from_texts(
+            [contextualize(d.metadata["section"], d.page_content) for d in documents],
+            metadatas=[d.metadata for d in documents],
+            ids=[d.id for d in documents],
+            preprocess_func=nlp.stems,
+            k=settings.top_k,
+        )
+        self.vocabulary = {token for text in self.bm25.vectorizer.doc_freqs for token in text}
+
+    def dense_scores(self, vector: np.ndarray, k: int) -> dict[str, float]:
+        """Cosine similarity of the top-k chunks by vector search."""
+        found = self.vectorstore.similarity_search_by_vector_with_relevance_scores(vector.tolist(), k=k)
+        return {doc.metadata["chunk_id"]: 1.0 - distance for doc, distance in found}
+
+    def lexical_scores(self, query: str) -> np.ndarray:
+        """BM25 of every chunk, squashed into 0..1."""
+        tokens = nlp.stems(query)
+        if not tokens:
+            return np.zeros(len(self.documents))
+        raw = np.maximum(self.bm25.vectorizer.get_scores(tokens), 0.0)
+        return raw / (raw + self.settings.bm25_half)
+
+    def rank(
+        self, query: str, vector: np.ndarray, *, mode: RetrievalMode | None = None, k: int | None = None
+    ) -> list[Hit]:
+        """The top-k chunks for a query whose unit embedding is `vector`."""
+        mode = mode or self.settings.retrieval
+        k = k or self.settings.top_k
+        n = len(self.documents)
+        fetch = min(max(self.settings.fetch_k, k), n)
+        dense = self.dense_scores(vector, fetch) if mode != "bm25" else {}
+        lexical = self.lexical_scores(query) if mode != "dense" else np.zeros(n)
+        dense_all = np.zeros(n)
+        for chunk_id, sim in dense.items():
+            dense_all[self.position[chunk_id]] = sim
+        if mode == "dense":
+            fused = dense_all.copy()
+            candidates = [self.position[c] for c in dense]
+        elif mode == "bm25":
+            fused = lexical.copy()
+            candidates = list(np.argsort(-lexical)[:fetch])
+        else:
+            candidates = sorted(set(self.position[c] for c in dense) | set(np.argsort(-lexical)[:fetch]))
+            fused = self._fuse(dense_all, lexical, candidates)
+        order = sorted(candidates, key=lambda i: (-fused[i], i))[:k]
+        return [Hit(self.documents[i], float(fused[i]), float(dense_all[i]), float(lexical[i])) for i in order]
+
+    def _fuse(self, dense: np.ndarray, lexical: np.ndarray, candidates: list[int]) -> np.ndarray:
+        w = self.settings.dense_weight
+        if self.settings.fusion == "weighted":
+            return w * dense + (1.0 - w) * lexical
+        fused = np.zeros(len(dense))
+        rrf_k = self.settings.rrf_k
+        for scores, weight in ((dense, w), (lexical, 1.0 - w)):
+            ranked = sorted(candidates, key=lambda i: -scores[i])
+            for rank, i in enumerate(ranked, start=1):
+                if scores[i] > 0:
+                    fused[i] += weight / (rrf_k + rank)
+        return fused
+
+
+class HybridRetriever(BaseRetriever):
+    """The ranker as a LangChain retriever: Documents with section, chunk_id and scores."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    ranker: Ranker
+    embeddings: object
+    k: int = 4
+    mode: RetrievalMode | None = None
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        vector = embed_query(self.embeddings, query)
+        return [_with_scores(h) for h in self.ranker.rank(query, vector, mode=self.mode, k=self.k)]

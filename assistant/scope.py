@@ -1,0 +1,237 @@
+"""Does the article cover this question? Decided before anything is answered.
+
+A similarity threshold alone cannot tell: "knee pain from cycling" sits as
+close to the article (cross-training mentions cycling) as many genuine
+questions do. So three signals are combined:
+
+1. how close the question is to the best chunk (cosine similarity), with the
+   BM25 match as a second opinion for terse questions ("10% rule?");
+2. the question's own key terms: words the article never uses that name a
+   subject it does not cover (another body part, a population, a test, a
+   drug or a brand), listed by category below so the rule stays readable;
+3. whether the question asks for a specific the article never gives (a dose,
+   an amount, a brand). Then the answer says so and quotes what the article
+   does say on the nearest topic, instead of inventing the specific.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+
+from . import nlp
+
+# Subjects the article does not cover, by category. A question whose key terms
+# fall here is out of scope even when it mentions running or pain.
+OTHER_BODY_PARTS = frozenset(
+    [
+        "knee",
+        "knees",
+        "kneecap",
+        "patella",
+        "ankle",
+        "ankles",
+        "shin",
+        "shins",
+        "calf",
+        "calves",
+        "achilles",
+        "heel",
+        "heels",
+        "toe",
+        "toes",
+        "plantar",
+        "fascia",
+        "fasciitis",
+        "shoulder",
+        "shoulders",
+        "elbow",
+        "elbows",
+        "wrist",
+        "wrists",
+        "neck",
+        "chest",
+        "stomach",
+        "abdomen",
+        "jaw",
+        "ribs",
+    ]
+)
+OTHER_CONDITIONS = frozenset(
+    [
+        "pregnancy",
+        "pregnant",
+        "postpartum",
+        "fracture",
+        "fractures",
+        "tendonitis",
+        "tendinitis",
+        "tendinopathy",
+        "bursitis",
+        "sciatica",
+        "sprain",
+        "sprained",
+        "splints",
+        "cancer",
+        "tumor",
+        "tumour",
+        "diabetes",
+        "osteoporosis",
+        "gout",
+        "lupus",
+        "covid",
+        "arthroscopy",
+        "dislocation",
+        "dislocated",
+        "concussion",
+    ]
+)
+POPULATIONS = frozenset(
+    [
+        "child",
+        "children",
+        "kid",
+        "kids",
+        "toddler",
+        "toddlers",
+        "teen",
+        "teens",
+        "teenager",
+        "teenagers",
+        "son",
+        "daughter",
+        "boy",
+        "girl",
+        "baby",
+        "babies",
+    ]
+)
+DIAGNOSTICS = frozenset(["mri", "mris", "xray", "xrays", "scan", "scans", "bloodwork", "biopsy"])
+MEDICATIONS = frozenset(
+    [
+        "naproxen",
+        "acetaminophen",
+        "paracetamol",
+        "tylenol",
+        "aspirin",
+        "advil",
+        "aleve",
+        "motrin",
+        "nurofen",
+        "opioid",
+        "opioids",
+        "tramadol",
+        "codeine",
+        "oxycodone",
+        "cbd",
+        "glucosamine",
+        "chondroitin",
+        "collagen",
+        "creatine",
+        "turmeric",
+    ]
+)
+BRANDS = frozenset(
+    [
+        "nike",
+        "hoka",
+        "brooks",
+        "asics",
+        "adidas",
+        "saucony",
+        "mizuno",
+        "puma",
+        "reebok",
+        "altra",
+        "salomon",
+        "newton",
+        "skechers",
+        "kayano",
+        "pegasus",
+        "clifton",
+        "ghost",
+    ]
+)
+UNCOVERED_TERMS = OTHER_BODY_PARTS | OTHER_CONDITIONS | POPULATIONS | DIAGNOSTICS | MEDICATIONS | BRANDS
+
+# Requests for a specific figure or product the article never states.
+_DOSE = re.compile(r"\b(?:mg|milligrams?|mcg|iu|doses?|dosage|dosing|how many (?:pills|tablets))\b", re.I)
+_AMOUNT = re.compile(
+    r"\b(?:grams?|liters?|litres?|ml|ounces?|oz|calories|kcal|reps|sets of)\b"
+    r"|\bhow (?:much|many)\b(?!\s+(?:time|days?|weeks?|months?|minutes?|hours?|miles?|km|mileage|rest|runs?)\b)"
+    r"[^.?!]*\b(?:take|eat|drink|consume)\b",
+    re.I,
+)
+# Subjects spotted by phrase rather than by word.
+_UNCOVERED_PHRASES = re.compile(
+    r"\bx-?rays?\b|\bct scans?\b|\bblood tests?\b|\bhip replacements?\b"
+    r"|\bmy \d{1,2}[- ]?(?:year|yr)s?[- ]old\b"
+    r"|\bhow (?:do|does|would|will|can) (?:a |the )?(?:doctors?|physios?|they) "
+    r"(?:diagnose|test for|check for|confirm|detect)\b",
+    re.I,
+)
+_BRAND = re.compile(r"\b(?:which|what) (?:brand|model|make)\b|\bbrands?\b", re.I)
+_TYPO_CUTOFF = 0.84
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The verdict on one question, with the evidence for it."""
+
+    covered: bool
+    reason: str
+    """'ok', 'empty', 'off_topic', 'uncovered_subject' or 'missing_specific'."""
+    similarity: float
+    unknown: tuple[str, ...] = ()
+    """Key terms of the question that the article never uses."""
+    specific: str | None = None
+    """For 'missing_specific': 'dose', 'amount' or 'brand'."""
+
+
+class ScopeJudge:
+    """Knows the article's vocabulary; judges each question against it."""
+
+    def __init__(self, vocabulary: set[str], *, min_similarity: float) -> None:
+        self.vocabulary = vocabulary
+        self.sorted_vocabulary = sorted(vocabulary)
+        self.min_similarity = min_similarity
+
+    def unknown_terms(self, question: str) -> list[str]:
+        """Content words whose stems the article never uses (typos of its words excepted)."""
+        unknown = []
+        for word in nlp.content_words(question):
+            stem = nlp.stem(word)
+            if stem in self.vocabulary or word.isdigit():
+                continue
+            if difflib.get_close_matches(stem, self.sorted_vocabulary, n=1, cutoff=_TYPO_CUTOFF):
+                continue
+            unknown.append(word)
+        return unknown
+
+    def judge(self, question: str, similarity: float, lexical: float, has_numbers: bool) -> Scope:
+        """`similarity`/`lexical`: best dense and BM25 match; `has_numbers`: the best chunks state figures."""
+        if not question.strip():
+            return Scope(False, "empty", similarity)
+        unknown = tuple(self.unknown_terms(question))
+        tokens = set(nlp.words(question))
+        uncovered = [w for w in unknown if w in UNCOVERED_TERMS or w.replace("-", "") in UNCOVERED_TERMS]
+        if "hip" in tokens:
+            # "my knee and my hip hurt": the hip part is covered.
+            uncovered = [w for w in uncovered if w not in OTHER_BODY_PARTS]
+        uncovered += [m.group(0).lower() for m in _UNCOVERED_PHRASES.finditer(question)]
+        if uncovered:
+            return Scope(False, "uncovered_subject", similarity, tuple(dict.fromkeys(uncovered)))
+        if similarity < self.min_similarity and (unknown or lexical < 0.3):
+            return Scope(False, "off_topic", similarity, unknown)
+        specific = self._specific(question)
+        if specific and not has_numbers:
+            return Scope(False, "missing_specific", similarity, unknown, specific)
+        return Scope(True, "ok", similarity, unknown)
+
+    @staticmethod
+    def _specific(question: str) -> str | None:
+        for name, pattern in (("dose", _DOSE), ("brand", _BRAND), ("amount", _AMOUNT)):
+            if pattern.search(question):
+                return name
+        return None

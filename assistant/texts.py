@@ -1,0 +1,25 @@
+"""Fixed texts the assistant shows or sends to a model, in one place.
+
+Nothing here is generated: these are the only words of an answer that do not
+come from the article, so they are kept short, plain and reviewable.
+"""
+
+EMPTY_QUESTION = "Please type a question about hip pain from running."
+
+NOT_COVERED = "The article doesn't cover that."
+COVERS = "It covers: {sections}."
+
+MISSING_SPECIFIC = "The article doesn't give {what}. What it does say:"
+SPECIFIC_KINDS = {
+    "dose": "doses or amounts of medication",
+    "amount": "specific amounts",
+    "brand": "brand names or product recommendations",
+}
+
+TRUNCATED_NOTICE = "Your message was long, so only its first {limit:,} characters were used to answer."
+
+SCOPE_LINE = (
+    "Answers questions about hip pain from running, using one article: causes, prevention, "
+    "treatment, nutrition, the mental side, when to seek help, and its FAQs."
+)
+DISCLAIMER = "General information from one article, not a diagnosis or medical advice."
