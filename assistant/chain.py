@@ -19,8 +19,10 @@ from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 from . import texts
 from .answer import Answer
 from .embeddings import embed_query
-from .history import Message, clean_text, condense, normalize_history
+from .history import Message, clean_text, condense, normalize_history, user_messages, user_messages
 from .retrieval import Hit, Ranker
+from .safety import SafetyLayer
+from .safety import SafetyLayer
 from .scope import Scope, ScopeJudge
 from .settings import Settings
 
@@ -43,13 +45,21 @@ class Pipeline:
     """The parts of the chain, wired once per Assistant."""
 
     def __init__(
-        self, settings: Settings, embeddings, ranker: Ranker, judge: ScopeJudge, answerer, sections: list[str]
+        self,
+        settings: Settings,
+        embeddings,
+        ranker: Ranker,
+        judge: ScopeJudge,
+        answerer,
+        safety: SafetyLayer,
+        sections: list[str],
     ) -> None:
         self.settings = settings
         self.embeddings = embeddings
         self.ranker = ranker
         self.judge = judge
         self.answerer = answerer
+        self.safety = safety
         self.covers = texts.COVERS.format(
             sections="; ".join(s for s in sections if s not in ("Introduction", "Conclusion"))
         )
@@ -75,7 +85,7 @@ class Pipeline:
         for turn in turns:
             if turn.truncated:
                 yield Answer(notice=texts.TRUNCATED_NOTICE.format(limit=self.settings.max_question_chars))
-            yield from self._answer(turn)
+            yield from self.safety.apply(turn.question, user_messages(turn.history), self._answer(turn))
 
     def _answer(self, turn: Turn) -> Iterator[Answer]:
         scope = turn.scope

@@ -17,6 +17,7 @@ from .answer import Answer, ExtractiveAnswerer
 from .chain import Pipeline
 from .embeddings import load_embeddings
 from .retrieval import HybridRetriever, Ranker
+from .safety import SafetyLayer, criteria_from_documents
 from .scope import ScopeJudge
 from .settings import Settings, load_settings
 from .store import Index
@@ -50,7 +51,8 @@ class Assistant:
         judge = ScopeJudge(self.ranker.vocabulary, min_similarity=settings.abstain_min_similarity)
         sections = list(dict.fromkeys(d.metadata["section"] for d in documents))
         answerer_impl = ExtractiveAnswerer(settings, self.sentences, self.documents)
-        self.pipeline = Pipeline(settings, self.embeddings, self.ranker, judge, answerer_impl, sections)
+        self.safety = SafetyLayer(self.embeddings, criteria_from_documents(documents))
+        self.pipeline = Pipeline(settings, self.embeddings, self.ranker, judge, answerer_impl, self.safety, sections)
         self.chain: Runnable = self.pipeline.runnable()
 
     def ask(self, question: str, history: Sequence[dict] | None = None) -> Answer:

@@ -18,6 +18,21 @@ SPECIFIC_KINDS = {
 
 TRUNCATED_NOTICE = "Your message was long, so only its first {limit:,} characters were used to answer."
 
+# The safety layer's referral. The criteria themselves are quoted from the article.
+URGENCY = {
+    "severe_pain": "seek immediate medical attention",
+    "infection": "needs prompt treatment",
+    "nerve_symptoms": "have it evaluated by a professional",
+    "persistent_pain": "see a healthcare provider",
+}
+REFERRAL_HEAD_FLAGGED = (
+    "What you describe matches the article's signs for seeing a healthcare professional "
+    "(When to Seek Professional Help). Yours first:"
+)
+REFERRAL_HEAD_CARE = "The article says to seek professional help in these cases (When to Seek Professional Help):"
+REFERRAL_HEAD_EARLIER = "Earlier in this conversation you described signs the article says need professional care:"
+REFERRAL_DISCLAIMER = "This assistant gives general information from one article; it is not a diagnosis."
+
 SCOPE_LINE = (
     "Answers questions about hip pain from running, using one article: causes, prevention, "
     "treatment, nutrition, the mental side, when to seek help, and its FAQs."
