@@ -19,9 +19,8 @@ from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 from . import texts
 from .answer import Answer
 from .embeddings import embed_query
-from .history import Message, clean_text, condense, normalize_history, user_messages, user_messages
+from .history import Message, clean_text, condense, normalize_history, user_messages
 from .retrieval import Hit, Ranker
-from .safety import SafetyLayer
 from .safety import SafetyLayer
 from .scope import Scope, ScopeJudge
 from .settings import Settings

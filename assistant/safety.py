@@ -262,7 +262,8 @@ RULES: tuple[Rule, ...] = (
     ),
     _rule(
         "infection",
-        r"\b(?:running|have|got|had|with|high|a)\s+(?:a\s+)?(?:high\s+)?(?:temperature|temp)\b|\btemp(?:erature)? of \d",
+        r"\b(?:running|have|got|had|with|high|a)\s+(?:a\s+)?(?:high\s+)?(?:temperature|temp)\b"
+        r"|\btemp(?:erature)? of \d",
     ),
     _rule("infection", r"\b(?:swollen|swelling|swelled|swells|puffy|puffed up|ballooned|bulging)\b"),
     _rule(
