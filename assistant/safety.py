@@ -239,39 +239,50 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "severe_pain",
         r"\b(?:can not|could not|unable to|barely|hardly|struggl\w* to|too painful to|impossible to)\s+(?:\w+\s+){0,2}"
-        r"(?:walk|walking|stand|standing|put\s+(?:any\s+|my\s+|full\s+)?weight|bear\s+weight|weight\s*bear"
-        r"|get\s+(?:out\s+of\s+bed|up|down|to|through)|climb|move|sleep|drive|work|sit|do\s+(?:anything|my|the|daily))",
+        r"(?:(?:walk|walking)(?!\s+(?:past|by|away|into|in\s+to))|stand|standing|put\s+(?:any\s+|my\s+|full\s+)?weight"
+        r"|bear\s+weight|weight\s*bear|put\s+(?:on\s+)?my\s+(?:socks|shoes|trousers|pants|jeans)|get\s+dressed"
+        r"|get\s+(?:out\s+of|off|up|down|into|in|to|through)|climb|move|sleep|drive|sit|work|do\s+(?:anything|my|the|daily))",
     ),
+    _rule("severe_pain", r"\b(?:walking|standing|moving) is (?:near(?:ly)? |almost |basically )?impossible\b"),
     _rule("severe_pain", r"\b(?:limp|limping|limps|hobbl\w*|crutch\w*)\b"),
     _rule(
         "severe_pain",
         r"\b(?:agony|agonising|agonizing|excruciating|unbearable|intolerable|worst pain|severe|intense|extreme|"
-        r"screaming|crippling|debilitating)\b",
+        r"screaming|crippling|debilitating|brutal|crawling|crawl)\b",
         needs=rf"\b{_PAIN}\b|\bpain\b",
     ),
     _rule(
         "severe_pain",
-        r"\b(?:pain is so bad|so much pain|(?:10|ten) out of (?:10|ten)|10/10|killing me)\b",
+        r"\b(?:so|really|very|too|that) (?:bad|severe|intense)\b|\bso much pain\b|\bkilling me\b"
+        r"|\b(?:[7-9]|10|seven|eight|nine|ten)\s*(?:/|out of)\s*(?:10|ten)\b",
         needs=rf"\b{_PAIN}\b",
     ),
     # Infection: fever, redness or swelling around the hip.
     _rule(
         "infection",
-        r"\b(?:fever|fevers|feverish|chills|chill|shivering|shivers|shivery|rigors|night sweats|burning up"
-        r"|hot and cold)\b",
+        r"(?<!cabin )(?<!marathon )(?<!race )(?<!running )(?<!spring )(?<!night )(?<!ballot )(?<!football )"
+        r"\b(?:fever|fevers|feverish)\b"
+        r"|\b(?:chills|chill|shivering|shivers|shivery|rigors|night sweats|burning up|hot and cold)\b",
     ),
     _rule(
         "infection",
         r"\b(?:running|have|got|had|with|high|a)\s+(?:a\s+)?(?:high\s+)?(?:temperature|temp)\b"
-        r"|\btemp(?:erature)? of \d",
+        r"|\btemp(?:erature)? (?:is |was |of |at |reading )?(?:3[89](?:\.\d)?|4[01](?:\.\d)?|10[0-4](?:\.\d)?)\b",
     ),
-    _rule("infection", r"\b(?:swollen|swelling|swelled|swells|puffy|puffed up|ballooned|bulging)\b"),
+    _rule(
+        "infection",
+        r"\b(?:swollen|swelling|swelled|swells|puffy|puffed up|ballooned|bulging)\b",
+        needs=r"\b(?:hip|hips|joint|leg|thigh|groin|skin|area|side|buttock|glute|bum|it)\b",
+    ),
     _rule(
         "infection", r"\bredness\b|\b(?:red|reddish) (?:and|&)\b|\b(?:and|gone|turned|looks|is|it is) (?:red|reddish)\b"
     ),
     _rule("infection", r"\b(?:hot|warm) to (?:the )?touch\b|\b(?:hip|skin|joint) (?:is|feels|feel) (?:hot|warm)\b"),
     # Nerve symptoms: numbness, tingling or weakness in the leg.
-    _rule("nerve_symptoms", r"\b(?:numb|numbness|numbed|tingling|tingly|tingle|tingles|pins and needles|prickling)\b"),
+    _rule(
+        "nerve_symptoms",
+        r"\b(?:numb|numbness|numbed|tingling|tingly|tingle|tingles|prickling)\b|(?<!on )\bpins and needles\b",
+    ),
     _rule(
         "nerve_symptoms",
         r"\b(?:lost|losing|lose|loss of|no) (?:all |the )?(?:feeling|feelin|sensation)\b|\bcan not feel my\b"
@@ -313,8 +324,14 @@ _DENIAL_AFTER = re.compile(
 # The mention is about someone else, hearsay, or a question about the signs themselves.
 _NOT_MINE = re.compile(
     r"\b(?:i read|i heard|people say|they say|is a (?:warning|red flag)"
-    r"|warning signs?|red flags?|asked (?:if|whether))\b|\b(?:last|a few|two|three|many) years? ago\b"
-    r"|\blast (?:year|winter|summer|spring|autumn|fall)\b"
+    r"|warning signs?|red flags?|asked (?:if|whether))\b|\byears? ago\b"
+    r"|\blast (?:year|winter|summer|spring|autumn|fall)\b|\b(?:back )?in (?:19|20)\d\d\b"
+    r"|\b(?:completely|fully|totally) (?:healed|recovered|fine)\b|\bfine ever since\b|\bpain-? ?free for\b"
+)
+# A clause whose subject is someone else ("my wife had numbness down her leg").
+_SOMEONE_ELSE = re.compile(
+    r"^(?:my|our|a) (?:\w+ )?(?:friend|buddy|mate|wife|husband|partner|son|daughter|mum|mom|dad|father|mother"
+    r"|brother|sister|colleague|teammate|girlfriend|boyfriend|neighbou?r|coach)s?\b(?:(?! i | me | my ).)*$"
 )
 
 # --- care-seeking questions --------------------------------------------------
@@ -518,6 +535,8 @@ class SafetyLayer:
                 if rule.needs and not rule.needs.search(sentence):
                     continue
                 for c_start, c_end in clauses:
+                    if _SOMEONE_ELSE.search(norm.text[c_start:c_end]):
+                        continue
                     match = rule.pattern.search(norm.text, c_start, c_end)
                     if match and not _negated(norm.text[c_start : match.start()]):
                         explained.add((c_start, c_end))
@@ -526,7 +545,10 @@ class SafetyLayer:
             semantic_candidates += [
                 (a, b)
                 for a, b in clauses
-                if (a, b) not in explained and len(norm.text[a:b].split()) >= 3 and not _NEGATION.search(norm.text[a:b])
+                if (a, b) not in explained
+                and len(norm.text[a:b].split()) >= 3
+                and not _NEGATION.search(norm.text[a:b])
+                and not _SOMEONE_ELSE.search(norm.text[a:b])
             ]
         if len(detections) < len(RED_FLAGS) and semantic_candidates:
             for name, (a, b), score in self._semantic(norm.text, semantic_candidates[: self.SEMANTIC_MAX_CLAUSES]):
