@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run chat index test lint clean
+.PHONY: install run serve chat index test lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,10 @@ $(STAMP): pyproject.toml constraints.txt | $(BIN)/python
 
 install: $(STAMP)
 
-run: chat
+run: serve
+
+serve: install
+	$(BIN)/hip-assistant serve
 
 chat: install
 	$(BIN)/hip-assistant chat

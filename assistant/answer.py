@@ -60,6 +60,12 @@ class Answer:
             citation["quotes"] = list(citation["quotes"])
         return data
 
+    def __radd__(self, other: object) -> Answer:
+        """``sum(chunks)`` starts from 0."""
+        if other == 0:
+            return self
+        return NotImplemented
+
     def __add__(self, other: Answer) -> Answer:
         if not isinstance(other, Answer):
             return NotImplemented
@@ -95,8 +101,14 @@ class Quote:
 
 
 def with_marker(sentence: str, marker: int) -> str:
-    """'... inflammation.' -> '... inflammation [1].'"""
+    """'... inflammation.' -> '... inflammation [1].'
+
+    A lead-in that ends in a colon ("... happy and healthy:") ends with a
+    period instead, since the list it announces is not part of the answer.
+    """
     body = sentence.rstrip()
+    if body.endswith(":"):
+        body = body[:-1].rstrip() + "."
     end = len(body)
     while end > 0 and body[end - 1] in ".!?\"'\u201d\u2019":
         end -= 1

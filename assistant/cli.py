@@ -100,6 +100,30 @@ def cmd_index(args: argparse.Namespace) -> int:
     return 0
 
 
+def parse_auth(value: str | None) -> tuple[str, str] | None:
+    if value is None:
+        return None
+    user, sep, password = value.partition(":")
+    if not sep or not user or not password:
+        raise SettingsError("--auth takes user:password (both non-empty)")
+    return user, password
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .core import Assistant
+    from .settings import load_settings
+    from .web import serve
+
+    settings = load_settings()
+    host = args.host or settings.server_host
+    port = args.port or settings.server_port
+    auth = parse_auth(args.auth)
+    bot = Assistant(settings)
+    print(f"hip-assistant page on http://{host}:{port}/  (Ctrl-C stops it)", file=sys.stderr, flush=True)
+    serve(bot, host=host, port=port, auth=auth, concurrency=settings.web_concurrency)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hip-assistant",
@@ -115,6 +139,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     chat = sub.add_parser("chat", help="a conversation in the terminal")
     chat.set_defaults(func=cmd_chat)
+
+    serve = sub.add_parser("serve", help="start the chat page (127.0.0.1:7860 unless told otherwise)")
+    serve.add_argument("--host", help="interface to listen on (default 127.0.0.1, loopback only)")
+    serve.add_argument("--port", type=int, help="port (default 7860)")
+    serve.add_argument("--auth", metavar="USER:PASSWORD", help="require this login")
+    serve.set_defaults(func=cmd_serve)
 
     index = sub.add_parser("index", help="build the index, or check it is up to date")
     index.add_argument("--rebuild", action="store_true", help="rebuild even if up to date")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from . import nlp
 
-CHUNKING_VERSION = "3"
+CHUNKING_VERSION = "4"
 """Bump when parsing or chunking changes: the index manifest then goes stale."""
 
 CORPUS_SUFFIXES = (".txt", ".md")
@@ -27,7 +27,7 @@ _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _NUMBERED = re.compile(r"^(\d{1,3})[.)]\s+")
 _BULLET = re.compile(r"^[-*\u2022]\s+")
 _QUESTION = re.compile(r"^(?:Q|Question)\s*[:.]\s*", re.IGNORECASE)
-_ANSWER = re.compile(r"(?:^|\s)(?:A|Answer)\s*:\s*")
+_ANSWER = re.compile(r"(?:^|\s)(?:A|Answer)\s*:\s*", re.IGNORECASE)
 _CONCLUSION = re.compile(r"^(?:in conclusion|in summary|to sum up|to conclude|overall,)", re.IGNORECASE)
 _HEADING_END = (".", "!", "?", ":", ";", ",")
 
@@ -133,6 +133,7 @@ def _is_plain_heading(block: _Block, following: _Block | None) -> bool:
         and len(line.split()) <= 14
         and not line.endswith(_HEADING_END)
         and not _NUMBERED.match(line)
+        and not _BULLET.match(line)
         and not _QUESTION.match(line)
     )
 
@@ -174,7 +175,7 @@ class _Builder:
         self.ids.add(cid)
         return cid
 
-    def _count(self, kind: str) -> int:
+    def count(self, kind: str) -> int:
         self.counters[kind] = self.counters.get(kind, 0) + 1
         return self.counters[kind]
 
@@ -194,7 +195,7 @@ class _Builder:
         )
 
     def paragraph(self, block: _Block) -> None:
-        n = self._count("p")
+        n = self.count("p")
         self.add("paragraph", "", f"p{n}", block.start, block.end, block.start)
 
     def item(self, block: _Block, number: str, marker_len: int) -> None:
@@ -209,15 +210,15 @@ class _Builder:
         q = _QUESTION.match(pair)
         a = _ANSWER.search(pair, q.end() if q else 0)
         question = pair[q.end() if q else 0 : a.start() if a else len(pair)].strip()
-        n = self._count("q")
+        n = self.count("q")
         local = f"q{n}-{nlp.slugify(question, drop=nlp.STOPWORDS, max_words=5) or 'question'}"
         body_start = start + (a.end() if a else 0)
         self.add("faq", question, local, start, end, body_start)
 
 
-def parse_text(text: str, source: str) -> Document:
+def parse_text(text: str, source: str, *, slug_source: str | None = None) -> Document:
     """Parse one corpus file's text into a Document of chunks."""
-    slug = nlp.slugify(Path(source).stem, max_words=12) or "document"
+    slug = nlp.slugify(slug_source or Path(source).stem, max_words=12) or "document"
     blocks = _blocks(text)
     title = ""
     if blocks:
@@ -241,6 +242,8 @@ def parse_text(text: str, source: str) -> Document:
             builder.start_section(heading.group(2))
         elif numbered:
             builder.item(block, numbered.group(1), numbered.end())
+        elif bullet := _BULLET.match(block.text):
+            builder.item(block, str(builder.count("bullet")), bullet.end())
         elif _QUESTION.match(block.text):
             end = block.end
             # An answer may sit in the next block ("Q: ...\n\nA: ...").
@@ -268,7 +271,12 @@ def load_corpus(corpus_dir: Path) -> list[Document]:
     files = corpus_files(corpus_dir)
     if not files:
         raise FileNotFoundError(f"No .txt or .md files in the corpus folder {corpus_dir}")
-    return [parse_text(p.read_text(encoding="utf-8"), p.name) for p in files]
+    stems = [p.stem for p in files]
+    # guide.txt and guide.md would both be "guide": the extension keeps their chunk ids apart.
+    return [
+        parse_text(p.read_text(encoding="utf-8"), p.name, slug_source=p.name if stems.count(p.stem) > 1 else p.stem)
+        for p in files
+    ]
 
 
 def corpus_hash(corpus_dir: Path) -> str:

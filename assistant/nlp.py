@@ -275,7 +275,8 @@ def slugify(text: str, *, drop: frozenset[str] = frozenset(), max_words: int = 6
 # A sentence ends at . ! or ? followed by space and an upper-case letter, digit
 # or quote. Abbreviations that end in a period are not sentence ends.
 _SENTENCE_END = re.compile(r"[.!?]+[\"')\u201d\u2019]*(?=\s+[\"'(\u201c\u2018A-Z0-9])")
-_ABBREVIATION = re.compile(r"(?:^|[\s(])(?:e\.g|i\.e|etc|vs|dr|mr|mrs|ms|st|approx|no|fig)\.$", re.IGNORECASE)
+_ABBREVIATION = re.compile(r"(?:^|[\s(])(?:e\.g|i\.e|etc|vs|dr|mr|mrs|ms|st|approx|fig)\.$", re.IGNORECASE)
+_NUMBER_ABBREVIATION = re.compile(r"(?:^|[\s(])no\.$", re.IGNORECASE)
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
@@ -291,6 +292,8 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
         stop = match.end()
         if _ABBREVIATION.search(text, cursor, stop):
             continue
+        if _NUMBER_ABBREVIATION.search(text, cursor, stop) and text[stop:end].lstrip()[:1].isdigit():
+            continue  # "No. 5"
         spans.append((cursor, stop))
         cursor = stop
     spans.append((cursor, end))

@@ -166,7 +166,7 @@ _AMOUNT = re.compile(
 # Subjects spotted by phrase rather than by word.
 _UNCOVERED_PHRASES = re.compile(
     r"\bx-?rays?\b|\bct scans?\b|\bblood tests?\b|\bhip replacements?\b"
-    r"|\bmy \d{1,2}[- ]?(?:year|yr)s?[- ]old\b"
+    r"|\bmy (?:[1-9]|1[0-7])[- ]?(?:year|yr)s?[- ]old\b"
     r"|\bhow (?:do|does|would|will|can) (?:a |the )?(?:doctors?|physios?|they) "
     r"(?:diagnose|test for|check for|confirm|detect)\b",
     re.I,

@@ -59,6 +59,11 @@ class Settings(BaseSettings):
         0.35, description="Below this cosine similarity to the best chunk, the question is out of scope."
     )
 
+    # The page.
+    server_host: str = Field("127.0.0.1", description="Interface the page listens on (loopback by default).")
+    server_port: int = Field(7860, ge=1, le=65535, description="Port of the page.")
+    web_concurrency: int = Field(2, ge=1, le=64, description="Answers the page computes at once (one per core).")
+
     # Input limits: long input is answered from a bounded prefix, never dropped silently.
     max_question_chars: int = Field(2000, ge=50, description="Characters of a message used for retrieval.")
     max_history_messages: int = Field(40, ge=0, description="Most recent history messages considered.")

@@ -146,7 +146,15 @@ class Index:
         reasons = current.stale_reasons(self.wanted())
         if not reasons and self.client.get_collection(self.chunk_collection).count() != current.chunks:
             reasons.append("chunk count differs from the manifest")
+        if not reasons and self._count(self.sentence_collection) != current.sentences:
+            reasons.append("sentence count differs from the manifest")
         return reasons
+
+    def _count(self, name: str) -> int:
+        try:
+            return self.client.get_collection(name).count()
+        except chromadb.errors.NotFoundError:
+            return -1
 
     def _lock(self) -> FileLock:
         self.settings.index_dir.mkdir(parents=True, exist_ok=True)

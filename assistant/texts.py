@@ -33,6 +33,8 @@ REFERRAL_HEAD_CARE = "The article says to seek professional help in these cases 
 REFERRAL_HEAD_EARLIER = "Earlier in this conversation you described signs the article says need professional care:"
 REFERRAL_DISCLAIMER = "This assistant gives general information from one article; it is not a diagnosis."
 
+ANSWER_FAILED = "Sorry, something went wrong while answering. Your question is kept above; please try again."
+
 SCOPE_LINE = (
     "Answers questions about hip pain from running, using one article: causes, prevention, "
     "treatment, nutrition, the mental side, when to seek help, and its FAQs."

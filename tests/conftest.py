@@ -1,0 +1,116 @@
+"""Shared fixtures: one real index per session, built from the real article with the real model.
+
+Nothing is mocked. The session index lives in a temp dir, so the project's own
+``index/`` is never touched; tests that change an index make their own copy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+import assistant  # noqa: F401  (sets the offline environment before any model library loads)
+
+# The suite measures the defaults: a developer's HIP_* variables must not change what it sees.
+for _name in [n for n in os.environ if n.startswith("HIP_")]:
+    del os.environ[_name]
+
+# One intra-op thread for torch, here and in the CLI subprocesses (they inherit os.environ).
+# Same model, same results; but on a busy 2-CPU machine two OpenMP threads spin-waiting for
+# each other made every embedding 10-35x slower and the suite several minutes long.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+from assistant.core import Assistant  # noqa: E402
+from assistant.settings import load_settings  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS_DIR = ROOT / "corpus"
+ARTICLE = CORPUS_DIR / "hip-pain-from-running.txt"
+DATA_DIR = ROOT / "evals" / "data"
+
+SECTION_TREATMENT = "Treatment Options for Hip Pain from Running"
+ICE_CHUNK = "hip-pain-from-running/treatment-options/1-rest-and-ice"
+RED_FLAG_NAMES = {"persistent_pain", "severe_pain", "infection", "nerve_symptoms"}
+
+# An answer sentence: text, then " [n]", then only closing punctuation, then space or the end.
+_ANSWER_SENTENCE = re.compile(r"(?P<body>\S.*?) \[(?P<marker>\d+)\](?P<tail>[.!?\"'\u201d\u2019]*)(?:\s+|$)", re.S)
+
+
+def load_jsonl(name: str) -> list[dict]:
+    with open(DATA_DIR / name, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def split_answer(text: str) -> list[tuple[str, str, int]]:
+    """(body before the marker, closing punctuation after it, marker) for each sentence.
+
+    Fails if any stretch of the text is not a sentence ending in a marker.
+    """
+    out, pos = [], 0
+    while pos < len(text):
+        m = _ANSWER_SENTENCE.match(text, pos)
+        assert m, f"text without a closing [n] marker at {pos}: {text[pos:]!r}"
+        out.append((m["body"], m["tail"], int(m["marker"])))
+        pos = m.end()
+    return out
+
+
+def copy_corpus(dest: Path) -> Path:
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(ARTICLE, dest / ARTICLE.name)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def article_text() -> str:
+    return ARTICLE.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def index_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("session-index")
+
+
+@pytest.fixture(scope="session")
+def settings(index_dir):
+    return load_settings(index_dir=index_dir)
+
+
+@pytest.fixture(scope="session")
+def bot(settings) -> Assistant:
+    return Assistant(settings)
+
+
+@pytest.fixture(scope="session")
+def dev_rows() -> list[dict]:
+    return load_jsonl("questions_dev.jsonl")
+
+
+@pytest.fixture(scope="session")
+def dev_answers(bot, dev_rows) -> dict:
+    """Every dev question answered once, shared by the answer and scope tests."""
+    return {row["id"]: bot.ask(row["question"]) for row in dev_rows}
+
+
+@pytest.fixture(scope="session")
+def helpers():
+    """Plain helper functions (tests/ is not a package, so they travel as a fixture)."""
+
+    class _Helpers:
+        load_jsonl = staticmethod(load_jsonl)
+        split_answer = staticmethod(split_answer)
+        copy_corpus = staticmethod(copy_corpus)
+        ROOT = ROOT
+        CORPUS_DIR = CORPUS_DIR
+        ARTICLE = ARTICLE
+        DATA_DIR = DATA_DIR
+        SECTION_TREATMENT = SECTION_TREATMENT
+        ICE_CHUNK = ICE_CHUNK
+        RED_FLAG_NAMES = RED_FLAG_NAMES
+
+    return _Helpers

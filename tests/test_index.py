@@ -1,0 +1,213 @@
+"""The persistent Chroma index: built on first use, checked, rebuilt when stale.
+
+Tests that change an index work on their own copy of the corpus and their own
+index folder (one per module, built once), never on the session index.
+"""
+
+from __future__ import annotations
+
+import logging
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+import assistant.store
+from assistant.core import Assistant
+from assistant.corpus import load_corpus
+from assistant.embeddings import load_embeddings
+from assistant.settings import load_settings
+from assistant.store import Index
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory, helpers):
+    """Settings for a private corpus copy and index folder (the index is not built yet)."""
+    root = tmp_path_factory.mktemp("work-index")
+    corpus = helpers.copy_corpus(root / "corpus")
+    return load_settings(corpus_dir=corpus, index_dir=root / "index")
+
+
+@pytest.fixture(scope="module")
+def work_bot(work):
+    """The first Assistant on the private folder: it builds the index.
+
+    What first use produced is recorded here, so the tests below stay valid in any order
+    (one of them edits the corpus and makes the Assistant rebuild).
+    """
+    before = fresh_index(work).stale_reasons()
+    bot = Assistant(work)
+    chunks, n_sentences = parsed(work)
+    index = fresh_index(work)
+    return SimpleNamespace(
+        reasons_before=before,
+        reasons_after=index.stale_reasons(),
+        manifest=bot.manifest,
+        stored_manifest=index.manifest(),
+        bot=bot,
+        chunks=chunks,
+        n_sentences=n_sentences,
+        snapshot=snapshot(index),
+    )
+
+
+def fresh_index(settings) -> Index:
+    """A new Index object, so no test reuses collection handles a rebuild has dropped."""
+    return Index(settings, load_embeddings(settings.embedding_model))
+
+
+def parsed(settings):
+    chunks = [c for d in load_corpus(settings.corpus_dir) for c in d.chunks]
+    return chunks, sum(len(c.sentences) for c in chunks)
+
+
+def snapshot(index: Index) -> dict:
+    chunks = index.client.get_collection(index.chunk_collection).get(include=["documents", "metadatas"])
+    sentences = index.client.get_collection(index.sentence_collection).get(include=["documents", "metadatas"])
+    return {
+        "chunks": sorted(zip(chunks["ids"], chunks["documents"], map(sorted_items, chunks["metadatas"]), strict=True)),
+        "sentences": sorted(
+            zip(sentences["ids"], sentences["documents"], map(sorted_items, sentences["metadatas"]), strict=True)
+        ),
+    }
+
+
+def sorted_items(d: dict) -> tuple:
+    return tuple(sorted(d.items()))
+
+
+def test_index_builds_on_first_use(work_bot):
+    assert work_bot.reasons_before == ["no index yet"]
+    chunks, n_sentences = work_bot.chunks, work_bot.n_sentences
+    manifest = work_bot.manifest
+    assert manifest.complete is True
+    assert manifest.chunks == len(chunks) == len(work_bot.bot.documents)
+    assert manifest.sentences == n_sentences == len(work_bot.bot.sentences.texts)
+    assert work_bot.stored_manifest == manifest
+    assert work_bot.reasons_after == []
+    snap = work_bot.snapshot
+    assert [row[0] for row in snap["chunks"]] == sorted(c.id for c in chunks)
+    # Each stored chunk is the exact source text, with its span.
+    by_id = {c.id: c for c in chunks}
+    for cid, text, meta in snap["chunks"]:
+        assert text == by_id[cid].text
+        assert dict(meta)["start"] == by_id[cid].start and dict(meta)["end"] == by_id[cid].end
+    assert len(snap["sentences"]) == n_sentences
+
+
+def test_ensure_again_is_a_no_op(work, work_bot, caplog):
+    index = fresh_index(work)
+    stored = index.manifest()
+    before = snapshot(index)
+    with caplog.at_level(logging.INFO, logger="assistant"):
+        manifest = index.ensure()
+    assert not [r for r in caplog.records if "Building the index" in r.getMessage()]
+    assert manifest == stored and manifest.complete
+    assert snapshot(index) == before
+    assert index.stale_reasons() == []
+
+
+def test_session_index_ensure_is_a_no_op(bot, caplog):
+    ids_before = sorted(bot.documents)
+    with caplog.at_level(logging.INFO, logger="assistant"):
+        manifest = bot.index.ensure()
+    assert not [r for r in caplog.records if "Building the index" in r.getMessage()]
+    assert manifest == bot.manifest
+    assert bot.index.stale_reasons() == []
+    assert sorted(d.metadata["chunk_id"] for d in bot.index.chunk_documents()) == ids_before
+
+
+def test_rebuild_is_idempotent(work, work_bot, caplog):
+    index = fresh_index(work)
+    stored = index.manifest()
+    before = snapshot(index)
+    with caplog.at_level(logging.INFO, logger="assistant"):
+        manifest = index.ensure(rebuild=True)
+    assert [r for r in caplog.records if "Building the index" in r.getMessage()]
+    assert manifest == stored and manifest.complete  # same hash, model, version and counts
+    assert snapshot(fresh_index(work)) == before
+    assert fresh_index(work).stale_reasons() == []
+
+
+def test_deleted_chunk_row_is_detected_and_repaired(work, work_bot):
+    index = fresh_index(work)
+    collection = index.client.get_collection(index.chunk_collection)
+    victim = "hip-pain-from-running/treatment-options/1-rest-and-ice"
+    collection.delete(ids=[victim])
+    reasons = index.stale_reasons()
+    assert reasons, "a missing chunk row went unnoticed"
+    assert any("count" in r for r in reasons), reasons
+    manifest = index.ensure()
+    assert manifest.complete and manifest.chunks == len(parsed(work)[0])
+    assert index.client.get_collection(index.chunk_collection).get(ids=[victim])["ids"] == [victim]
+    assert index.stale_reasons() == []
+
+
+def test_deleted_sentence_row_is_detected(work, work_bot):
+    index = fresh_index(work)
+    collection = index.client.get_collection(index.sentence_collection)
+    victim = "hip-pain-from-running/treatment-options/1-rest-and-ice#s2"
+    row = collection.get(ids=[victim], include=["documents", "metadatas", "embeddings"])
+    assert row["ids"] == [victim]
+    collection.delete(ids=[victim])
+    try:
+        assert index.stale_reasons(), "a missing sentence row went unnoticed"
+    finally:  # put the row back so the module's index stays whole
+        collection.upsert(
+            ids=row["ids"], documents=row["documents"], metadatas=row["metadatas"], embeddings=row["embeddings"]
+        )
+        assert collection.count() == index.manifest().sentences
+
+
+def test_chunking_version_bump_makes_index_stale(work, work_bot, monkeypatch):
+    index = fresh_index(work)
+    assert index.stale_reasons() == []
+    monkeypatch.setattr(assistant.store, "CHUNKING_VERSION", assistant.store.CHUNKING_VERSION + "-next")
+    reasons = index.stale_reasons()
+    assert any("chunking" in r for r in reasons), reasons
+
+
+def test_collections_use_cosine_space(bot):
+    for name in (bot.index.chunk_collection, bot.index.sentence_collection):
+        configuration = bot.index.client.get_collection(name).configuration
+        assert configuration["hnsw"]["space"] == "cosine", name
+
+
+def test_dense_scores_are_cosine_similarities(bot):
+    # The scores Chroma returns must be the cosine of the unit vectors (1 - cosine distance).
+    from assistant.embeddings import embed_query
+
+    vector = embed_query(bot.embeddings, "Which foods reduce inflammation?")
+    scores = bot.ranker.dense_scores(vector, 6)
+    assert len(scores) == 6
+    stored = bot.index.client.get_collection(bot.index.chunk_collection).get(ids=list(scores), include=["embeddings"])
+    for cid, embedding in zip(stored["ids"], stored["embeddings"], strict=True):
+        assert float(np.dot(vector, embedding)) == pytest.approx(scores[cid], abs=1e-4), cid
+    assert max(scores, key=scores.get) == "hip-pain-from-running/role-nutrition/1-anti-inflammatory-foods"
+
+
+def test_corpus_edit_makes_index_stale_and_new_assistant_rebuilds(work, work_bot):
+    path = work.corpus_dir / "hip-pain-from-running.txt"
+    text = path.read_text(encoding="utf-8")
+    new_faq = (
+        "Q: Does a sauna help stiff hips after running? A: A short sauna session after an easy run can "
+        "loosen stiff hip muscles. Drink water afterwards.\n\n"
+    )
+    path.write_text(text.replace("In conclusion,", new_faq + "In conclusion,"), encoding="utf-8")
+
+    reasons = fresh_index(work).stale_reasons()
+    assert reasons and any("corpus" in r for r in reasons), reasons
+
+    rebuilt = Assistant(work)
+    chunks, n_sentences = parsed(work)
+    assert rebuilt.manifest.chunks == len(chunks) == len(work_bot.chunks) + 1
+    assert rebuilt.manifest.sentences == n_sentences
+    assert rebuilt.index.stale_reasons() == []
+
+    docs = rebuilt.retrieve("Is a sauna good for tight hips?", k=3)
+    assert "sauna" in docs[0].page_content
+    assert docs[0].metadata["section"] == "FAQs"
+    answer = rebuilt.ask("Is a sauna good for tight hips?")
+    assert not answer.abstained
+    assert "sauna session" in answer.text
+    assert any("sauna" in c.text for c in answer.citations)

@@ -1,0 +1,123 @@
+"""Abstention: the assistant says so when the article does not cover a question."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from assistant import texts
+
+SECTIONS_NAMED = [
+    "Understanding the Causes of Hip Pain from Running",
+    "Prevention: The Best Medicine",
+    "Treatment Options for Hip Pain from Running",
+    "The Role of Nutrition in Hip Pain Recovery",
+    "The Psychological Aspect of Hip Pain",
+    "When to Seek Professional Help",
+    "FAQs",
+]
+
+# Our own questions (not from evals/data) the article does not answer.
+OWN_OFF_TOPIC = [
+    "How do I bake chocolate chip cookies?",
+    "What is the best programming language for data science?",
+    "What's the exchange rate between euros and dollars?",
+]
+OWN_NEAR_TOPIC = [
+    "My knee aches after long bike rides, what should I do?",  # knee pain from cycling
+    "What's the maximum ibuprofen dose per day for a runner?",  # a dose the article never gives
+    "How much turmeric should I take for inflammation?",  # a supplement it never mentions
+    "What's a good stretch for a stiff neck after sleeping?",  # another body part
+    "Can a CT scan show why my hip hurts?",  # imaging is not covered
+    "Which Asics model is best for runners with sore hips?",  # brands are not covered
+    "How do I treat a sprained wrist from a fall while jogging?",
+    "Is it safe to run while pregnant with hip pain?",
+]
+
+
+def _accuracy_report(rows, answers, want_abstain: bool) -> tuple[int, list[str]]:
+    wrong = [f"{r['id']} {r['question']!r}" for r in rows if answers[r["id"]].abstained != want_abstain]
+    return len(rows) - len(wrong), wrong
+
+
+@pytest.mark.slow  # the whole dev set through the real model
+def test_every_dev_abstain_question_abstains(dev_rows, dev_answers):
+    rows = [r for r in dev_rows if r.get("abstain")]
+    assert len(rows) >= 30
+    right, wrong = _accuracy_report(rows, dev_answers, True)
+    assert not wrong, f"abstained on {right}/{len(rows)} ({right / len(rows):.0%}); answered: {wrong}"
+
+
+@pytest.mark.slow  # the whole dev set through the real model
+def test_no_in_scope_dev_question_abstains(dev_rows, dev_answers):
+    rows = [r for r in dev_rows if not r.get("abstain")]
+    right, wrong = _accuracy_report(rows, dev_answers, False)
+    assert not wrong, f"answered {right}/{len(rows)} ({right / len(rows):.0%}); abstained: {wrong}"
+
+
+@pytest.mark.parametrize("question", OWN_OFF_TOPIC + OWN_NEAR_TOPIC)
+def test_own_out_of_scope_questions_abstain(bot, question):
+    answer = bot.ask(question)
+    assert answer.abstained, f"answered: {answer.text!r}"
+    assert answer.text.startswith(("The article doesn't cover that.", "The article doesn't give"))
+
+
+def test_off_topic_answer_names_what_the_article_covers(bot):
+    answer = bot.ask("How do I bake chocolate chip cookies?")
+    assert answer.abstained
+    assert answer.citations == []
+    assert answer.text.startswith(texts.NOT_COVERED)
+    for section in SECTIONS_NAMED:
+        assert section in answer.text
+    assert "Introduction" not in answer.text and "Conclusion" not in answer.text
+    assert not re.search(r"\[\d+\]", answer.text)
+
+
+def test_knee_pain_from_cycling_is_not_answered_from_the_hip_article(bot):
+    answer = bot.ask("My knee aches after long bike rides, what should I do?")
+    assert answer.abstained and answer.citations == []
+    # ... but the same words about the hip are in scope.
+    hip = bot.ask("My hip aches after long runs, what should I do?")
+    assert not hip.abstained and hip.citations
+
+
+def test_missing_dose_abstains_but_quotes_the_article(bot, article_text, helpers):
+    answer = bot.ask("How many milligrams of ibuprofen can I take after a long run?")
+    assert answer.abstained
+    prefix = texts.MISSING_SPECIFIC.format(what=texts.SPECIFIC_KINDS["dose"])
+    assert answer.text.startswith(prefix)
+    assert answer.citations
+    assert any("ibuprofen" in q for c in answer.citations for q in c.quotes)
+    quoted = answer.text[len(prefix) :].strip()
+    for body, tail, marker in helpers.split_answer(quoted):
+        assert body + tail in article_text
+        assert marker in {c.marker for c in answer.citations}
+    for c in answer.citations:
+        assert article_text[c.start : c.end] == c.text
+    for number in re.findall(r"\d+", re.sub(r"\[\d+\]", "", answer.text)):
+        assert number in article_text, f"invented number {number!r}"
+    assert not re.search(r"\bmg\b|milligram", answer.text)
+
+
+def test_missing_amount_abstains_with_a_quote(bot):
+    answer = bot.ask("How many litres of water a day should I drink while my hip heals?")
+    assert answer.abstained
+    assert answer.text.startswith(texts.MISSING_SPECIFIC.format(what=texts.SPECIFIC_KINDS["amount"]))
+    assert [c.chunk_id for c in answer.citations] == ["hip-pain-from-running/role-nutrition/4-hydration"]
+    assert not re.search(r"\d", re.sub(r"\[\d+\]", "", answer.text))
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\n\t  \n", "\x00\x01", None])
+def test_empty_question(bot, question):
+    answer = bot.ask(question)
+    assert answer.text == texts.EMPTY_QUESTION
+    assert answer.abstained is True
+    assert answer.citations == []
+
+
+def test_scope_does_not_reject_covered_words_near_uncovered_ones(bot):
+    # "knee" is an uncovered body part, but a question about the hip that mentions it is covered.
+    answer = bot.ask("My knee is fine but my hip hurts after running, should I ice it?")
+    assert not answer.abstained
+    assert "hip-pain-from-running/treatment-options/1-rest-and-ice" in [c.chunk_id for c in answer.citations]
