@@ -1,12 +1,14 @@
 # Two commands for a fresh machine with Python 3.11:
-#   make run    set up .venv and start the assistant
-#   make test   set up .venv and run the tests
+#   make run    set up .venv and start the chat page on http://127.0.0.1:7860
+#   make test   set up .venv (and Chromium for the browser test) and run the tests
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+EXTRAS ?= test
+STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
+comma := ,
 
-.PHONY: install run serve chat index test lint clean
+.PHONY: install run serve chat index test browser eval lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -14,7 +16,7 @@ $(BIN)/python:
 
 # constraints.txt pins every package, torch to the 2.13.0 CPU build.
 $(STAMP): pyproject.toml constraints.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -c constraints.txt -e ".[test]"
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[$(EXTRAS)]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -30,11 +32,26 @@ chat: install
 index: install
 	$(BIN)/hip-assistant index
 
-test: install
+# The browser test drives Debian's Chromium; install it when it is missing and we may.
+browser:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  elif command -v sudo >/dev/null; then \
+	    sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  else echo "Chromium missing and no root: browser tests will be skipped"; fi; \
+	fi
+
+test: install browser
 	$(BIN)/pytest
+
+eval: install
+	$(BIN)/hip-assistant eval
 
 lint: install
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) index/chroma.sqlite3 index/*-*-*-*-*
+	rm -rf $(VENV)
+	find index -mindepth 1 ! -name README.md -exec rm -rf {} +
