@@ -146,6 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--auth", metavar="USER:PASSWORD", help="require this login")
     serve.set_defaults(func=cmd_serve)
 
+    sub.add_parser("eval", help="run the evaluation (see `hip-assistant eval --help`)")
+
     index = sub.add_parser("index", help="build the index, or check it is up to date")
     index.add_argument("--rebuild", action="store_true", help="rebuild even if up to date")
     index.set_defaults(func=cmd_index)
@@ -153,6 +155,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["eval"]:
+        # The evaluation has its own options (thresholds, --fast): it parses them itself.
+        from evals.run import main as run_eval
+
+        return run_eval(argv[1:])
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("assistant").setLevel(logging.DEBUG if args.verbose else logging.INFO)

@@ -9,7 +9,7 @@ EMPTY_QUESTION = "Please type a question about hip pain from running."
 NOT_COVERED = "The article doesn't cover that."
 COVERS = "It covers: {sections}."
 
-MISSING_SPECIFIC = "The article doesn't give {what}. What it does say:"
+MISSING_SPECIFIC = "The article doesn't give {what}. Here is what it does say."
 SPECIFIC_KINDS = {
     "dose": "doses or amounts of medication",
     "amount": "specific amounts",

@@ -1,0 +1,1 @@
+"""Evaluation of hip-assistant: ``python -m evals`` (see evals/run.py)."""

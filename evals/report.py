@@ -1,0 +1,158 @@
+"""Turn an evaluation into report.md and chart.png."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+
+def _pct(value) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
+
+
+def _num(value, digits: int = 3) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header), *["| " + " | ".join(r) + " |" for r in rows]]
+
+
+def write_markdown(report: dict, path: Path, *, chart: str) -> None:
+    meta = report["meta"]
+    lines = [
+        "# hip-assistant evaluation",
+        "",
+        f"Commit `{meta['commit']}`{' (with uncommitted changes)' if meta['uncommitted_changes'] else ''}, "
+        f"{meta['date']}, Python {meta['python']}, {meta['machine']}, {meta['seconds']} s"
+        f"{', fast subset' if meta['fast'] else ''}. Produced by `python -m evals` (`hip-assistant eval`).",
+        "",
+        f"![configurations compared]({chart})",
+        "",
+        "## Retrieval",
+        "",
+    ]
+    rows = []
+    for set_name, modes in report["retrieval"].items():
+        for mode, s in modes.items():
+            rows.append([set_name, mode, _pct(s["hit@1"]), _pct(s["hit@3"]), _num(s["mrr"]), str(s["n"])])
+    lines += _table(["question set", "retrieval", "hit@1", "hit@3", "MRR", "n"], rows)
+
+    lines += ["", "## Answers", ""]
+    rows = [
+        [
+            config,
+            _pct(a["citation support"]),
+            _pct(a["faithfulness"]),
+            _pct(a["must-cite"]),
+            _num(a["key-fact token F1 (FAQ)"]),
+            _num(a["key-fact embedding similarity (FAQ)"]),
+            _pct(a["false abstention"]),
+        ]
+        for config, a in report["answers"].items()
+    ]
+    lines += _table(
+        [
+            "answerer + retrieval",
+            "citation support",
+            "faithfulness",
+            "must-cite",
+            "FAQ token F1",
+            "FAQ embedding sim",
+            "false abstention",
+        ],
+        rows,
+    )
+
+    lines += ["", "## Abstention (default configuration)", ""]
+    rows = [
+        [
+            name,
+            f"{_pct(a['off-topic accuracy'])} (n={a['n']['off_topic']})",
+            f"{_pct(a['near-topic accuracy'])} (n={a['n']['near_topic']})",
+            f"{_pct(a['false abstention'])} (n={a['n']['in_scope']})",
+        ]
+        for name, a in report["abstention"].items()
+    ]
+    lines += _table(["question set", "off-topic accuracy", "near-topic accuracy", "false abstention"], rows)
+
+    lines += ["", "## Red flags", ""]
+    rows = []
+    for name, r in report["red_flags"].items():
+        recall = ", ".join(f"{c} {r['counts'][c]}" for c in r["counts"]) or "-"
+        alarms = "-" if r["false_alarm_rate"] is None else f"{_pct(r['false_alarm_rate'])} of {r['quiet_messages']}"
+        rows.append([name, recall, alarms])
+    lines += _table(["set", "recall per criterion", "false alarms"], rows)
+
+    lat = report["latency"]
+    lines += ["", "## Latency", ""]
+    rows = [
+        ["Assistant.ask() (warm)", _num(lat["ask_ms"]["p50"], 1), _num(lat["ask_ms"]["p95"], 1)],
+        ["embed_query() alone (same run)", _num(lat["embed_ms"]["p50"], 1), _num(lat["embed_ms"]["p95"], 1)],
+        ["ratio ask / embed", _num(lat["ratio_p50"], 2), _num(lat["ratio_p95"], 2)],
+    ]
+    lines += _table(["measure (ms)", "p50", "p95"], rows)
+    if "startup_s" in lat:
+        lines += [
+            "",
+            f"Start-up to first answer in a fresh process: {lat['startup_s']:.2f} s; a fresh process that only loads "
+            f"the embedding model and embeds one text: {lat['model_load_s']:.2f} s (ratio {lat['startup_ratio']:.2f}).",
+        ]
+    for title, key in (("Benchmarks", "benchmarks"), ("Gates", "gates")):
+        if report.get(key):
+            lines += ["", f"## {title}", "", "```", *_plain(report[key]), "```"]
+    lines += ["", "## Definitions", ""]
+    lines += [f"- **{name}**: {text}" for name, text in report["definitions"].items()]
+    lines += [
+        "",
+        "## Configuration",
+        "",
+        "```",
+        *[f"{k} = {v}" for k, v in report["meta"]["config"].items()],
+        "```",
+        "",
+    ]
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def _plain(data, indent: str = "") -> list[str]:
+    out = []
+    for key, value in data.items():
+        if isinstance(value, dict):
+            out += [f"{indent}{key}:", *_plain(value, indent + "  ")]
+        else:
+            out.append(f"{indent}{key}: {value}")
+    return out
+
+
+def write_chart(report: dict, path: Path) -> None:
+    """Retrieval per mode on each question set, and answer quality per configuration."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
+    sets = [s for s in report["retrieval"] if not s.startswith("follow-ups")]
+    modes = list(next(iter(report["retrieval"].values())).keys())
+    width = 0.8 / len(modes)
+    for i, mode in enumerate(modes):
+        xs = [j + i * width for j in range(len(sets))]
+        left.bar(xs, [report["retrieval"][s][mode]["hit@1"] for s in sets], width, label=mode)
+    left.set_xticks([j + width * (len(modes) - 1) / 2 for j in range(len(sets))], sets)
+    left.set_ylim(0, 1)
+    left.set_title("Retrieval hit@1")
+    left.legend()
+
+    configs = list(report["answers"])
+    measures = ["faithfulness", "must-cite", "key-fact token F1 (FAQ)"]
+    width = 0.8 / len(measures)
+    for i, measure in enumerate(measures):
+        xs = [j + i * width for j in range(len(configs))]
+        right.bar(xs, [report["answers"][c][measure] or 0 for c in configs], width, label=measure)
+    right.set_xticks([j + width * (len(measures) - 1) / 2 for j in range(len(configs))], configs, rotation=15)
+    right.set_ylim(0, 1)
+    right.set_title("Answers")
+    right.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

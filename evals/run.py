@@ -1,0 +1,418 @@
+"""The evaluation: ``python -m evals`` or ``hip-assistant eval``.
+
+Runs the article's FAQ questions (parsed from the corpus, asked verbatim and
+paraphrased), the dev, test and held-out question sets, the follow-up
+conversations and the safety sets through the same ``Assistant`` users get,
+with dense, BM25 and hybrid retrieval side by side, and writes
+``evals/results/report.md``, ``report.json`` and ``chart.png``. Thresholds
+such as ``--min-hit1`` turn it into a gate: it exits 1 when a figure falls
+below one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import platform
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+import assistant  # noqa: F401  (offline environment first)
+from assistant.answer import RED_FLAGS, strip_markers
+from assistant.core import Assistant
+from assistant.embeddings import embed_query, embed_texts
+from assistant.history import condense, normalize_history
+from assistant.settings import Settings, load_settings
+
+from . import metrics
+from .report import write_chart, write_markdown
+
+DATA = Path(__file__).resolve().parent / "data"
+RESULTS = Path(__file__).resolve().parent / "results"
+MODES = ("hybrid", "dense", "bm25")
+SAFETY_SETS = {
+    "red flags (tuning)": "safety_red_flags.jsonl",
+    "red flags (test)": "safety_red_flags_test.jsonl",
+    "held-out (blind at first run)": "holdout/safety_holdout.jsonl",
+    "negated": "safety_negated.jsonl",
+    "benign": "safety_benign.jsonl",
+    "benign (test)": "safety_benign_test.jsonl",
+    "care questions": "safety_care_questions.jsonl",
+}
+FAST_SAFETY_SETS = ("red flags (tuning)", "negated", "benign", "care questions")
+
+
+def load(name: str) -> list[dict]:
+    with open(DATA / name, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def faq_items(bot: Assistant) -> list[dict]:
+    """The article's FAQ pairs, each asked verbatim and in the paraphrases of evals/data."""
+    paraphrases = {row["faq_id"]: row["paraphrases"] for row in load("faq_paraphrases.jsonl")}
+    items = []
+    for chunk_id, doc in bot.documents.items():
+        if doc.metadata.get("kind") != "faq":
+            continue
+        text = doc.page_content
+        answer_at = text.find("A:")
+        reference = text[answer_at + 2 :].strip() if answer_at >= 0 else text
+        question = doc.metadata["title"]
+        items.append({"question": question, "expect": [chunk_id], "reference": reference, "form": "verbatim"})
+        for p in paraphrases.get(chunk_id, []):
+            items.append({"question": p, "expect": [chunk_id], "reference": reference, "form": "paraphrase"})
+    return items
+
+
+class Progress:
+    """One bar for the whole run, labelled with the current stage."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.bar = tqdm(total=total, desc="eval", unit="q", disable=not enabled, file=sys.stderr)
+
+    def stage(self, name: str) -> None:
+        self.bar.set_description(name)
+
+    def step(self, n: int = 1) -> None:
+        self.bar.update(n)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+class Evaluation:
+    """Everything one report holds, measured in one run."""
+
+    def __init__(self, settings: Settings, *, fast: bool, progress: bool = True, startup: bool = True) -> None:
+        self.settings = settings
+        self.fast = fast
+        self.measure_startup = startup and not fast
+        self.show_progress = progress
+
+    def run(self) -> dict:
+        started = time.perf_counter()
+        bots = {mode: Assistant(self.settings, retrieval=mode) for mode in MODES}
+        base = bots[self.settings.retrieval] if self.settings.retrieval in bots else bots["hybrid"]
+        sources = {d.source: d.text for d in _documents(base)}
+        dev, test = load("questions_dev.jsonl"), load("questions_test.jsonl")
+        holdout = [] if self.fast else load("holdout/questions_holdout.jsonl")
+        faq = faq_items(base)
+        followups = load("followups.jsonl")
+        question_sets = {"dev": dev, "faq": faq} if self.fast else {"dev": dev, "test": test, "faq": faq}
+        safety_sets = {k: load(v) for k, v in SAFETY_SETS.items() if not self.fast or k in FAST_SAFETY_SETS}
+        answer_modes = ("hybrid",) if self.fast else MODES
+
+        in_scope = {k: [q for q in v if not q.get("abstain")] for k, v in question_sets.items()}
+        total = (
+            sum(len(v) for v in in_scope.values())
+            + len(followups)
+            + len(answer_modes) * (sum(len(v) for v in question_sets.values()) + len(holdout))
+            + sum(len(v) for v in safety_sets.values())
+            + 2 * len(dev)
+        )
+        bar = Progress(total, self.show_progress)
+        report: dict = {"meta": self._meta(), "definitions": metrics.DEFINITIONS}
+        try:
+            report["retrieval"] = self._retrieval(base, in_scope, followups, bar)
+            report["answers"], report["abstention"] = self._answers(
+                bots, answer_modes, question_sets, holdout, sources, bar
+            )
+            report["red_flags"] = self._red_flags(base, safety_sets, bar)
+            report["latency"] = self._latency(base, dev, bar)
+        finally:
+            bar.close()
+        report["meta"]["seconds"] = round(time.perf_counter() - started, 1)
+        return report
+
+    def _meta(self) -> dict:
+        def git(*args: str) -> str:
+            try:
+                return subprocess.run(["git", *args], capture_output=True, text=True, check=True).stdout.strip()
+            except (OSError, subprocess.CalledProcessError):
+                return "unknown"
+
+        config = self.settings.model_dump(mode="json")
+        return {
+            "commit": git("rev-parse", "--short", "HEAD"),
+            "uncommitted_changes": bool(git("status", "--porcelain", "--untracked-files=no")),
+            "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "fast": self.fast,
+            "python": platform.python_version(),
+            "machine": f"{platform.machine()}, {_cpu_count()} CPUs",
+            "config": {k: v for k, v in config.items() if k not in ("corpus_dir", "index_dir")},
+        }
+
+    def _retrieval(self, bot: Assistant, in_scope: dict, followups: list[dict], bar: Progress) -> dict:
+        out: dict = {}
+        for name, rows in in_scope.items():
+            bar.stage(f"retrieval: {name}")
+            vectors = embed_texts(bot.embeddings, [r["question"] for r in rows])
+            ranks: dict[str, list] = {m: [] for m in MODES}
+            for row, vector in zip(rows, vectors, strict=True):
+                for mode in MODES:
+                    ids = [h.chunk_id for h in bot.ranker.rank(row["question"], vector, mode=mode, k=10)]
+                    ranks[mode].append(metrics.rank_of(ids, row["expect"]))
+                bar.step()
+            out[name] = {m: metrics.retrieval_scores(r) for m, r in ranks.items()}
+        bar.stage("retrieval: follow-ups")
+        ranks = {"with history": [], "without history": []}
+        for row in followups:
+            history = normalize_history(row["history"], limit=self.settings.max_question_chars, max_messages=40)
+            for label, query in (
+                ("with history", condense(row["question"], history)),
+                ("without history", row["question"]),
+            ):
+                ids = [h.chunk_id for h in bot.ranker.rank(query, embed_query(bot.embeddings, query), k=10)]
+                ranks[label].append(metrics.rank_of(ids, row["expect"]))
+            bar.step()
+        out["follow-ups (hybrid)"] = {k: metrics.retrieval_scores(v) for k, v in ranks.items()}
+        return out
+
+    def _answers(self, bots, modes, question_sets, holdout, sources, bar) -> tuple[dict, dict]:
+        answers: dict = {}
+        abstention: dict = {}
+        for mode in modes:
+            bot = bots[mode]
+            label = f"{bot.settings.answerer} + {mode}"
+            tally: Counter = Counter()
+            f1, sims = [], []
+            for set_name, rows in [*question_sets.items(), *([("held-out", holdout)] if holdout else [])]:
+                bar.stage(f"answers: {label}: {set_name}")
+                counts: Counter = Counter()
+                for row in rows:
+                    answer = bot.ask(row["question"])
+                    bar.step()
+                    good, n = metrics.citation_support(answer, sources)
+                    tally["cited"] += n
+                    tally["cited_ok"] += good
+                    good, n = metrics.faithfulness(answer)
+                    tally["sentences"] += n
+                    tally["sentences_ok"] += good
+                    should_abstain = row.get("abstain") or row.get("answerable") is False
+                    if should_abstain:
+                        kind = row.get("kind", "off_topic")
+                        counts[f"{kind}_n"] += 1
+                        counts[f"{kind}_ok"] += answer.abstained
+                        continue
+                    counts["in_scope_n"] += 1
+                    counts["false_abstain"] += answer.abstained
+                    tally["in_scope"] += 1
+                    tally["false_abstain"] += answer.abstained
+                    if "must_cite" in row:
+                        tally["must_cite_n"] += 1
+                        tally["must_cite_ok"] += row["must_cite"].rstrip(".") in strip_markers(answer.text)
+                    if "reference" in row:
+                        f1.append(metrics.token_f1(answer.text, row["reference"]))
+                        sims.append(_similarity(bot, strip_markers(answer.text), row["reference"]))
+                if mode == modes[0] or self.fast:
+                    abstention[set_name] = _abstention(counts)
+            answers[label] = {
+                "citation support": _ratio(tally["cited_ok"], tally["cited"]),
+                "faithfulness": _ratio(tally["sentences_ok"], tally["sentences"]),
+                "must-cite": _ratio(tally["must_cite_ok"], tally["must_cite_n"]),
+                "key-fact token F1 (FAQ)": float(np.mean(f1)) if f1 else None,
+                "key-fact embedding similarity (FAQ)": float(np.mean(sims)) if sims else None,
+                "false abstention": _ratio(tally["false_abstain"], tally["in_scope"]),
+                "citations": tally["cited"],
+                "sentences": tally["sentences"],
+            }
+        return answers, abstention
+
+    def _red_flags(self, bot: Assistant, sets: dict, bar: Progress) -> dict:
+        out = {}
+        for name, rows in sets.items():
+            bar.stage(f"red flags: {name}")
+            seen, found = Counter(), Counter()
+            quiet = alarms = 0
+            for row in rows:
+                flagged = set(bot.ask(row["text"]).red_flags)
+                bar.step()
+                for criterion in row["expect"]:
+                    seen[criterion] += 1
+                    found[criterion] += criterion in flagged
+                if not row["expect"]:
+                    quiet += 1
+                    alarms += bool(flagged)
+            out[name] = {
+                "recall": {c: _ratio(found[c], seen[c]) for c in RED_FLAGS if seen[c]},
+                "counts": {c: f"{found[c]}/{seen[c]}" for c in RED_FLAGS if seen[c]},
+                "false_alarm_rate": _ratio(alarms, quiet) if quiet else None,
+                "quiet_messages": quiet,
+            }
+        return out
+
+    def _latency(self, bot: Assistant, rows: list[dict], bar: Progress) -> dict:
+        bar.stage("latency")
+        questions = [r["question"] for r in rows]
+        for q in questions[:5]:  # warm-up
+            bot.ask(q)
+            embed_query(bot.embeddings, q)
+        ask_ms, embed_ms = [], []
+        for q in questions:
+            t = time.perf_counter()
+            embed_query(bot.embeddings, q)
+            embed_ms.append((time.perf_counter() - t) * 1000)
+            bar.step()
+            t = time.perf_counter()
+            bot.ask(q)
+            ask_ms.append((time.perf_counter() - t) * 1000)
+            bar.step()
+        ask, embed = metrics.percentiles(ask_ms), metrics.percentiles(embed_ms)
+        out = {
+            "ask_ms": ask,
+            "embed_ms": embed,
+            "ratio_p50": ask["p50"] / embed["p50"],
+            "ratio_p95": ask["p95"] / embed["p95"],
+        }
+        if self.measure_startup:
+            bar.stage("start-up")
+            out["startup_s"] = _fresh_process(_STARTUP_SCRIPT)
+            out["model_load_s"] = _fresh_process(_MODEL_LOAD_SCRIPT)
+            out["startup_ratio"] = out["startup_s"] / out["model_load_s"]
+        return out
+
+
+_STARTUP_SCRIPT = (
+    "import time; t = time.perf_counter(); from assistant import Assistant; "
+    "Assistant().ask('How long should I ice my hip?'); print(time.perf_counter() - t)"
+)
+_MODEL_LOAD_SCRIPT = (
+    "import time; t = time.perf_counter(); import assistant; "
+    "from assistant.embeddings import load_embeddings; load_embeddings().embed_query('hip'); "
+    "print(time.perf_counter() - t)"
+)
+
+
+def _fresh_process(script: str, runs: int = 2) -> float:
+    """Best of `runs` fresh interpreters: the least disturbed measurement."""
+    times = []
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=600)
+        times.append(float(out.stdout.strip().splitlines()[-1]))
+    return min(times)
+
+
+def _documents(bot: Assistant):
+    from assistant.corpus import load_corpus
+
+    return load_corpus(bot.settings.corpus_dir)
+
+
+def _similarity(bot: Assistant, a: str, b: str) -> float:
+    if not a.strip():
+        return 0.0
+    va, vb = embed_texts(bot.embeddings, [a, b])
+    return float(va @ vb)
+
+
+def _ratio(good: int, n: int) -> float | None:
+    return good / n if n else None
+
+
+def _abstention(counts: Counter) -> dict:
+    return {
+        "off-topic accuracy": _ratio(counts["off_topic_ok"], counts["off_topic_n"]),
+        "near-topic accuracy": _ratio(counts["near_topic_ok"], counts["near_topic_n"]),
+        "false abstention": _ratio(counts["false_abstain"], counts["in_scope_n"]),
+        "n": {
+            "off_topic": counts["off_topic_n"],
+            "near_topic": counts["near_topic_n"],
+            "in_scope": counts["in_scope_n"],
+        },
+    }
+
+
+def _cpu_count() -> int:
+    import os
+
+    return os.cpu_count() or 1
+
+
+# --- gates ---------------------------------------------------------------------
+
+Gate = tuple[str, str, Callable[[dict], float | None], str]
+GATES: tuple[Gate, ...] = (
+    ("--min-hit1", "hybrid hit@1 on the dev set", lambda r: r["retrieval"]["dev"]["hybrid"]["hit@1"], "min"),
+    ("--min-hit3", "hybrid hit@3 on the dev set", lambda r: r["retrieval"]["dev"]["hybrid"]["hit@3"], "min"),
+    ("--min-mrr", "hybrid MRR on the dev set", lambda r: r["retrieval"]["dev"]["hybrid"]["mrr"], "min"),
+    ("--min-citation-support", "citation support", lambda r: _first_answers(r)["citation support"], "min"),
+    ("--min-faithfulness", "faithfulness", lambda r: _first_answers(r)["faithfulness"], "min"),
+    ("--min-must-cite", "must-cite rate", lambda r: _first_answers(r)["must-cite"], "min"),
+    (
+        "--min-abstention",
+        "abstention accuracy on the dev set (off- and near-topic)",
+        lambda r: min(r["abstention"]["dev"]["off-topic accuracy"], r["abstention"]["dev"]["near-topic accuracy"]),
+        "min",
+    ),
+    (
+        "--max-false-abstention",
+        "false abstention on the dev set",
+        lambda r: r["abstention"]["dev"]["false abstention"],
+        "max",
+    ),
+    (
+        "--min-red-flag-recall",
+        "lowest per-criterion red-flag recall (tuning set)",
+        lambda r: min(r["red_flags"]["red flags (tuning)"]["recall"].values()),
+        "min",
+    ),
+    (
+        "--max-false-alarm",
+        "false-alarm rate on the benign set",
+        lambda r: r["red_flags"]["benign"]["false_alarm_rate"],
+        "max",
+    ),
+)
+
+
+def _first_answers(report: dict) -> dict:
+    return next(iter(report["answers"].values()))
+
+
+def check_gates(report: dict, args: argparse.Namespace) -> list[str]:
+    failures = []
+    for flag, label, value_of, kind in GATES:
+        limit = getattr(args, flag.lstrip("-").replace("-", "_"))
+        if limit is None:
+            continue
+        value = value_of(report)
+        if value is None or (value < limit if kind == "min" else value > limit):
+            failures.append(f"{label} = {value} ({'below' if kind == 'min' else 'above'} {flag} {limit})")
+    return failures
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hip-assistant eval", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--fast", action="store_true", help="dev, FAQ and main safety sets only, hybrid answers only")
+    parser.add_argument("--out", type=Path, default=RESULTS, help=f"where report.md/json and chart.png go ({RESULTS})")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--no-startup", action="store_true", help="skip the fresh-process start-up timing")
+    for flag, label, _, kind in GATES:
+        parser.add_argument(
+            flag, type=float, metavar="X", help=f"exit 1 if {label} is {'below' if kind == 'min' else 'above'} X"
+        )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    evaluation = Evaluation(load_settings(), fast=args.fast, progress=not args.no_progress, startup=not args.no_startup)
+    report = evaluation.run()
+    failures = check_gates(report, args)
+    report["gates"] = {"failed": failures}
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_chart(report, args.out / "chart.png")
+    write_markdown(report, args.out / "report.md", chart="chart.png")
+    print(f"wrote {args.out / 'report.md'}, report.json and chart.png in {report['meta']['seconds']} s")
+    for failure in failures:
+        print(f"GATE FAILED: {failure}", file=sys.stderr)
+    return 1 if failures else 0
