@@ -13,9 +13,10 @@ from collections.abc import Iterator, Sequence
 from langchain_core.documents import Document
 from langchain_core.runnables import Runnable
 
-from .answer import Answer, ExtractiveAnswerer
+from .answer import Answer
 from .chain import Pipeline
 from .embeddings import load_embeddings
+from .generate import make_answerer
 from .retrieval import HybridRetriever, Ranker
 from .safety import SafetyLayer, criteria_from_documents
 from .scope import ScopeJudge
@@ -50,7 +51,7 @@ class Assistant:
         self.sentences = self.index.sentence_table()
         judge = ScopeJudge(self.ranker.vocabulary, min_similarity=settings.abstain_min_similarity)
         sections = list(dict.fromkeys(d.metadata["section"] for d in documents))
-        answerer_impl = ExtractiveAnswerer(settings, self.sentences, self.documents)
+        answerer_impl = make_answerer(settings.answerer, settings, self.sentences, self.documents)
         self.safety = SafetyLayer(self.embeddings, criteria_from_documents(documents))
         self.pipeline = Pipeline(settings, self.embeddings, self.ranker, judge, answerer_impl, self.safety, sections)
         self.chain: Runnable = self.pipeline.runnable()

@@ -33,6 +33,37 @@ REFERRAL_HEAD_CARE = "The article says to seek professional help in these cases 
 REFERRAL_HEAD_EARLIER = "Earlier in this conversation you described signs the article says need professional care:"
 REFERRAL_DISCLAIMER = "This assistant gives general information from one article; it is not a diagnosis."
 
+# Generative answerers. A base model (no chat template) gets INSTRUCTIONS, one worked example
+# and the task as a plain completion; a chat model gets INSTRUCTIONS as its system message.
+GENERATION_INSTRUCTIONS = (
+    "Answer the question using only the numbered excerpts from an article about hip pain from running. "
+    "End every sentence with the number of the excerpt it comes from, like [1]. "
+    "Do not add doses, brands, diagnoses, procedures or anything else the excerpts do not say."
+)
+GENERATION_EXAMPLE = (
+    "Excerpts:\n"
+    "[1] Hydration: Staying hydrated is crucial for maintaining joint lubrication and overall health. "
+    "Aim to drink plenty of water throughout the day.\n"
+    "[2] Protein: Adequate protein intake is essential for muscle repair and recovery.\n"
+    "Question: Why should I drink water?\n"
+    "Answer: Staying hydrated is crucial for maintaining joint lubrication and overall health [1]. "
+    "Aim to drink plenty of water throughout the day [1]."
+)
+GENERATION_TASK = "Excerpts:\n{excerpts}\nQuestion: {question}\nAnswer:"
+GENERATION_STOP = ("\n", "Question:", "Excerpts:")
+# One to four sentences, each closed by a marker naming an excerpt (llama.cpp GBNF).
+GENERATION_GRAMMAR = r"""
+root ::= sentence (" " sentence){0,3}
+sentence ::= [A-Z] [^\[\]\n.?!]{5,240} " [" [1-8] "]."
+"""
+FALLBACK_NOTICE = "The {name} model's answer {why}, so this is the extractive answer, quoted from the article."
+FALLBACK_WHY = {
+    "unsupported": "could not be checked against the article",
+    "timeout": "took too long",
+    "error": "failed ({detail})",
+}
+PARTIAL_NOTICE = "The {name} model stopped early ({why}); only the sentences checked against the article are shown."
+
 ANSWER_FAILED = "Sorry, something went wrong while answering. Your question is kept above; please try again."
 
 SCOPE_LINE = (
