@@ -52,7 +52,10 @@ class Pipeline:
         answerer,
         safety: SafetyLayer,
         sections: list[str],
+        guard=None,
     ) -> None:
+        self.guard = guard
+        """Called before each question (the Assistant checks its index there)."""
         self.settings = settings
         self.embeddings = embeddings
         self.ranker = ranker
@@ -64,6 +67,8 @@ class Pipeline:
         )
 
     def prepare(self, inputs: dict | str) -> Turn:
+        if self.guard:
+            self.guard()
         if not isinstance(inputs, dict):
             inputs = {"question": inputs}
         limit = self.settings.max_question_chars

@@ -8,6 +8,8 @@ ans = bot.ask("How long should I ice my hip?")
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Iterator, Sequence
 
 from langchain_core.documents import Document
@@ -47,14 +49,36 @@ class Assistant:
         self.manifest = self.index.ensure()
         documents = self.index.chunk_documents()
         self.documents = {d.metadata["chunk_id"]: d for d in documents}
-        self.ranker = Ranker(settings, self.index.vectorstore(), documents)
+        self.ranker = Ranker(settings, self.index.vectorstore(), documents, heal=self._heal_after_error)
+        self._checked_at = time.monotonic()
+        self._heal_lock = threading.Lock()
         self.sentences = self.index.sentence_table()
         judge = ScopeJudge(self.ranker.vocabulary, min_similarity=settings.abstain_min_similarity)
         sections = list(dict.fromkeys(d.metadata["section"] for d in documents))
         answerer_impl = make_answerer(settings.answerer, settings, self.sentences, self.documents)
         self.safety = SafetyLayer(self.embeddings, criteria_from_documents(documents))
-        self.pipeline = Pipeline(settings, self.embeddings, self.ranker, judge, answerer_impl, self.safety, sections)
+        self.pipeline = Pipeline(
+            settings, self.embeddings, self.ranker, judge, answerer_impl, self.safety, sections, guard=self._check_index
+        )
         self.chain: Runnable = self.pipeline.runnable()
+
+    INDEX_CHECK_SECONDS = 1.0
+    """How often a question first checks that the local index is still on disk."""
+
+    def _check_index(self) -> None:
+        """Rebuild the index if its folder was deleted or corrupted since the last look."""
+        now = time.monotonic()
+        if now - self._checked_at < self.INDEX_CHECK_SECONDS:
+            return
+        with self._heal_lock:
+            self._checked_at = now
+            problem = self.index.local_problem()
+            if problem:
+                self.ranker.vectorstore = self.index.heal(problem, wipe=True)
+
+    def _heal_after_error(self, error: Exception):
+        with self._heal_lock:
+            return self.index.heal(f"failed a search ({type(error).__name__}: {error})", wipe=True)
 
     def ask(self, question: str, history: Sequence[dict] | None = None) -> Answer:
         """The whole answer to one question, given the conversation so far."""

@@ -26,6 +26,7 @@ a conversation, later answers keep a shorter referral.
 from __future__ import annotations
 
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -512,18 +513,21 @@ class SafetyLayer:
         self.neutral = embed_texts(embeddings, list(NEUTRAL_PROTOTYPES))
         self._cache: OrderedDict[str, tuple[Detection, ...]] = OrderedDict()
         self._cache_size = cache_size
+        self._cache_lock = threading.Lock()  # the page answers several sessions at once
 
     # -- detection --
 
     def detect(self, text: str) -> tuple[Detection, ...]:
         """Red flags the writer describes about themselves now, each with its trigger words."""
-        if text in self._cache:
-            self._cache.move_to_end(text)
-            return self._cache[text]
+        with self._cache_lock:
+            if text in self._cache:
+                self._cache.move_to_end(text)
+                return self._cache[text]
         found = self._detect(text)
-        self._cache[text] = found
-        if len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
+        with self._cache_lock:
+            self._cache[text] = found
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
         return found
 
     def _detect(self, text: str) -> tuple[Detection, ...]:

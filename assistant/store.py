@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
 
@@ -115,6 +116,12 @@ class Index:
         self.embeddings = embeddings
         self.chunk_collection = settings.collection
         self.sentence_collection = f"{settings.collection}_sentences"
+        problem = self.local_problem()
+        if problem and problem != "is gone":
+            log.warning("The index at %s %s; removing it so it can be rebuilt", self.location, problem)
+            with self._lock():
+                if self.local_problem() not in (None, "is gone"):
+                    self._wipe()
         self.client = make_client(settings)
 
     @property
@@ -149,6 +156,58 @@ class Index:
         if not reasons and self._count(self.sentence_collection) != current.sentences:
             reasons.append("sentence count differs from the manifest")
         return reasons
+
+    def local_problem(self) -> str | None:
+        """What is wrong with a local index on disk ('is gone', 'is corrupted'), or None.
+
+        Cheap enough to run often: one small read. A Chroma server is not checked here.
+        """
+        if self.settings.chroma_host:
+            return None
+        try:
+            with open(self.settings.index_dir / "chroma.sqlite3", "rb") as fh:
+                header = fh.read(16)
+        except FileNotFoundError:
+            return "is gone"
+        except OSError as exc:
+            return f"cannot be read ({exc})"
+        return None if header == b"SQLite format 3\x00" else "is corrupted"
+
+    def heal(self, reason: str, *, wipe: bool) -> Chroma:
+        """Reopen the index, wiping and rebuilding it if needed; returns a fresh vector store.
+
+        Another process may have repaired it already: under the lock the state is
+        checked again, and only what is still broken is rebuilt.
+        """
+        log.warning("The index at %s %s; rebuilding it", self.location, reason)
+        with self._lock():
+            if not self.settings.chroma_host and (wipe or self.local_problem()):
+                self._wipe()
+            self._forget_client()
+            self.client = make_client(self.settings)
+            reasons = self.stale_reasons()
+            if reasons:
+                self.build()
+        log.warning("The index at %s is back (%s)", self.location, "; ".join(reasons) or "reopened")
+        return self.vectorstore()
+
+    def _wipe(self) -> None:
+        """Delete the local index files (not the lock, not the folder's README)."""
+        self._forget_client()
+        for entry in self.settings.index_dir.iterdir():
+            if entry.name in (".build.lock", "README.md"):
+                continue
+            if entry.is_dir():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+
+    def _forget_client(self) -> None:
+        """Drop Chroma's per-process cache of this path, so the next client reads the disk again."""
+        if not self.settings.chroma_host:
+            from chromadb.api.shared_system_client import SharedSystemClient
+
+            SharedSystemClient._identifier_to_system.pop(str(self.settings.index_dir), None)
 
     def _count(self, name: str) -> int:
         try:
