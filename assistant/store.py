@@ -225,12 +225,12 @@ class Index:
             reasons = ["rebuild requested"] if rebuild else self.stale_reasons()
             if reasons:
                 log.info("Building the index at %s: %s", self.location, "; ".join(reasons))
-                return self.build(progress=progress, recreate=rebuild)
+                return self.build(progress=progress)
             manifest = self.manifest()
             assert manifest is not None
             return manifest
 
-    def build(self, *, progress: ProgressFactory | None = None, recreate: bool = False) -> Manifest:
+    def build(self, *, progress: ProgressFactory | None = None) -> Manifest:
         """Embed every chunk and sentence and write them; ids are stable, so this is idempotent."""
         documents = load_corpus(self.settings.corpus_dir)
         chunks = [c for d in documents for c in d.chunks]
@@ -245,7 +245,9 @@ class Index:
             sentences=len(sentence_rows),
         )
         current = self.manifest()
-        if recreate or (current is not None and current.model != manifest.model):
+        # Upserts keep the collections (and the handles live Assistants hold); only a
+        # different model, whose vectors may not even have the same size, needs new ones.
+        if current is not None and current.model != manifest.model:
             self._drop()
 
         chunk_col = self._collection(self.chunk_collection, manifest)

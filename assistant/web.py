@@ -34,19 +34,24 @@ CSS = """
   margin-bottom: 10px; color: #4a2500; }
 .hip-warning strong { color: #8a3b00; }
 .hip-notice { font-style: italic; opacity: 0.85; }
+.hip-user { white-space: pre-wrap; }
 .hip-marker { font-weight: 600; color: #1d4ed8; }
 .hip-sources { margin-top: 10px; border-top: 1px solid #d0d7de; padding-top: 6px; }
 .hip-sources blockquote { margin: 4px 0 10px 0; padding-left: 10px; border-left: 3px solid #9ca3af; }
 .hip-sources code { font-size: 0.8em; }
 """
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
 _MARKER = re.compile(r"\[(\d+)\]")
 
 
 def as_text(value: str) -> str:
-    """Markdown/HTML that displays `value` exactly as typed: no tags, no formatting."""
-    return html.escape(_MARKDOWN_SPECIAL.sub(r"\\\1", value), quote=False)
+    """A chat message that displays `value` exactly as typed: no tags, no formatting, no links.
+
+    One HTML block (no blank line inside) is raw HTML to Markdown, so nothing
+    in it is read as Markdown; the text itself is HTML-escaped.
+    """
+    escaped = html.escape(value, quote=True).replace("\r\n", "\n").replace("\n", "<br>")
+    return f'<div class="hip-user">{escaped}</div>'
 
 
 def _escape(value: str) -> str:
@@ -103,14 +108,22 @@ def build_app(bot: Assistant | None = None) -> gr.Blocks:
     """The page. One Assistant serves every session; each session keeps its own history."""
     bot = bot or Assistant()
 
-    def add_question(message: str, chat: list, pending: str | None):
+    def add_question(message: str, chat: list, busy: bool):
+        """Move the question from the box into the chat, unless it is empty or an answer is still coming.
+
+        In those cases the text stays in the box, so nothing typed is lost.
+        """
         text = message or ""
         if not text.strip():
-            gr.Info(texts.EMPTY_QUESTION)
-            return message, chat, None
-        return "", [*chat, {"role": "user", "content": as_text(text)}], text
+            gr.Warning(texts.EMPTY_QUESTION)
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        if busy:
+            gr.Warning(texts.STILL_ANSWERING)
+            # Put the text back: an earlier submission's reply may have cleared the box meanwhile.
+            return message, gr.skip(), gr.skip(), gr.skip()
+        return "", [*chat, {"role": "user", "content": as_text(text)}], text, True
 
-    def answer(pending: str | None, chat: list, history: list) -> Iterator[tuple[list, list, None]]:
+    def answer(pending: str | None, chat: list, history: list) -> Iterator[tuple]:
         if pending is None:
             return
         chat = [*chat, {"role": "assistant", "content": render_answer(Answer(), streaming=True)}]
@@ -119,15 +132,15 @@ def build_app(bot: Assistant | None = None) -> gr.Blocks:
             for chunk in bot.stream(pending, history):
                 total = total + chunk
                 chat[-1] = {"role": "assistant", "content": render_answer(total, streaming=True)}
-                yield chat, history, pending
+                yield chat, history, pending, True
         except Exception:
             log.exception("answering failed")
             chat[-1] = {"role": "assistant", "content": _escape(texts.ANSWER_FAILED)}
-            yield chat, history, None
+            yield chat, history, None, False
             return
         chat[-1] = {"role": "assistant", "content": render_answer(total)}
         history = [*history, {"role": "user", "content": pending}, {"role": "assistant", "content": total.text}]
-        yield chat, history, None
+        yield chat, history, None, False
 
     def api_ask(message: str, history: list) -> dict:
         """Answer.to_dict() for a message and its history (messages format)."""
@@ -142,9 +155,11 @@ def build_app(bot: Assistant | None = None) -> gr.Blocks:
             sanitize_html=True,
             render_markdown=True,
             feedback_options=None,
+            latex_delimiters=[],  # the article has no maths; "$$" a user types stays text
         )
         history = gr.State([])
         pending = gr.State(None)
+        busy = gr.State(False)
         with gr.Row():
             box = gr.Textbox(
                 placeholder="Ask about hip pain from running\u2026",
@@ -157,9 +172,16 @@ def build_app(bot: Assistant | None = None) -> gr.Blocks:
         examples = gr.Examples(examples=[[q] for q in examples_for(bot)], inputs=[box], label="Try a question")
 
         for trigger in (box.submit, send.click, examples.load_input_event.then):
-            trigger(add_question, [box, chat, pending], [box, chat, pending], queue=False).then(
-                answer, [pending, chat, history], [chat, history, pending]
-            )
+            # Queued one at a time (it takes microseconds) so two quick submissions see each other's state.
+            trigger(
+                add_question,
+                [box, chat, busy],
+                [box, chat, pending, busy],
+                concurrency_limit=1,
+                concurrency_id="hip-add-question",
+                trigger_mode="multiple",  # a second submission must reach add_question, not be dropped
+                api_visibility="private",
+            ).then(answer, [pending, chat, history], [chat, history, pending, busy], api_visibility="private")
         gr.api(api_ask, api_name="ask")
     return demo
 

@@ -1,0 +1,294 @@
+"""The chat page without a browser: how answers are rendered, the ``/ask`` API, and ``serve --auth``.
+
+Rendering is checked on real answers of the session ``bot`` and on hand-made
+answers that carry markup; the API is called through ``gradio_client`` against
+a real server on a free loopback port.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from assistant import texts
+from assistant.answer import Answer, Citation
+from assistant.web import as_text, examples_for, render_answer, serve
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTICLE = ROOT / "corpus" / "hip-pain-from-running.txt"
+SECTION_TREATMENT = "Treatment Options for Hip Pain from Running"
+ICE_CHUNK = "hip-pain-from-running/treatment-options/1-rest-and-ice"
+ICE = "How long should I ice my hip?"
+RED_FLAG = "my leg is numb and I can't walk"
+OFF_TOPIC = "What is the capital of France?"
+
+MARKDOWN_SPECIALS = "\\`*_{}[]()#+-.!|~"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def faq_questions() -> list[str]:
+    """The article's FAQ questions, in article order, parsed from the article itself."""
+    text = ARTICLE.read_text(encoding="utf-8")
+    return [q.strip() for q in re.findall(r"^Q: (.+?) A: ", text, re.M)]
+
+
+def block(rendered: str, css_class: str) -> str:
+    """The rendered message from the element with this class to the end."""
+    start = rendered.index(f'class="{css_class}"')
+    return rendered[start:]
+
+
+# ---------------------------------------------------------------- render_answer
+
+
+@pytest.fixture(scope="module")
+def ice_answer(bot) -> Answer:
+    return bot.ask(ICE)
+
+
+@pytest.fixture(scope="module")
+def red_flag_answer(bot) -> Answer:
+    return bot.ask(RED_FLAG)
+
+
+def test_render_real_answer_markers_and_one_sources_block(ice_answer):
+    answer = ice_answer
+    assert answer.citations and not answer.referral and "15-20 minutes" in answer.text
+    out = render_answer(answer)
+
+    markers_in_text = re.findall(r"\[(\d+)\]", answer.text)
+    assert markers_in_text
+    assert re.findall(r'<span class="hip-marker">\[(\d+)\]</span>', out) == markers_in_text
+    assert out.count('class="hip-sources"') == 1
+    assert out.count("<details") == 1
+    assert f"<summary>Sources ({len(answer.citations)})</summary>" in out
+    sources = block(out, "hip-sources")
+    for c in answer.citations:
+        assert f"[{c.marker}] {html.escape(c.section)}" in sources
+        assert f"<code>{html.escape(c.chunk_id)}</code>" in sources
+        assert f"<blockquote>{html.escape(c.text, quote=True)}</blockquote>" in sources
+    assert any(c.section == SECTION_TREATMENT and c.chunk_id == ICE_CHUNK for c in answer.citations)
+    assert "hip-warning" not in out and 'role="alert"' not in out
+    # One HTML block: a blank line would end it and the rest would be read as Markdown.
+    assert "\n\n" not in out
+
+
+def test_render_red_flag_warning_first_and_escaped(red_flag_answer):
+    answer = red_flag_answer
+    assert answer.referral and answer.red_flags
+    out = render_answer(answer)
+
+    assert out.count('class="hip-warning"') == 1
+    assert '<div class="hip-warning" role="alert">' in out
+    assert out.index('class="hip-warning"') < out.index('class="hip-answer"')
+    warning = out[out.index('class="hip-warning"') : out.index('class="hip-answer"')]
+    lines = [line for line in answer.referral.splitlines() if line.strip()]
+    assert len(lines) >= 2
+    for line in lines:
+        assert html.escape(line, quote=True) in warning
+    # The referral quotes the user ("can't walk") and the article: quotes are escaped, not raw.
+    assert '"' in answer.referral or "'" in answer.referral
+    raw_quotes = warning.replace('class="hip-warning"', "").replace('role="alert"', "")
+    assert '"' not in raw_quotes and "'" not in raw_quotes
+    assert "seek immediate medical attention" in warning
+    # The answer text itself follows, with its markers.
+    assert '<span class="hip-marker">[1]</span>' in out[out.index('class="hip-answer"') :]
+
+
+def test_render_streaming_hides_sources(ice_answer):
+    out = render_answer(ice_answer, streaming=True)
+    assert "hip-sources" not in out and "<details" not in out and "Sources (" not in out
+    assert '<span class="hip-marker">[1]</span>' in out
+    assert "15-20 minutes" in out
+    # Before the first words arrive the message shows an ellipsis, not an empty bubble.
+    empty = render_answer(Answer(), streaming=True)
+    assert '<div class="hip-answer">\u2026</div>' in empty
+    assert "\u2026" not in render_answer(Answer())
+
+
+@pytest.mark.parametrize("question", [OFF_TOPIC, ""])
+def test_render_abstained_has_no_sources(bot, question):
+    answer = bot.ask(question)
+    assert answer.abstained and not answer.citations
+    out = render_answer(answer)
+    assert "hip-sources" not in out and "<details" not in out and "Sources (" not in out
+    assert html.escape(answer.text) in out
+    if question == "":
+        assert texts.EMPTY_QUESTION in out
+
+
+def test_render_escapes_markup_in_article_text_and_referral():
+    citation = Citation(
+        marker=1,
+        chunk_id="doc/<chunk>&1",
+        section="Causes & <b>Effects</b>",
+        text='Ice <script>alert("x")</script> & rest; 5 < 6 > 4',
+        title="Ice & <i>Heat</i>",
+    )
+    answer = Answer(
+        text="Use <b>ice</b> & rest [1].",
+        citations=[citation],
+        referral='Call <a href="x">help</a> & go\nSecond <line> & "quoted"',
+        notice="Cut <here> & there",
+    )
+    out = render_answer(answer)
+
+    for raw in ("<script", "<b>", "<i>", "<a ", "<line>", "<chunk>", "<here>", "5 < 6", "6 > 4", " & "):
+        assert raw not in out, raw
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; rest; 5 &lt; 6 &gt; 4" in out
+    assert "Use &lt;b&gt;ice&lt;/b&gt; &amp; rest" in out
+    assert "Causes &amp; &lt;b&gt;Effects&lt;/b&gt;" in out and "Ice &amp; &lt;i&gt;Heat&lt;/i&gt;" in out
+    assert "<code>doc/&lt;chunk&gt;&amp;1</code>" in out
+    assert (
+        "Call &lt;a href=&quot;x&quot;&gt;help&lt;/a&gt; &amp; go<br>Second &lt;line&gt; &amp; &quot;quoted&quot;"
+        in out
+    )
+    assert '<p class="hip-notice">Cut &lt;here&gt; &amp; there</p>' in out
+    assert out.index("hip-warning") < out.index("hip-notice") < out.index("hip-answer") < out.index("hip-sources")
+    # Markers are still marked up after escaping.
+    assert '<span class="hip-marker">[1]</span>' in out
+
+
+# ---------------------------------------------------------------- as_text
+
+
+WRAPPER = re.compile(r'^<div class="hip-user">(?P<inner>.*)</div>$', re.S)
+
+
+def shown(out: str) -> str:
+    """What a browser displays for as_text's output: the wrapper removed, <br> as newline, entities decoded."""
+    m = WRAPPER.match(out)
+    assert m, out
+    inner = m["inner"]
+    assert "\n" not in inner, "a newline could end the raw HTML block"
+    assert not re.search(r"<(?!br>)", inner), f"a tag other than <br> in {inner!r}"
+    return html.unescape(inner.replace("<br>", "\n"))
+
+
+def test_as_text_script_tag_is_not_markup():
+    out = as_text("<script>alert(1)</script>")
+    assert "<script" not in out.lower()
+    assert shown(out) == "<script>alert(1)</script>"
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["**bold**", "[link](http://x)", "_it_ `code` # h", "Title\n===", "$$x^2$$", "a\n\nb", "see http://example.com/a_b"],
+)
+def test_as_text_keeps_markdown_literal(value):
+    assert shown(as_text(value)) == value
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list(MARKDOWN_SPECIALS + "<>&\"' aZ9=$\n")), max_size=40))
+def test_as_text_round_trips_and_leaves_no_tags(value):
+    assert shown(as_text(value)) == value
+
+
+# ---------------------------------------------------------------- examples
+
+
+def test_examples_include_every_faq_in_article_order(bot):
+    faqs = faq_questions()
+    assert len(faqs) == 5
+    assert "Can I continue running with hip pain?" in faqs
+    examples = examples_for(bot)
+    assert all(isinstance(e, str) and e.strip() for e in examples)
+    assert len(examples) == len(set(examples))
+    assert examples[: len(faqs)] == faqs
+    positions = [examples.index(q) for q in faqs]
+    assert positions == sorted(positions)
+
+
+# ---------------------------------------------------------------- the /ask API
+
+
+@pytest.fixture(scope="module")
+def server(bot):
+    demo, url = serve(bot, host="127.0.0.1", port=free_port(), block=False)
+    try:
+        yield url
+    finally:
+        demo.close()
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    from gradio_client import Client
+
+    return Client(server, verbose=False, download_files=False)
+
+
+def test_server_listens_on_loopback(server):
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/", server)
+
+
+def test_api_ask_returns_answer_dict(client, bot):
+    data = client.predict(ICE, [], api_name="/ask")
+    assert isinstance(data, dict)
+    assert set(data) == set(Answer().to_dict())
+    assert "15-20 minutes" in data["text"]
+    assert data == bot.ask(ICE).to_dict()
+    assert data["citations"][0]["chunk_id"] == ICE_CHUNK
+    assert data["abstained"] is False and data["referral"] is None
+
+
+def test_api_ask_follow_up_uses_history(client):
+    follow_up = "how long should each session be?"
+    alone = client.predict(follow_up, [], api_name="/ask")
+    assert alone["abstained"] is True and "15-20 minutes" not in alone["text"]
+
+    first = client.predict("Does ice help hip pain?", [], api_name="/ask")
+    history = [
+        {"role": "user", "content": "Does ice help hip pain?"},
+        {"role": "assistant", "content": first["text"]},
+    ]
+    second = client.predict(follow_up, history, api_name="/ask")
+    assert second["abstained"] is False
+    assert "15-20 minutes" in second["text"]
+    assert second["citations"]
+
+
+def test_api_ask_empty_message_then_keeps_answering(client):
+    for empty in ("", "   "):
+        data = client.predict(empty, [], api_name="/ask")
+        assert data["text"] == texts.EMPTY_QUESTION
+        assert data["abstained"] is True and data["citations"] == []
+    again = client.predict(ICE, [], api_name="/ask")
+    assert "15-20 minutes" in again["text"] and again["abstained"] is False
+
+
+# ---------------------------------------------------------------- hip-assistant serve
+
+
+def test_serve_bad_auth_exits_2(index_dir):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HIP_")}
+    env.update({"HIP_INDEX_DIR": str(index_dir), "PYTHONIOENCODING": "utf-8"})
+    out = subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "serve", "--auth", "bad"],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=env,
+        timeout=120,
+        check=False,
+        cwd=ROOT,
+    )
+    assert out.returncode == 2, (out.stdout, out.stderr)
+    assert "--auth" in out.stderr and "user:password" in out.stderr
+    assert "Traceback" not in out.stderr
+    assert "page on http" not in out.stderr  # refused before starting anything
