@@ -102,6 +102,46 @@ def write_markdown(report: dict, path: Path, *, chart: str) -> None:
             f"Start-up to first answer in a fresh process: {lat['startup_s']:.2f} s; a fresh process that only loads "
             f"the embedding model and embeds one text: {lat['model_load_s']:.2f} s (ratio {lat['startup_ratio']:.2f}).",
         ]
+    if report.get("answerers"):
+        lines += ["", "## Answerers side by side", ""]
+        first = next(iter(report["answerers"].values()))
+        lines.append(
+            f"The same {first['questions']} questions (the FAQ asked verbatim, then in-scope dev questions) "
+            "through each answerer, hybrid retrieval."
+        )
+        lines.append("")
+        rows = []
+        for name, a in report["answerers"].items():
+            sentences = a["model sentences"]
+            written = sentences.get("sentences", 0)
+            kept = sentences.get("kept as cited", 0) + sentences.get("kept, marker re-pointed", 0)
+            rows.append(
+                [
+                    name,
+                    _pct(a["answered by it (no fallback)"]),
+                    _pct(a["faithfulness"]),
+                    _pct(a["must-cite"]),
+                    _num(a["key-fact token F1 (FAQ)"]),
+                    _num(a["latency_ms"]["p50"], 0),
+                    _num(a["latency_ms"]["p95"], 0),
+                    f"{kept}/{written} ({sentences.get('kept, marker re-pointed', 0)} re-pointed)" if written else "-",
+                ]
+            )
+        lines += _table(
+            [
+                "answerer",
+                "answered without fallback",
+                "faithfulness",
+                "must-cite",
+                "FAQ token F1",
+                "p50 ms",
+                "p95 ms",
+                "model sentences kept",
+            ],
+            rows,
+        )
+        if report.get("verdict"):
+            lines += ["", report["verdict"]]
     for title, key in (("Benchmarks", "benchmarks"), ("Gates", "gates")):
         if report.get(key):
             lines += ["", f"## {title}", "", "```", *_plain(report[key]), "```"]

@@ -91,9 +91,20 @@ class Progress:
 class Evaluation:
     """Everything one report holds, measured in one run."""
 
-    def __init__(self, settings: Settings, *, fast: bool, progress: bool = True, startup: bool = True) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        fast: bool,
+        progress: bool = True,
+        startup: bool = True,
+        answerers: tuple[str, ...] = (),
+        sample: int = 40,
+    ) -> None:
         self.settings = settings
         self.fast = fast
+        self.answerers = answerers
+        self.sample = sample
         self.measure_startup = startup and not fast
         self.show_progress = progress
 
@@ -118,6 +129,8 @@ class Evaluation:
             + sum(len(v) for v in safety_sets.values())
             + 2 * len(dev)
         )
+        comparison = self._comparison_sample(dev, faq) if self.answerers else []
+        total += len(comparison) * (len(self.answerers) + 1)
         bar = Progress(total, self.show_progress)
         report: dict = {"meta": self._meta(), "definitions": metrics.DEFINITIONS}
         try:
@@ -127,6 +140,9 @@ class Evaluation:
             )
             report["red_flags"] = self._red_flags(base, safety_sets, bar)
             report["latency"] = self._latency(base, dev, bar)
+            if self.answerers:
+                report["answerers"] = self._compare_answerers(base, comparison, sources, bar)
+                report["verdict"] = verdict(report["answerers"], self.settings.answerer)
         finally:
             bar.close()
         report["meta"]["seconds"] = round(time.perf_counter() - started, 1)
@@ -226,6 +242,51 @@ class Evaluation:
             }
         return answers, abstention
 
+    def _comparison_sample(self, dev: list[dict], faq: list[dict]) -> list[dict]:
+        """The FAQ questions asked verbatim, then in-scope dev questions spread over the set, `sample` in all."""
+        verbatim = [q for q in faq if q["form"] == "verbatim"]
+        rest = [q for q in dev if not q.get("abstain")]
+        step = max(len(rest) // max(self.sample - len(verbatim), 1), 1)
+        return (verbatim + rest[::step])[: self.sample]
+
+    def _compare_answerers(self, base: Assistant, rows: list[dict], sources: dict, bar: Progress) -> dict:
+        """Each answerer on the same questions, extractive first: quality, fallbacks and latency."""
+        out = {}
+        for name in ("extractive", *[a for a in self.answerers if a != "extractive"]):
+            bot = base if name == base.settings.answerer else Assistant(self.settings, answerer=name)
+            bar.stage(f"answerers: {name}")
+            tally: Counter = Counter()
+            f1, times = [], []
+            for row in rows:
+                started = time.perf_counter()
+                answer = bot.ask(row["question"])
+                times.append((time.perf_counter() - started) * 1000)
+                bar.step()
+                good, n = metrics.faithfulness(answer)
+                tally["sentences"] += n
+                tally["sentences_ok"] += good
+                good, n = metrics.citation_support(answer, sources)
+                tally["cited"] += n
+                tally["cited_ok"] += good
+                tally["written_by_it"] += answer.answerer == name
+                if "must_cite" in row:
+                    tally["must_cite_n"] += 1
+                    tally["must_cite_ok"] += row["must_cite"].rstrip(".") in strip_markers(answer.text)
+                if "reference" in row:
+                    f1.append(metrics.token_f1(answer.text, row["reference"]))
+            stats = getattr(bot.pipeline.answerer, "stats", Counter())
+            out[name] = {
+                "questions": len(rows),
+                "answered by it (no fallback)": _ratio(tally["written_by_it"], len(rows)),
+                "faithfulness": _ratio(tally["sentences_ok"], tally["sentences"]),
+                "citation support": _ratio(tally["cited_ok"], tally["cited"]),
+                "must-cite": _ratio(tally["must_cite_ok"], tally["must_cite_n"]),
+                "key-fact token F1 (FAQ)": float(np.mean(f1)) if f1 else None,
+                "latency_ms": metrics.percentiles(times),
+                "model sentences": dict(stats),
+            }
+        return out
+
     def _red_flags(self, bot: Assistant, sets: dict, bar: Progress) -> dict:
         out = {}
         for name, rows in sets.items():
@@ -298,6 +359,34 @@ def _fresh_process(script: str, runs: int = 2) -> float:
         out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=600)
         times.append(float(out.stdout.strip().splitlines()[-1]))
     return min(times)
+
+
+def verdict(answerers: dict, default: str) -> str:
+    """A plain sentence: which answerer is better on these questions, and whether the default matches."""
+
+    def score(item):
+        a = item[1]
+        return (a["must-cite"] or 0) + (a["key-fact token F1 (FAQ)"] or 0) + (a["faithfulness"] or 0)
+
+    ranked = sorted(answerers.items(), key=score, reverse=True)
+    (best, b), rest = ranked[0], ranked[1:]
+    parts = []
+    for name, a in rest:
+        speed = a["latency_ms"]["p50"] / b["latency_ms"]["p50"] if b["latency_ms"]["p50"] else float("nan")
+        parts.append(
+            f"against {name}: must-cite {_fmt(b['must-cite'])} vs {_fmt(a['must-cite'])}, "
+            f"FAQ token F1 {_fmt(b['key-fact token F1 (FAQ)'], pct=False)} vs {_fmt(a['key-fact token F1 (FAQ)'], pct=False)}, "
+            f"{name} answered without falling back on {_fmt(a['answered by it (no fallback)'])} of questions "
+            f"and took {speed:.1f}x as long at p50"
+        )
+    match = "matches" if best == default else f"does not match (default is '{default}')"
+    return f"Better on these questions: **{best}** ({'; '.join(parts)}). The default answerer {match}."
+
+
+def _fmt(value, pct: bool = True) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:.0%}" if pct else f"{value:.2f}"
 
 
 def _documents(bot: Assistant):
@@ -395,6 +484,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, default=RESULTS, help=f"where report.md/json and chart.png go ({RESULTS})")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--no-startup", action="store_true", help="skip the fresh-process start-up timing")
+    parser.add_argument(
+        "--answerers",
+        default="",
+        help="comma-separated generative answerers to compare with the extractive one, e.g. llamacpp",
+    )
+    parser.add_argument(
+        "--bench",
+        type=int,
+        nargs="?",
+        const=10_000,
+        metavar="CHUNKS",
+        help="also run the benchmarks (evals/bench.py) with a synthetic corpus of CHUNKS chunks (default 10000)",
+    )
+    parser.add_argument("--sample", type=int, default=40, help="questions in the answerer comparison (default 40)")
     for flag, label, _, kind in GATES:
         parser.add_argument(
             flag, type=float, metavar="X", help=f"exit 1 if {label} is {'below' if kind == 'min' else 'above'} X"
@@ -404,8 +507,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    evaluation = Evaluation(load_settings(), fast=args.fast, progress=not args.no_progress, startup=not args.no_startup)
+    evaluation = Evaluation(
+        load_settings(),
+        fast=args.fast,
+        progress=not args.no_progress,
+        startup=not args.no_startup,
+        answerers=tuple(a.strip() for a in args.answerers.split(",") if a.strip()),
+        sample=args.sample,
+    )
     report = evaluation.run()
+    if args.bench:
+        from .bench import run as run_bench
+
+        print("running the benchmarks", file=sys.stderr)
+        report["benchmarks"] = run_bench(args.bench)
     failures = check_gates(report, args)
     report["gates"] = {"failed": failures}
     args.out.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,129 @@
+"""Benchmarks: ``python -m evals.bench`` (or ``hip-assistant eval --bench``).
+
+Every time is reported next to a baseline measured in the same run, because
+the machines are noisy: warm ``ask()`` against a bare query embedding, index
+build against bare embedding of the same texts, and ``ask()`` on a synthetic
+corpus of 10,000 chunks against the same bare embedding.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import assistant  # noqa: F401  (offline environment first)
+from assistant.core import Assistant
+from assistant.corpus import load_corpus
+from assistant.embeddings import embed_query, embed_texts, load_embeddings
+from assistant.settings import load_settings
+
+from . import metrics
+
+QUESTIONS = (
+    "How long should I ice my hip?",
+    "What stretches help hip pain from running?",
+    "Can I keep running with hip pain?",
+    "What should I eat to recover?",
+    "Do worn out shoes cause hip pain?",
+    "When should I see a doctor?",
+    "Is foam rolling useful?",
+    "How fast can I increase my mileage?",
+)
+
+
+def _timed(fn, *args) -> float:
+    started = time.perf_counter()
+    fn(*args)
+    return (time.perf_counter() - started) * 1000
+
+
+def warm_latency(bot: Assistant, rounds: int = 5) -> dict:
+    """ask() and bare embed_query() on the same questions, interleaved, after a warm-up."""
+    for q in QUESTIONS:
+        bot.ask(q)
+    ask_ms, embed_ms = [], []
+    for _ in range(rounds):
+        for q in QUESTIONS:
+            embed_ms.append(_timed(embed_query, bot.embeddings, q))
+            ask_ms.append(_timed(bot.ask, q))
+    ask, embed = metrics.percentiles(ask_ms), metrics.percentiles(embed_ms)
+    return {"ask_ms": ask, "embed_ms": embed, "ratio_p50": ask["p50"] / embed["p50"]}
+
+
+def synthetic_corpus(folder: Path, article: Path, chunks: int, per_file: int = 500) -> int:
+    """Files of numbered items made by recombining the article's sentences, `chunks` items in all."""
+    from assistant import nlp
+
+    text = article.read_text(encoding="utf-8")
+    sentences = [text[a:b] for c in load_corpus(article.parent)[0].chunks for a, b in c.sentences]
+    rng = random.Random(7)
+    written = 0
+    for n in range(0, chunks, per_file):
+        lines = [f"Synthetic guide {n // per_file + 1}", "", f"Section {n // per_file + 1}", ""]
+        for i in range(min(per_file, chunks - n)):
+            body = " ".join(rng.sample(sentences, 2))
+            title = " ".join(nlp.content_words(body)[:3]).title() or "Item"
+            lines += [f"  {i + 1}. {title} {n + i}: {body}", ""]
+            written += 1
+        (folder / f"synthetic-{n // per_file + 1:03d}.txt").write_text("\n".join(lines), encoding="utf-8")
+    return written
+
+
+def run(chunks: int = 10_000) -> dict:
+    settings = load_settings()
+    embeddings = load_embeddings(settings.embedding_model)
+    out: dict = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp)
+        # 1. Index build for the article, beside bare embedding of the same texts.
+        bot = Assistant(settings, index_dir=tmp_path / "article-index")
+        texts = [d.page_content for d in bot.documents.values()] + list(bot.sentences.texts)
+        bare = _timed(embed_texts, embeddings, texts) / 1000
+        started = time.perf_counter()
+        bot.index.ensure(rebuild=True)
+        build = time.perf_counter() - started
+        out["index build (article)"] = {
+            "chunks": len(bot.documents),
+            "seconds": round(build, 2),
+            "bare embedding of the same texts (s)": round(bare, 2),
+            "ratio": round(build / bare, 2),
+        }
+        out["warm ask (article)"] = warm_latency(bot)
+
+        # 2. A synthetic corpus of `chunks` chunks.
+        corpus = tmp_path / "synthetic"
+        corpus.mkdir()
+        article = settings.corpus_dir / "hip-pain-from-running.txt"
+        made = synthetic_corpus(corpus, article, chunks)
+        (corpus / article.name).write_text(article.read_text(encoding="utf-8"), encoding="utf-8")  # its referral criteria
+        started = time.perf_counter()
+        big = Assistant(settings, corpus_dir=corpus, index_dir=tmp_path / "synthetic-index", collection="synthetic")
+        build = time.perf_counter() - started
+        out[f"synthetic corpus ({made} chunks)"] = {
+            "index build and load (s)": round(build, 1),
+            "sentences": len(big.sentences.texts),
+            **warm_latency(big),
+        }
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m evals.bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--chunks", type=int, default=10_000, help="size of the synthetic corpus")
+    parser.add_argument("--out", type=Path, help="also write the results to this JSON file")
+    args = parser.parse_args(argv)
+    results = run(args.chunks)
+    text = json.dumps(results, indent=2)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
