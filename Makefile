@@ -4,9 +4,10 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
+# `make test EXTRAS=test,llm` also installs the generative answerers (llama-cpp-python builds ~5 min).
 EXTRAS ?= test
-STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 comma := ,
+STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 
 .PHONY: install run serve chat index test browser eval lint clean
 
