@@ -206,7 +206,11 @@ class GenerativeAnswerer:
             marker = markers.setdefault(number, len(markers) + 1)
             text = with_marker(body, marker)
             citation = [self._citation(marker, excerpts[number - 1], body)] if new else []
-            yield Answer(text=(" " if len(shown) > 1 else "") + text, citations=citation, answerer=self.name if len(shown) == 1 else "")
+            yield Answer(
+                text=(" " if len(shown) > 1 else "") + text,
+                citations=citation,
+                answerer=self.name if len(shown) == 1 else "",
+            )
 
         try:
             if not excerpts:

@@ -110,7 +110,7 @@ def clean_text(value: object, limit: int) -> CleanText:
     """
     if value is None:
         return CleanText("", False)
-    text = value if isinstance(value, str) else str(value)
+    text = value if isinstance(value, str) else _as_str(value)
     text = text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates become '?'
     text = _CONTROL.sub(" ", unicodedata.normalize("NFC", text))
     text = re.sub(r"[ \t\r\f\v]+", " ", text).strip()
@@ -121,15 +121,41 @@ def clean_text(value: object, limit: int) -> CleanText:
     return CleanText(cut[:space] if space > limit * 0.8 else cut, True)
 
 
+def _as_str(value: object) -> str:
+    """str(value), or '' for what cannot be one (an int of 5,000 digits, a broken __str__)."""
+    try:
+        return str(value)
+    except Exception:
+        return ""
+
+
+_MAX_PARTS = 1000
+
+
 def _content(value: object) -> str:
-    """Text of a message's content, which Gradio may give as a list of parts."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict):
-        return str(value.get("text") or value.get("content") or "")
-    if isinstance(value, (list, tuple)):
-        return " ".join(_content(v) for v in value if v is not None)
-    return "" if value is None else str(value)
+    """Text of a message's content, which Gradio may give as a (nested) list of parts.
+
+    Walked without recursion and with a bound, so a deeply nested or
+    self-referencing list is read as far as sensible instead of raising.
+    """
+    parts: list[str] = []
+    stack, seen = [value], set()
+    while stack and len(parts) < _MAX_PARTS:
+        item = stack.pop()
+        if item is None:
+            continue
+        if isinstance(item, str):
+            parts.append(item)
+        elif isinstance(item, dict):
+            parts.append(_as_str(item.get("text") or item.get("content") or ""))
+        elif isinstance(item, (list, tuple)):
+            if id(item) in seen or len(seen) > _MAX_PARTS:
+                continue
+            seen.add(id(item))
+            stack.extend(reversed(item))
+        else:
+            parts.append(_as_str(item))
+    return " ".join(p for p in parts if p)
 
 
 def normalize_history(history: Iterable | None, *, limit: int, max_messages: int) -> list[Message]:
@@ -143,7 +169,7 @@ def normalize_history(history: Iterable | None, *, limit: int, max_messages: int
         return []
     for item in items:
         if isinstance(item, dict):
-            role = str(item.get("role", "")).lower()
+            role = _as_str(item.get("role", "")).lower()
             if role in ("user", "assistant"):
                 messages.append({"role": role, "content": clean_text(_content(item.get("content")), limit).text})
         elif isinstance(item, (list, tuple)) and len(item) == 2:

@@ -335,6 +335,7 @@ _QUESTION_CLAUSE = re.compile(
     r"^(?:how|what|which|when|where|why|who|should|can|could|would|will|is|are|does|do|did)\b"
     r"(?!.*\b(?:i|my) (?:have|had|feel|get|got)\b)"
 )
+_OPENING_PUNCTUATION = " '\"\u201c\u2018(*-\u2013\u2014>#"
 # A clause whose subject is someone else ("my wife had numbness down her leg").
 _SOMEONE_ELSE = re.compile(
     r"^(?:my|our|a) (?:\w+ )?(?:friend|buddy|mate|wife|husband|partner|son|daughter|mum|mom|dad|father|mother"
@@ -559,7 +560,7 @@ class SafetyLayer:
                 and len(norm.text[a:b].split()) >= 3
                 and not _NEGATION.search(norm.text[a:b])
                 and not _SOMEONE_ELSE.search(norm.text[a:b])
-                and not _QUESTION_CLAUSE.match(norm.text[a:b])
+                and not _QUESTION_CLAUSE.match(norm.text[a:b].lstrip(_OPENING_PUNCTUATION))
             ]
         if len(detections) < len(RED_FLAGS) and semantic_candidates:
             for name, (a, b), score in self._semantic(norm.text, semantic_candidates[: self.SEMANTIC_MAX_CLAUSES]):

@@ -62,14 +62,17 @@ class Settings(BaseSettings):
     llm_grammar: bool = Field(True, description="Constrain llamacpp output to sentences that end in a [n] marker.")
     llm_excerpts: int = Field(3, ge=1, le=8, description="Retrieved chunks given to the model as numbered excerpts.")
     llm_max_tokens: int = Field(160, ge=16, le=2048, description="Most tokens the model may write.")
-    llm_timeout: float = Field(60.0, gt=0, description="Seconds before a model answer is abandoned for the extractive one.")
+    llm_timeout: float = Field(
+        60.0, gt=0, description="Seconds before a model answer is abandoned for the extractive one."
+    )
     llm_threads: int = Field(2, ge=1, description="CPU threads for llamacpp.")
     llm_context: int = Field(2048, ge=512, description="Context window for llamacpp.")
     openai_base_url: str = Field("https://api.openai.com/v1", description="OpenAI-compatible endpoint.")
     openai_model: str = Field("gpt-4o-mini", description="Model name at that endpoint.")
     openai_api_key: str = Field("not-needed", description="Key for that endpoint (local servers ignore it).")
     openai_api: Literal["chat", "completions"] = Field(
-        "chat", description="'completions' for base models without a chat template (e.g. llama_cpp.server + Gemma 270M)."
+        "chat",
+        description="'completions' for base models without a chat template (e.g. llama_cpp.server + Gemma 270M).",
     )
     openai_grammar: bool = Field(
         False, description="Send the [n]-marker grammar in the request body (llama.cpp servers understand it)."

@@ -122,7 +122,23 @@ class Index:
             with self._lock():
                 if self.local_problem() not in (None, "is gone"):
                     self._wipe()
-        self.client = make_client(settings)
+        try:
+            self.client = make_client(settings)
+            self.client.list_collections()  # a damaged database fails here, not on the first question
+        except IndexUnavailableError:
+            raise
+        except Exception as exc:
+            if settings.chroma_host:
+                raise
+            log.warning(
+                "The index at %s cannot be opened (%s: %s); removing it so it can be rebuilt",
+                self.location,
+                type(exc).__name__,
+                exc,
+            )
+            with self._lock():
+                self._wipe()
+            self.client = make_client(settings)
 
     @property
     def location(self) -> str:
@@ -179,7 +195,7 @@ class Index:
         Another process may have repaired it already: under the lock the state is
         checked again, and only what is still broken is rebuilt.
         """
-        log.warning("The index at %s %s; rebuilding it", self.location, reason)
+        log.warning("The index at %s %s; reopening it, and rebuilding what is missing", self.location, reason)
         with self._lock():
             if not self.settings.chroma_host and (wipe or self.local_problem()):
                 self._wipe()

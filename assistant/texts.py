@@ -64,7 +64,9 @@ FALLBACK_WHY = {
 }
 PARTIAL_NOTICE = "The {name} model stopped early ({why}); only the sentences checked against the article are shown."
 
-STILL_ANSWERING = "Still answering your last question; your new one is kept in the box. Send it when the answer is done."
+STILL_ANSWERING = (
+    "Still answering your last question; your new one is kept in the box. Send it when the answer is done."
+)
 ANSWER_FAILED = "Sorry, something went wrong while answering. Your question is kept above; please try again."
 
 SCOPE_LINE = (

@@ -10,6 +10,7 @@ import json
 import os
 import re
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
@@ -114,3 +115,22 @@ def helpers():
         RED_FLAG_NAMES = RED_FLAG_NAMES
 
     return _Helpers
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def page_url(bot):
+    """The chat page served once for the session on a free loopback port; each client is its own session."""
+    from assistant.web import serve
+
+    demo, url = serve(bot, host="127.0.0.1", port=free_port(), block=False)
+    try:
+        yield url
+    finally:
+        demo.close()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import operator
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ import urllib.request
 from collections.abc import Iterator
 
 import pytest
+from conftest import free_port
 from langchain_core.language_models.llms import LLM
 
 pytest.importorskip("llama_cpp", reason='llama-cpp-python is not installed: pip install -e ".[llm]"')
@@ -164,16 +164,10 @@ def test_unreachable_endpoint_falls_back_and_says_why(settings):
     assert bot.ask("Can I continue running with hip pain?").text, "still answering after the failure"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def llama_server():
     """A real OpenAI-compatible server (llama_cpp.server) on loopback, with the packaged model."""
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [
             sys.executable,

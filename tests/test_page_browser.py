@@ -7,7 +7,6 @@ checks that none of them left loopback.
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -23,7 +22,6 @@ try:
 except ImportError:
     pytest.skip("playwright is missing (CI installs it: pip install -e '.[test]')", allow_module_level=True)
 
-from assistant.web import serve  # noqa: E402  (imports Gradio: only once the module is not skipped)
 
 pytestmark = pytest.mark.slow
 
@@ -59,19 +57,9 @@ BOT_MSG = '#hip-chat [data-testid="bot"]'
 REQUESTS: list[str] = []  # every URL any page of this module requested (or opened a socket to)
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def url(bot):
-    demo, local_url = serve(bot, host="127.0.0.1", port=free_port(), block=False)
-    try:
-        yield local_url
-    finally:
-        demo.close()
+def url(page_url):
+    return page_url
 
 
 @pytest.fixture(scope="module")

@@ -82,6 +82,9 @@ def test_each_detection_names_the_words_the_user_wrote(bot):
         ("I don't have any tingling or swelling, it's just tight", set()),
         ("my physio asked whether I had numbness and I don't", set()),
         ("hot weather tips for a long run?", set()),
+        ("How long should I ice my hip?", set()),
+        ("'How long should I ice my hip?", set()),  # a stray quote once let the semantic layer read it as a symptom
+        ("“what stretches help my hips?”", set()),
     ],
 )
 def test_everyday_wording_typos_and_negation(bot, text, expected):

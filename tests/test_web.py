@@ -10,7 +10,6 @@ from __future__ import annotations
 import html
 import os
 import re
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +20,7 @@ from hypothesis import strategies as st
 
 from assistant import texts
 from assistant.answer import Answer, Citation
-from assistant.web import as_text, examples_for, render_answer, serve
+from assistant.web import as_text, examples_for, render_answer
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLE = ROOT / "corpus" / "hip-pain-from-running.txt"
@@ -32,12 +31,6 @@ RED_FLAG = "my leg is numb and I can't walk"
 OFF_TOPIC = "What is the capital of France?"
 
 MARKDOWN_SPECIALS = "\\`*_{}[]()#+-.!|~"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def faq_questions() -> list[str]:
@@ -187,7 +180,15 @@ def test_as_text_script_tag_is_not_markup():
 
 @pytest.mark.parametrize(
     "value",
-    ["**bold**", "[link](http://x)", "_it_ `code` # h", "Title\n===", "$$x^2$$", "a\n\nb", "see http://example.com/a_b"],
+    [
+        "**bold**",
+        "[link](http://x)",
+        "_it_ `code` # h",
+        "Title\n===",
+        "$$x^2$$",
+        "a\n\nb",
+        "see http://example.com/a_b",
+    ],
 )
 def test_as_text_keeps_markdown_literal(value):
     assert shown(as_text(value)) == value
@@ -218,12 +219,8 @@ def test_examples_include_every_faq_in_article_order(bot):
 
 
 @pytest.fixture(scope="module")
-def server(bot):
-    demo, url = serve(bot, host="127.0.0.1", port=free_port(), block=False)
-    try:
-        yield url
-    finally:
-        demo.close()
+def server(page_url):
+    return page_url
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,223 @@
+"""The index in a real Chroma server (``chroma run`` on a free loopback port), and one that is not there."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import chromadb
+import httpx
+import pytest
+from chromadb.config import Settings as ChromaSettings
+from conftest import free_port
+
+from assistant.core import Assistant
+from assistant.embeddings import load_embeddings
+from assistant.store import Index, IndexUnavailableError
+
+pytestmark = pytest.mark.slow
+
+ICE = "How long should I ice my hip?"
+TIMEOUT = 300
+
+
+def chroma_command() -> list[str]:
+    script = shutil.which("chroma", path=str(Path(sys.executable).parent))
+    assert script, "the `chroma` console script is not installed next to this Python"
+    return [script]
+
+
+@contextlib.contextmanager
+def chroma_server(path: Path, log_file: Path, port: int | None = None):
+    """`chroma run` on 127.0.0.1:<port, or a free one>; yields the port once the heartbeat answers."""
+    port = port or free_port()
+    with open(log_file, "ab") as log:
+        proc = subprocess.Popen(
+            [*chroma_command(), "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(path)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                assert proc.poll() is None, f"chroma run exited: {log_file.read_text(errors='replace')[-2000:]}"
+                with contextlib.suppress(httpx.HTTPError):
+                    if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2).status_code == 200:
+                        break
+                assert time.monotonic() < deadline, "the Chroma server did not answer its heartbeat in 60 s"
+                time.sleep(0.2)
+            yield port
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def chroma_port(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("chroma-server")
+    with chroma_server(folder / "data", folder / "chroma.log") as port:
+        yield port
+
+
+def http_client(port: int) -> chromadb.ClientAPI:
+    return chromadb.HttpClient(host="127.0.0.1", port=port, settings=ChromaSettings(anonymized_telemetry=False))
+
+
+def building_records(caplog) -> list[logging.LogRecord]:
+    return [
+        r for r in caplog.records if r.name == "assistant.store" and r.getMessage().startswith("Building the index")
+    ]
+
+
+@pytest.fixture(scope="module")
+def server_settings(settings, chroma_port, tmp_path_factory):
+    # A local folder of its own for the build lock, so the session index is not even locked.
+    return settings.model_copy(
+        update={
+            "chroma_host": "127.0.0.1",
+            "chroma_port": chroma_port,
+            "index_dir": tmp_path_factory.mktemp("chroma-server-lock"),
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def server_bot(server_settings):
+    return Assistant(server_settings)
+
+
+def test_assistant_builds_the_index_in_the_server_and_answers(server_settings, chroma_port, bot, caplog):
+    caplog.set_level(logging.INFO, logger="assistant")
+    assert http_client(chroma_port).list_collections() == []  # a fresh server
+    first = Assistant(server_settings)
+    assert first.index.location == f"chroma://127.0.0.1:{chroma_port}/{server_settings.collection}"
+    built = building_records(caplog)
+    assert len(built) == 1 and f"127.0.0.1:{chroma_port}" in built[0].getMessage()
+
+    answer = first.ask(ICE)
+    assert "15-20 minutes" in answer.text and answer.abstained is False
+    assert answer.to_dict() == bot.ask(ICE).to_dict()  # same answer as from the local index
+
+    # The vectors really are in the server, as many as the manifest says.
+    client = http_client(chroma_port)
+    assert client.get_collection(server_settings.collection).count() == first.manifest.chunks > 0
+    assert client.get_collection(f"{server_settings.collection}_sentences").count() == first.manifest.sentences > 0
+    assert first.manifest.complete and first.manifest.chunks == bot.manifest.chunks
+    # Nothing but the build lock was written locally.
+    assert [p.name for p in server_settings.index_dir.iterdir()] == [".build.lock"]
+
+
+def test_second_assistant_reuses_the_server_index(server_settings, chroma_port, server_bot, caplog):
+    caplog.set_level(logging.INFO, logger="assistant")
+    client = http_client(chroma_port)
+    before = client.get_collection(server_settings.collection).count()
+    second = Assistant(server_settings)
+    assert building_records(caplog) == []
+    assert second.index.stale_reasons() == []
+    assert second.manifest == server_bot.manifest
+    assert client.get_collection(server_settings.collection).count() == before == second.manifest.chunks
+    assert "15-20 minutes" in second.ask(ICE).text
+
+
+def run_cli(*args: str, lock_dir: Path, **env: str) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("HIP_")}
+    environment.update({"HIP_INDEX_DIR": str(lock_dir), "PYTHONIOENCODING": "utf-8", **env})
+    script = shutil.which("hip-assistant", path=str(Path(sys.executable).parent))
+    command = [script] if script else [sys.executable, "-m", "assistant.cli"]
+    return subprocess.run(
+        [*command, *args],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=environment,
+        timeout=TIMEOUT,
+        check=False,
+    )
+
+
+def test_cli_index_fills_the_server(chroma_port, server_settings, bot, tmp_path):
+    out = run_cli(
+        "index",
+        lock_dir=tmp_path,
+        HIP_CHROMA_HOST="127.0.0.1",
+        HIP_CHROMA_PORT=str(chroma_port),
+        HIP_COLLECTION="cli_hip_pain",
+    )
+    assert out.returncode == 0, out.stderr
+    where = f"chroma://127.0.0.1:{chroma_port}/cli_hip_pain"
+    assert f"Building the index at {where}" in out.stderr
+    assert f"Index built at {where}: {bot.manifest.chunks} chunks, {bot.manifest.sentences} sentences" in out.stdout
+
+    client = http_client(chroma_port)
+    assert client.get_collection("cli_hip_pain").count() == bot.manifest.chunks
+    assert client.get_collection("cli_hip_pain_sentences").count() == bot.manifest.sentences
+    # The CLI's build is complete and current: an Index over it has nothing to do.
+    settings = server_settings.model_copy(update={"collection": "cli_hip_pain"})
+    assert Index(settings, load_embeddings(settings.embedding_model)).stale_reasons() == []
+    # ... and the other collection is untouched.
+    assert client.get_collection(server_settings.collection).count() == bot.manifest.chunks
+
+
+@pytest.fixture
+def closed_port() -> int:
+    port = free_port()  # bound, then released: nothing listens there
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        assert s.connect_ex(("127.0.0.1", port)) != 0
+    return port
+
+
+def test_unreachable_server_names_host_and_port(settings, closed_port, tmp_path):
+    unreachable = settings.model_copy(
+        update={"chroma_host": "127.0.0.1", "chroma_port": closed_port, "index_dir": tmp_path}
+    )
+    with pytest.raises(IndexUnavailableError) as caught:
+        Assistant(unreachable)
+    message = str(caught.value)
+    assert f"127.0.0.1:{closed_port}" in message
+    assert f"chroma run --host 127.0.0.1 --port {closed_port}" in message
+    assert "HIP_CHROMA_HOST" in message
+
+
+@pytest.mark.parametrize("args", [("index",), ("ask", ICE)], ids=["index", "ask"])
+def test_cli_exits_2_when_the_server_is_unreachable(closed_port, tmp_path, args):
+    out = run_cli(*args, lock_dir=tmp_path, HIP_CHROMA_HOST="127.0.0.1", HIP_CHROMA_PORT=str(closed_port))
+    assert out.returncode == 2, (out.stdout, out.stderr)
+    assert f"hip-assistant: Cannot reach the Chroma server at 127.0.0.1:{closed_port}" in out.stderr
+    assert "Traceback" not in out.stderr
+    assert out.stdout == ""
+
+
+def test_server_gone_mid_session_is_a_clear_error_and_its_return_is_picked_up(settings, tmp_path, caplog):
+    """The server stops under a live Assistant: the question fails naming the server; once it is back, answers resume."""
+    data, log_file = tmp_path / "data", tmp_path / "chroma.log"
+    with chroma_server(data, log_file) as port:
+        live = Assistant(
+            settings.model_copy(
+                update={"chroma_host": "127.0.0.1", "chroma_port": port, "index_dir": tmp_path / "lock"}
+            )
+        )
+        assert "15-20 minutes" in live.ask(ICE).text
+    with pytest.raises(IndexUnavailableError) as caught:
+        live.ask(ICE)
+    assert f"127.0.0.1:{port}" in str(caught.value)
+    assert any(r.levelno == logging.WARNING and "failed a search" in r.getMessage() for r in caplog.records)
+
+    caplog.clear()
+    caplog.set_level(logging.INFO, logger="assistant")
+    with chroma_server(data, log_file, port=port):
+        answer = live.ask(ICE)
+        assert "15-20 minutes" in answer.text and answer.abstained is False
+        assert building_records(caplog) == []  # the data survived the restart: nothing was rebuilt
+        assert live.index.stale_reasons() == []
