@@ -82,12 +82,12 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from .embeddings import load_embeddings
+    from .embeddings import embeddings_for
     from .settings import load_settings
     from .store import Index
 
     settings = load_settings()
-    index = Index(settings, load_embeddings(settings.embedding_model))
+    index = Index(settings, embeddings_for(settings))
     reasons = ["rebuild requested"] if args.rebuild else index.stale_reasons()
     if reasons:
         print(f"Building the index at {index.location} ({'; '.join(reasons)})", file=sys.stderr)

@@ -17,7 +17,7 @@ from langchain_core.runnables import Runnable
 
 from .answer import Answer
 from .chain import Pipeline
-from .embeddings import load_embeddings
+from .embeddings import embeddings_for
 from .generate import make_answerer
 from .retrieval import HybridRetriever, Ranker
 from .safety import SafetyLayer, criteria_from_documents
@@ -44,7 +44,7 @@ class Assistant:
         elif overrides:
             settings = load_settings(**{**settings.model_dump(), **overrides})
         self.settings = settings
-        self.embeddings = load_embeddings(settings.embedding_model)
+        self.embeddings = embeddings_for(settings)
         self.index = Index(settings, self.embeddings)
         self.manifest = self.index.ensure()
         documents = self.index.chunk_documents()

@@ -57,7 +57,7 @@ def make_model(name: str, settings: Settings):
             from llama_cpp import LlamaGrammar
         except ImportError:
             raise ModelMissingError(f"llama-cpp-python is not installed. Install it with: {LLM_INSTALL_HINT}") from None
-        path = settings.llm_model_path or packaged_gguf()
+        path = settings.llm_model_path or packaged_gguf(settings.models_dir)
         if not Path(path).is_file():
             raise ModelMissingError(f"No GGUF model at {path}. Set HIP_LLM_MODEL_PATH to a .gguf file.")
         grammar = LlamaGrammar.from_string(texts.GENERATION_GRAMMAR, verbose=False) if settings.llm_grammar else None

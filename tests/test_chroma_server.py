@@ -19,7 +19,7 @@ from chromadb.config import Settings as ChromaSettings
 from conftest import free_port
 
 from assistant.core import Assistant
-from assistant.embeddings import load_embeddings
+from assistant.embeddings import embeddings_for
 from assistant.store import Index, IndexUnavailableError
 
 pytestmark = pytest.mark.slow
@@ -165,7 +165,7 @@ def test_cli_index_fills_the_server(chroma_port, server_settings, bot, tmp_path)
     assert client.get_collection("cli_hip_pain_sentences").count() == bot.manifest.sentences
     # The CLI's build is complete and current: an Index over it has nothing to do.
     settings = server_settings.model_copy(update={"collection": "cli_hip_pain"})
-    assert Index(settings, load_embeddings(settings.embedding_model)).stale_reasons() == []
+    assert Index(settings, embeddings_for(settings)).stale_reasons() == []
     # ... and the other collection is untouched.
     assert client.get_collection(server_settings.collection).count() == bot.manifest.chunks
 

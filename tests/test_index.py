@@ -15,7 +15,7 @@ import pytest
 import assistant.store
 from assistant.core import Assistant
 from assistant.corpus import load_corpus
-from assistant.embeddings import load_embeddings
+from assistant.embeddings import embed_query, embeddings_for
 from assistant.settings import load_settings
 from assistant.store import Index
 
@@ -53,7 +53,7 @@ def work_bot(work):
 
 def fresh_index(settings) -> Index:
     """A new Index object, so no test reuses collection handles a rebuild has dropped."""
-    return Index(settings, load_embeddings(settings.embedding_model))
+    return Index(settings, embeddings_for(settings))
 
 
 def parsed(settings):
@@ -127,6 +127,17 @@ def test_rebuild_is_idempotent(work, work_bot, caplog):
     assert manifest == stored and manifest.complete  # same hash, model, version and counts
     assert snapshot(fresh_index(work)) == before
     assert fresh_index(work).stale_reasons() == []
+
+
+def test_building_an_unchanged_corpus_embeds_nothing_and_a_rebuild_embeds_everything(work, work_bot, caplog):
+    index = fresh_index(work)
+    with caplog.at_level(logging.INFO, logger="assistant.store"):
+        index.build()
+        index.build(force=True)
+    ready = [r.getMessage() for r in caplog.records if "Index ready" in r.getMessage()]
+    assert "(0 rows embedded)" in ready[0], ready
+    manifest = index.manifest()
+    assert f"({manifest.chunks + manifest.sentences} rows embedded)" in ready[1], ready
 
 
 def test_deleted_chunk_row_is_detected_and_repaired(work, work_bot):
@@ -205,7 +216,9 @@ def test_corpus_edit_makes_index_stale_and_new_assistant_rebuilds(work, work_bot
     assert rebuilt.index.stale_reasons() == []
 
     docs = rebuilt.retrieve("Is a sauna good for tight hips?", k=3)
-    assert "sauna" in docs[0].page_content
+    ranked = [(d.id, d.metadata["dense"], d.metadata["lexical"]) for d in docs]
+    dense = rebuilt.ranker.dense_scores(embed_query(rebuilt.embeddings, "Is a sauna good for tight hips?"), 50)
+    assert "sauna" in docs[0].page_content, (ranked, sorted(dense.items(), key=lambda kv: -kv[1])[:3], len(dense))
     assert docs[0].metadata["section"] == "FAQs"
     answer = rebuilt.ask("Is a sauna good for tight hips?")
     assert not answer.abstained
