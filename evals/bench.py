@@ -19,7 +19,7 @@ from pathlib import Path
 import assistant  # noqa: F401  (offline environment first)
 from assistant.core import Assistant
 from assistant.corpus import load_corpus
-from assistant.embeddings import embed_query, embed_texts, load_embeddings
+from assistant.embeddings import embed_query, embed_texts, embeddings_for
 from assistant.settings import load_settings
 
 from . import metrics
@@ -76,7 +76,7 @@ def synthetic_corpus(folder: Path, article: Path, chunks: int, per_file: int = 5
 
 def run(chunks: int = 10_000) -> dict:
     settings = load_settings()
-    embeddings = load_embeddings(settings.embedding_model)
+    embeddings = embeddings_for(settings)
     out: dict = {}
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
@@ -100,7 +100,9 @@ def run(chunks: int = 10_000) -> dict:
         corpus.mkdir()
         article = settings.corpus_dir / "hip-pain-from-running.txt"
         made = synthetic_corpus(corpus, article, chunks)
-        (corpus / article.name).write_text(article.read_text(encoding="utf-8"), encoding="utf-8")  # its referral criteria
+        (corpus / article.name).write_text(
+            article.read_text(encoding="utf-8"), encoding="utf-8"
+        )  # its referral criteria
         started = time.perf_counter()
         big = Assistant(settings, corpus_dir=corpus, index_dir=tmp_path / "synthetic-index", collection="synthetic")
         build = time.perf_counter() - started
