@@ -92,7 +92,12 @@ class Settings(BaseSettings):
     # The page.
     server_host: str = Field("127.0.0.1", description="Interface the page listens on (loopback by default).")
     server_port: int = Field(7860, ge=1, le=65535, description="Port of the page.")
-    web_concurrency: int = Field(2, ge=1, le=64, description="Answers the page computes at once (one per core).")
+    web_concurrency: int = Field(
+        2,
+        ge=1,
+        le=64,
+        description="Answers the page computes at once; 2 measured best on 2 cores (evals/load.py, 16 clients).",
+    )
 
     # Input limits: long input is answered from a bounded prefix, never dropped silently.
     max_question_chars: int = Field(2000, ge=50, description="Characters of a message used for retrieval.")

@@ -50,6 +50,7 @@ def warm_latency(bot: Assistant, rounds: int = 5) -> dict:
     for _ in range(rounds):
         for q in QUESTIONS:
             embed_ms.append(_timed(embed_query, bot.embeddings, q))
+            bot.safety.clear_cache()  # a new message each time, as in real use
             ask_ms.append(_timed(bot.ask, q))
     ask, embed = metrics.percentiles(ask_ms), metrics.percentiles(embed_ms)
     return {"ask_ms": ask, "embed_ms": embed, "ratio_p50": ask["p50"] / embed["p50"]}
