@@ -49,7 +49,7 @@ class Assistant:
         self.manifest = self.index.ensure()
         documents = self.index.chunk_documents()
         self.documents = {d.metadata["chunk_id"]: d for d in documents}
-        self.ranker = Ranker(settings, self.index.vectorstore(), documents, heal=self._heal_after_error)
+        self.ranker = Ranker(settings, self.index, documents, heal=self._heal_after_error)
         self._checked_at = time.monotonic()
         self._heal_lock = threading.Lock()
         self.sentences = self.index.sentence_table()
@@ -74,11 +74,11 @@ class Assistant:
             self._checked_at = now
             problem = self.index.local_problem()
             if problem:
-                self.ranker.vectorstore = self.index.heal(problem, wipe=True)
+                self.index.heal(problem, wipe=True)
 
-    def _heal_after_error(self, error: Exception):
+    def _heal_after_error(self, error: Exception) -> None:
         with self._heal_lock:
-            return self.index.heal(f"failed a search ({type(error).__name__}: {error})", wipe=True)
+            self.index.heal(f"failed a search ({type(error).__name__}: {error})", wipe=True)
 
     def ask(self, question: str, history: Sequence[dict] | None = None) -> Answer:
         """The whole answer to one question, given the conversation so far."""

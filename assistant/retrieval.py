@@ -53,11 +53,11 @@ def _with_scores(hit: Hit) -> Document:
 class Ranker:
     """Ranks the chunks of one index; holds BM25 in memory, queries Chroma for vectors."""
 
-    def __init__(self, settings: Settings, vectorstore, documents: list[Document], heal=None) -> None:
+    def __init__(self, settings: Settings, index, documents: list[Document], heal=None) -> None:
         self.settings = settings
-        self.vectorstore = vectorstore
+        self.index = index
         self.heal = heal
-        """Called with the error when vector search fails; returns a repaired vector store."""
+        """Called with the error when vector search fails; repairs the index so the search can be retried."""
         self.documents = documents
         self.position = {d.metadata["chunk_id"]: i for i, d in enumerate(documents)}
         self.bm25 = BM25Retriever.from_texts(
@@ -70,15 +70,14 @@ class Ranker:
         self.vocabulary = {token for text in self.bm25.vectorizer.doc_freqs for token in text}
 
     def dense_scores(self, vector: np.ndarray, k: int) -> dict[str, float]:
-        """Cosine similarity of the top-k chunks by vector search."""
+        """Cosine similarity of the top-k chunks by vector search in Chroma."""
         try:
-            found = self.vectorstore.similarity_search_by_vector_with_relevance_scores(vector.tolist(), k=k)
+            return self.index.nearest(vector, k)
         except Exception as exc:
             if self.heal is None:
                 raise
-            self.vectorstore = self.heal(exc)
-            found = self.vectorstore.similarity_search_by_vector_with_relevance_scores(vector.tolist(), k=k)
-        return {doc.metadata["chunk_id"]: 1.0 - distance for doc, distance in found}
+            self.heal(exc)
+            return self.index.nearest(vector, k)
 
     def lexical_scores(self, query: str) -> np.ndarray:
         """BM25 of every chunk, squashed into 0..1."""

@@ -195,6 +195,7 @@ class ScopeJudge:
     def __init__(self, vocabulary: set[str], *, min_similarity: float) -> None:
         self.vocabulary = vocabulary
         self.sorted_vocabulary = sorted(vocabulary)
+        self._near: dict[str, bool] = {}
         self.min_similarity = min_similarity
 
     def unknown_terms(self, question: str) -> list[str]:
@@ -204,10 +205,19 @@ class ScopeJudge:
             stem = nlp.stem(word)
             if stem in self.vocabulary or word.isdigit():
                 continue
-            if difflib.get_close_matches(stem, self.sorted_vocabulary, n=1, cutoff=_TYPO_CUTOFF):
+            if self._near_known(stem):
                 continue
             unknown.append(word)
         return unknown
+
+    def _near_known(self, stem: str) -> bool:
+        """Is this stem a likely typo of one the article uses? Remembered: the scan is the slow part."""
+        known = self._near.get(stem)
+        if known is None:
+            known = bool(difflib.get_close_matches(stem, self.sorted_vocabulary, n=1, cutoff=_TYPO_CUTOFF))
+            if len(self._near) < 50_000:
+                self._near[stem] = known
+        return known
 
     def judge(self, question: str, similarity: float, lexical: float, has_numbers: bool) -> Scope:
         """`similarity`/`lexical`: best dense and BM25 match; `has_numbers`: the best chunks state figures."""

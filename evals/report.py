@@ -92,8 +92,18 @@ def write_markdown(report: dict, path: Path, *, chart: str) -> None:
     lines += ["", "## Latency", ""]
     rows = [
         ["Assistant.ask() (warm)", _num(lat["ask_ms"]["p50"], 1), _num(lat["ask_ms"]["p95"], 1)],
-        ["embed_query() alone (same run)", _num(lat["embed_ms"]["p50"], 1), _num(lat["embed_ms"]["p95"], 1)],
+        [
+            f"embed_query() alone, {lat['backend']} (same run)",
+            _num(lat["embed_ms"]["p50"], 1),
+            _num(lat["embed_ms"]["p95"], 1),
+        ],
         ["ratio ask / embed", _num(lat["ratio_p50"], 2), _num(lat["ratio_p95"], 2)],
+        [
+            "embed_query() alone, torch (same run)",
+            _num(lat["torch_embed_ms"]["p50"], 1),
+            _num(lat["torch_embed_ms"]["p95"], 1),
+        ],
+        ["ratio ask / torch embed", _num(lat["ratio_p50_vs_torch"], 2), "-"],
     ]
     lines += _table(["measure (ms)", "p50", "p95"], rows)
     if "startup_s" in lat:
