@@ -158,7 +158,10 @@ class Evaluation:
         config = self.settings.model_dump(mode="json")
         return {
             "commit": git("rev-parse", "--short", "HEAD"),
-            "uncommitted_changes": bool(git("status", "--porcelain", "--untracked-files=no")),
+            # The report's own files are always rewritten; only other changes make the commit inexact.
+            "uncommitted_changes": bool(
+                git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!evals/results")
+            ),
             "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "fast": self.fast,
             "python": platform.python_version(),
