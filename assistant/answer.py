@@ -13,7 +13,7 @@ so it never states a number, dose, brand or procedure the article lacks.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -126,6 +126,7 @@ def select_quotes(
     margin_within: float = 0.2,
     margin_beyond: float = 0.0,
     other_chunks: int = 2,
+    required: Sequence[str] = (),
 ) -> list[Quote]:
     """The sentences that best answer the query, led by the top-ranked chunk.
 
@@ -134,7 +135,8 @@ def select_quotes(
     ranking beats single-sentence similarity at choosing the right chunk):
     its sentences within `margin_within` of its best one, then sentences of
     the next chunks only if they score at least that best minus
-    `margin_beyond`. Measured on the dev set (``evals/``).
+    `margin_beyond`. Measured on the dev set (``evals/``). Each chunk in
+    `required` (the red flags the question reports) adds its best sentence.
     """
     if not hits:
         return []
@@ -151,9 +153,15 @@ def select_quotes(
         return []
     best = lead[0].score
     chosen = [q for q in lead if q.score >= best - margin_within]
+    chosen += [
+        max((quote(r, chunk_id) for r in table.rows_by_chunk[chunk_id]), key=lambda q: q.score)
+        for chunk_id in dict.fromkeys(required)
+        if chunk_id != top and table.rows_by_chunk.get(chunk_id)
+    ]
     beyond = [
         q
         for hit in hits[1 : 1 + other_chunks]
+        if hit.chunk_id not in required
         for q in (quote(r, hit.chunk_id) for r in table.rows_by_chunk.get(hit.chunk_id, []))
         if q.score >= best - margin_beyond
     ]
@@ -212,7 +220,14 @@ class ExtractiveAnswerer:
         self.documents = documents
 
     def quotes(self, turn) -> list[Quote]:
-        return select_quotes(turn.vector, turn.query, turn.hits, self.table, max_sentences=self.settings.max_sentences)
+        return select_quotes(
+            turn.vector,
+            turn.query,
+            turn.hits,
+            self.table,
+            max_sentences=self.settings.max_sentences,
+            required=turn.reported,
+        )
 
     def stream(self, turn) -> Iterator[Answer]:
         """One sentence at a time, each with its marker; citations ride along."""

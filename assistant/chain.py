@@ -1,8 +1,13 @@
 """The retrieval chain as a LangChain Runnable: prepare | respond.
 
 ``prepare`` cleans the input, condenses a follow-up with the earlier turns,
-embeds the query once, ranks chunks and judges scope. ``respond`` streams the
-answer: first the safety layer's referral, then the answerer's sentences.
+embeds the query once, ranks chunks and judges scope. When the question itself
+reports a red flag, the article's passage on it leads the hits and counts as
+covered: a person who writes "I can't put weight on it" should read what the
+article says about severe pain in the answer as well as in the referral.
+
+``respond`` streams the answer: first the safety layer's referral, then the
+answerer's sentences.
 The referral is decided from the user's words and history alone, outside any
 answerer, so nothing an answerer writes can remove it. ``invoke`` and
 ``batch`` return whole ``Answer`` objects (the sum of the stream).
@@ -11,7 +16,7 @@ answerer, so nothing an answerer writes can remove it. ``invoke`` and
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
@@ -38,6 +43,8 @@ class Turn:
     hits: list[Hit]
     scope: Scope
     truncated: bool = False
+    reported: tuple[str, ...] = ()
+    """Chunk ids of the red-flag criteria the question itself reports; they lead `hits`."""
 
 
 class Pipeline:
@@ -83,7 +90,12 @@ class Pipeline:
         lexical = max((h.lexical for h in hits), default=0.0)
         has_numbers = bool(hits) and any(ch.isdigit() for ch in hits[0].doc.page_content)
         scope = self.judge.judge(cleaned.text, similarity, lexical, has_numbers)
-        return Turn(cleaned.text, history, query, vector, hits, scope, cleaned.truncated)
+        reported = self.safety.reported_chunks(cleaned.text)
+        if reported:
+            hits = self.ranker.promote(hits, reported)
+            if scope.reason != "missing_specific":
+                scope = replace(scope, covered=True, reason="red_flag")
+        return Turn(cleaned.text, history, query, vector, hits, scope, cleaned.truncated, tuple(reported))
 
     def respond(self, turns: Iterator[Turn]) -> Iterator[Answer]:
         for turn in turns:

@@ -112,6 +112,16 @@ class Ranker:
         order = sorted(candidates, key=lambda i: (-fused[i], i))[:k]
         return [Hit(self.documents[i], float(fused[i]), float(dense_all[i]), float(lexical[i])) for i in order]
 
+    def promote(self, hits: list[Hit], chunk_ids: list[str]) -> list[Hit]:
+        """`hits` with the given chunks moved (or added) to the front, same length."""
+        if not chunk_ids:
+            return hits
+        known = {h.chunk_id: h for h in hits}
+        top = max((h.score for h in hits), default=0.0)
+        front = [known.get(c) or Hit(self.documents[self.position[c]], top, 0.0, 0.0) for c in chunk_ids]
+        rest = [h for h in hits if h.chunk_id not in chunk_ids]
+        return (front + rest)[: max(len(hits), len(front))]
+
     def _fuse(self, dense: np.ndarray, lexical: np.ndarray, candidates: list[int]) -> np.ndarray:
         w = self.settings.dense_weight
         if self.settings.fusion == "weighted":

@@ -585,6 +585,15 @@ class SafetyLayer:
                     out.append((name, span, best))
         return sorted(out, key=lambda found: -found[2])
 
+    def reported_chunks(self, text: str) -> list[str]:
+        """Chunk ids of the criteria that `text` itself reports, most urgent first.
+
+        Retrieval puts these first, so a person who describes a red flag reads
+        the article's words about it in the answer too, not only in the referral.
+        """
+        found = {d.criterion for d in self.detect(text)}
+        return [self.criteria[name].chunk_id for name in URGENCY_ORDER if name in found]
+
     def assess(self, question: str, earlier_user_messages: Sequence[str]) -> Assessment:
         earlier: list[str] = []
         for message in earlier_user_messages:

@@ -181,7 +181,7 @@ class Scope:
 
     covered: bool
     reason: str
-    """'ok', 'empty', 'off_topic', 'uncovered_subject' or 'missing_specific'."""
+    """'ok', 'empty', 'off_topic', 'uncovered_subject', 'missing_specific', or 'red_flag' (set by the chain)."""
     similarity: float
     unknown: tuple[str, ...] = ()
     """Key terms of the question that the article never uses."""

@@ -34,6 +34,9 @@ DEFINITIONS = {
     "abstention accuracy": "Share of off-topic (or near-topic) questions answered with 'the article doesn't cover that'.",
     "false abstention": "Share of in-scope questions that the assistant wrongly declined.",
     "red-flag recall": "Per criterion: share of messages describing it whose answer flags it.",
+    "answer cites the criterion": (
+        "Per reported criterion: share whose answer (not only the referral) cites the article's passage on it."
+    ),
     "false-alarm rate": "Share of messages that describe no red flag but get one flagged.",
     "latency": (
         "Wall-clock of a warm Assistant.ask() per question (p50, p95), next to a bare embed_query() of the same "

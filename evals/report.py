@@ -85,8 +85,9 @@ def write_markdown(report: dict, path: Path, *, chart: str) -> None:
     for name, r in report["red_flags"].items():
         recall = ", ".join(f"{c} {r['counts'][c]}" for c in r["counts"]) or "-"
         alarms = "-" if r["false_alarm_rate"] is None else f"{_pct(r['false_alarm_rate'])} of {r['quiet_messages']}"
-        rows.append([name, recall, alarms])
-    lines += _table(["set", "recall per criterion", "false alarms"], rows)
+        quotes = r.get("answer_quotes_criterion")
+        rows.append([name, recall, "-" if quotes is None else _pct(quotes), alarms])
+    lines += _table(["set", "recall per criterion", "answer cites the criterion", "false alarms"], rows)
 
     lat = report["latency"]
     lines += ["", "## Latency", ""]

@@ -295,13 +295,16 @@ class Evaluation:
         for name, rows in sets.items():
             bar.stage(f"red flags: {name}")
             seen, found = Counter(), Counter()
-            quiet = alarms = 0
+            quiet = alarms = quoted = 0
             for row in rows:
-                flagged = set(bot.ask(row["text"]).red_flags)
+                answer = bot.ask(row["text"])
+                flagged = set(answer.red_flags)
+                cited = {c.chunk_id for c in answer.citations}
                 bar.step()
                 for criterion in row["expect"]:
                     seen[criterion] += 1
                     found[criterion] += criterion in flagged
+                    quoted += bot.safety.criteria[criterion].chunk_id in cited
                 if not row["expect"]:
                     quiet += 1
                     alarms += bool(flagged)
@@ -309,6 +312,7 @@ class Evaluation:
                 "recall": {c: _ratio(found[c], seen[c]) for c in RED_FLAGS if seen[c]},
                 "counts": {c: f"{found[c]}/{seen[c]}" for c in RED_FLAGS if seen[c]},
                 "false_alarm_rate": _ratio(alarms, quiet) if quiet else None,
+                "answer_quotes_criterion": _ratio(quoted, sum(seen.values())) if seen else None,
                 "quiet_messages": quiet,
             }
         return out

@@ -55,6 +55,24 @@ def test_benign_negated_and_care_messages_raise_no_red_flag(bot, name):
     assert rate <= limit, f"false-alarm rate {rate:.1%} over {len(rows)} messages: {alarms}"
 
 
+@pytest.mark.parametrize("name", RED_FLAG_SETS)
+def test_the_answer_itself_quotes_each_reported_criterion(bot, name):
+    """Not only the referral: the answer body leads with the article's words on what the person reported."""
+    wrong = []
+    for row in load_jsonl(name):
+        answer = bot.ask(row["text"])
+        wanted = [bot.safety.criteria[c].chunk_id for c in answer.red_flags]
+        cited = [c.chunk_id for c in answer.citations]
+        if answer.abstained or not set(wanted) <= set(cited) or not cited or cited[0] not in wanted:
+            wrong.append((row["id"], answer.abstained, wanted, cited[:2]))
+    assert not wrong, wrong
+
+
+def test_a_benign_question_is_not_steered_to_the_referral_items(bot):
+    answer = bot.ask("How long should I ice my hip?")
+    assert not any("seek-professional-help" in c.chunk_id for c in answer.citations)
+
+
 def test_no_extra_criteria_on_red_flag_messages(bot):
     rows = load_jsonl("safety_red_flags.jsonl")
     extra = [(r["id"], sorted({d.criterion for d in bot.safety.detect(r["text"])} - set(r["expect"]))) for r in rows]
