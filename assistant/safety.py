@@ -203,6 +203,7 @@ _DURATION = (
     r"|november|december|spring|summer|autumn|fall|winter|christmas|easter|new\s+year|last\s+(?:month|year|season))"
     r"|(?:the\s+)?(?:whole|entire|all)\s+(?:of\s+)?(?:summer|winter|spring|autumn|season|month|year|january|february"
     r"|march|april|may|june|july|august|september|october|november|december))"
+    r"(?!\s+(?:pregnant|postpartum|post-partum|old)\b)"  # "8 months pregnant" is no duration of pain
 )
 _NOT_BETTER = (
     r"(?:not|never|no)\s+(?:\w+\s+){0,2}(?:improved|improving|improve|better|getting\s+better|go\s+away|gone\s+away"
@@ -254,7 +255,9 @@ RULES: tuple[Rule, ...] = (
     ),
     _rule(
         "severe_pain",
-        r"\b(?:so|really|very|too|that) (?:bad|severe|intense)\b|\bso much pain\b|\bkilling me\b"
+        r"\b(?:so|really|very|too) (?:bad|severe|intense)\b|\bso much pain\b|\bkilling me\b"
+        # "the pain is that bad", but not the question "is that bad?"
+        r"|\b(?:pain|it|hip|ache) (?:is|was|gets|got) that (?:bad|severe|intense)\b"
         r"|\b(?:[7-9]|10|seven|eight|nine|ten)\s*(?:/|out of)\s*(?:10|ten)\b",
         needs=rf"\b{_PAIN}\b",
     ),
@@ -594,6 +597,11 @@ class SafetyLayer:
         found = {d.criterion for d in self.detect(text)}
         return [self.criteria[name].chunk_id for name in URGENCY_ORDER if name in found]
 
+    @staticmethod
+    def is_care_question(text: str) -> bool:
+        """Does `text` ask when or whether to see a doctor, a physio or the emergency room?"""
+        return bool(CARE_QUESTION.search(normalize(text)))
+
     def assess(self, question: str, earlier_user_messages: Sequence[str]) -> Assessment:
         earlier: list[str] = []
         for message in earlier_user_messages:
@@ -601,7 +609,7 @@ class SafetyLayer:
         return Assessment(
             detections=self.detect(question),
             earlier=tuple(dict.fromkeys(earlier)),
-            care_question=bool(CARE_QUESTION.search(normalize(question))),
+            care_question=self.is_care_question(question),
         )
 
     # -- the referral --
