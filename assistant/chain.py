@@ -5,6 +5,8 @@ embeds the query once, ranks chunks and judges scope. When the question itself
 reports a red flag, the article's passage on it leads the hits and counts as
 covered: a person who writes "I can't put weight on it" should read what the
 article says about severe pain in the answer as well as in the referral.
+A question about when to see a professional is covered too: the article has
+a section on it, however far a terse "When should I worry?" sits from it.
 
 ``respond`` streams the answer: first the safety layer's referral, then the
 answerer's sentences.
@@ -86,15 +88,17 @@ class Pipeline:
             return Turn(cleaned.text, history, "", np.zeros(0, np.float32), [], Scope(False, "empty", 0.0))
         vector = embed_query(self.embeddings, query)
         hits = self.ranker.rank(query, vector)
-        similarity = max((h.dense for h in hits), default=0.0)
+        similarity = max(max((h.dense for h in hits), default=0.0), self.judge.closest_sentence(vector))
         lexical = max((h.lexical for h in hits), default=0.0)
         has_numbers = bool(hits) and any(ch.isdigit() for ch in hits[0].doc.page_content)
         scope = self.judge.judge(cleaned.text, similarity, lexical, has_numbers)
         reported = self.safety.reported_chunks(cleaned.text)
         if reported:
             hits = self.ranker.promote(hits, reported)
-            if scope.reason != "missing_specific":
+            if scope.reason in ("off_topic", "uncovered_subject"):
                 scope = replace(scope, covered=True, reason="red_flag")
+        elif scope.reason == "off_topic" and self.safety.is_care_question(cleaned.text):
+            scope = replace(scope, covered=True, reason="care_question")
         return Turn(cleaned.text, history, query, vector, hits, scope, cleaned.truncated, tuple(reported))
 
     def respond(self, turns: Iterator[Turn]) -> Iterator[Answer]:
@@ -107,6 +111,8 @@ class Pipeline:
         scope = turn.scope
         if scope.reason == "empty":
             yield Answer(text=texts.EMPTY_QUESTION, abstained=True, answerer="extractive")
+        elif scope.reason == "small_talk":
+            yield Answer(text=texts.SMALL_TALK[scope.specific or "greeting"], abstained=True, answerer="extractive")
         elif scope.reason == "missing_specific":
             what = texts.SPECIFIC_KINDS[scope.specific or "amount"]
             yield Answer(text=texts.MISSING_SPECIFIC.format(what=what) + " ", abstained=True)

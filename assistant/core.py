@@ -53,7 +53,9 @@ class Assistant:
         self._checked_at = time.monotonic()
         self._heal_lock = threading.Lock()
         self.sentences = self.index.sentence_table()
-        judge = ScopeJudge(self.ranker.vocabulary, min_similarity=settings.abstain_min_similarity)
+        judge = ScopeJudge(
+            self.ranker.vocabulary, self.sentences.vectors, min_similarity=settings.abstain_min_similarity
+        )
         sections = list(dict.fromkeys(d.metadata["section"] for d in documents))
         answerer_impl = make_answerer(settings.answerer, settings, self.sentences, self.documents)
         self.safety = SafetyLayer(self.embeddings, criteria_from_documents(documents))

@@ -20,6 +20,8 @@ import difflib
 import re
 from dataclasses import dataclass
 
+import numpy as np
+
 from . import nlp
 
 # Subjects the article does not cover, by category. A question whose key terms
@@ -132,6 +134,27 @@ MEDICATIONS = frozenset(
         "turmeric",
     ]
 )
+# Treatments and gear the article never mentions; it names its own (ice,
+# physical therapy, foam rolling, NSAIDs, orthotics, injections, surgery).
+OTHER_TREATMENTS = frozenset(
+    [
+        "acupuncture",
+        "acupuncturist",
+        "chiropractor",
+        "chiropractic",
+        "osteopath",
+        "cupping",
+        "needling",
+        "kinesiology",
+        "taping",
+        "compression",
+        "shockwave",
+        "prp",
+        "cryotherapy",
+        "brace",
+        "crutches",
+    ]
+)
 BRANDS = frozenset(
     [
         "nike",
@@ -153,7 +176,9 @@ BRANDS = frozenset(
         "ghost",
     ]
 )
-UNCOVERED_TERMS = OTHER_BODY_PARTS | OTHER_CONDITIONS | POPULATIONS | DIAGNOSTICS | MEDICATIONS | BRANDS
+UNCOVERED_TERMS = (
+    OTHER_BODY_PARTS | OTHER_CONDITIONS | POPULATIONS | DIAGNOSTICS | MEDICATIONS | OTHER_TREATMENTS | BRANDS
+)
 
 # Requests for a specific figure or product the article never states.
 _DOSE = re.compile(r"\b(?:mg|milligrams?|mcg|iu|doses?|dosage|dosing|how many (?:pills|tablets))\b", re.I)
@@ -171,6 +196,14 @@ _UNCOVERED_PHRASES = re.compile(
     r"(?:diagnose|test for|check for|confirm|detect)\b",
     re.I,
 )
+# A whole message that is only a greeting, thanks or goodbye gets a short reply, not "not covered".
+_SMALL_TALK = {
+    "greeting": re.compile(r"(?:hi|hello|hey|hiya|howdy|good (?:morning|afternoon|evening))(?: there)?", re.I),
+    "thanks": re.compile(
+        r"(?:(?:many )?thanks(?: a lot| so much)?|thank you(?: so much| very much)?|thx|ty|cheers)", re.I
+    ),
+    "goodbye": re.compile(r"(?:bye|goodbye|see you|see ya)", re.I),
+}
 _BRAND = re.compile(r"\b(?:which|what) (?:brand|model|make)\b|\bbrands?\b", re.I)
 _TYPO_CUTOFF = 0.84
 
@@ -181,22 +214,34 @@ class Scope:
 
     covered: bool
     reason: str
-    """'ok', 'empty', 'off_topic', 'uncovered_subject', 'missing_specific', or 'red_flag' (set by the chain)."""
+    """'ok', 'empty', 'small_talk', 'off_topic', 'uncovered_subject', 'missing_specific', or, set by the chain,
+    'red_flag' and 'care_question'."""
     similarity: float
     unknown: tuple[str, ...] = ()
     """Key terms of the question that the article never uses."""
     specific: str | None = None
-    """For 'missing_specific': 'dose', 'amount' or 'brand'."""
+    """For 'missing_specific': 'dose', 'amount' or 'brand'; for 'small_talk': 'greeting', 'thanks' or 'goodbye'."""
 
 
 class ScopeJudge:
     """Knows the article's vocabulary; judges each question against it."""
 
-    def __init__(self, vocabulary: set[str], *, min_similarity: float) -> None:
+    def __init__(self, vocabulary: set[str], sentence_vectors: np.ndarray, *, min_similarity: float) -> None:
         self.vocabulary = vocabulary
+        self.sentence_vectors = sentence_vectors
         self.sorted_vocabulary = sorted(vocabulary)
         self._near: dict[str, bool] = {}
         self.min_similarity = min_similarity
+
+    def closest_sentence(self, vector: np.ndarray) -> float:
+        """Cosine similarity of the question to the article's closest single sentence.
+
+        A short question ("Do I need surgery?") sits far from a whole chunk but
+        close to the one sentence that answers it.
+        """
+        if not len(self.sentence_vectors) or not vector.size:
+            return 0.0
+        return float((self.sentence_vectors @ vector).max())
 
     def unknown_terms(self, question: str) -> list[str]:
         """Content words whose stems the article never uses (typos of its words excepted)."""
@@ -223,6 +268,10 @@ class ScopeJudge:
         """`similarity`/`lexical`: best dense and BM25 match; `has_numbers`: the best chunks state figures."""
         if not question.strip():
             return Scope(False, "empty", similarity)
+        bare = question.strip().rstrip("!.? ").strip()
+        for kind, pattern in _SMALL_TALK.items():
+            if pattern.fullmatch(bare):
+                return Scope(False, "small_talk", similarity, specific=kind)
         unknown = tuple(self.unknown_terms(question))
         tokens = set(nlp.words(question))
         uncovered = [w for w in unknown if w in UNCOVERED_TERMS or w.replace("-", "") in UNCOVERED_TERMS]

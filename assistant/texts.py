@@ -7,6 +7,11 @@ come from the article, so they are kept short, plain and reviewable.
 EMPTY_QUESTION = "Please type a question about hip pain from running."
 
 NOT_COVERED = "The article doesn't cover that."
+SMALL_TALK = {
+    "greeting": "Hello! Ask me about hip pain from running; I answer from one article and show where each sentence comes from.",
+    "thanks": "You're welcome. Ask me anything else about hip pain from running.",
+    "goodbye": "Take care, and happy running.",
+}
 COVERS = "It covers: {sections}."
 
 MISSING_SPECIFIC = "The article doesn't give {what}. Here is what it does say."

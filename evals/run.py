@@ -114,10 +114,13 @@ class Evaluation:
         base = bots[self.settings.retrieval] if self.settings.retrieval in bots else bots["hybrid"]
         sources = {d.source: d.text for d in _documents(base)}
         dev, test = load("questions_dev.jsonl"), load("questions_test.jsonl")
+        short = load("questions_short.jsonl")
         holdout = [] if self.fast else load("holdout/questions_holdout.jsonl")
         faq = faq_items(base)
         followups = load("followups.jsonl")
-        question_sets = {"dev": dev, "faq": faq} if self.fast else {"dev": dev, "test": test, "faq": faq}
+        question_sets = {"dev": dev, "test": test, "short": short, "faq": faq}
+        if self.fast:
+            del question_sets["test"]
         safety_sets = {k: load(v) for k, v in SAFETY_SETS.items() if not self.fast or k in FAST_SAFETY_SETS}
         answer_modes = ("hybrid",) if self.fast else MODES
 

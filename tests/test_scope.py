@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import load_jsonl
 
 from assistant import texts
 
@@ -54,6 +55,34 @@ def test_no_in_scope_dev_question_abstains(dev_rows, dev_answers):
     rows = [r for r in dev_rows if not r.get("abstain")]
     right, wrong = _accuracy_report(rows, dev_answers, False)
     assert not wrong, f"answered {right}/{len(rows)} ({right / len(rows):.0%}); abstained: {wrong}"
+
+
+def test_terse_questions_are_answered_and_near_topic_ones_still_abstain(bot):
+    """Short chat questions sit far from whole chunks; the closest sentence keeps them in scope."""
+    rows = load_jsonl("questions_short.jsonl")
+    answers = {r["id"]: bot.ask(r["question"]) for r in rows}
+    in_scope = [r for r in rows if not r.get("abstain")]
+    _, declined = _accuracy_report(in_scope, answers, False)
+    near = [r for r in rows if r.get("kind") == "near_topic"]
+    _, answered = _accuracy_report(near, answers, True)
+    # 2 of 31 still abstain ("Can I swim instead?", "Is my form to blame?"); before
+    # the sentence-level signal it was 12.
+    assert len(declined) <= 2, declined
+    assert not answered, answered
+
+
+@pytest.mark.parametrize("question", ["Do I need surgery?", "Will a cortisone shot fix it?", "When should I worry?"])
+def test_terse_questions_about_covered_treatments_and_care(bot, question):
+    answer = bot.ask(question)
+    assert not answer.abstained and answer.citations
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Is acupuncture good for hip pain?", "Do compression shorts help my hip?", "Does kinesiology tape help?"],
+)
+def test_treatments_the_article_never_names_abstain(bot, question):
+    assert bot.ask(question).abstained
 
 
 @pytest.mark.parametrize("question", OWN_OFF_TOPIC + OWN_NEAR_TOPIC)
@@ -121,3 +150,17 @@ def test_scope_does_not_reject_covered_words_near_uncovered_ones(bot):
     answer = bot.ask("My knee is fine but my hip hurts after running, should I ice it?")
     assert not answer.abstained
     assert "hip-pain-from-running/treatment-options/1-rest-and-ice" in [c.chunk_id for c in answer.citations]
+
+
+@pytest.mark.parametrize(
+    ("message", "kind"), [("hi", "greeting"), ("Hello!", "greeting"), ("thanks!", "thanks"), ("bye", "goodbye")]
+)
+def test_small_talk_gets_a_short_reply_not_not_covered(bot, message, kind):
+    answer = bot.ask(message)
+    assert answer.text == texts.SMALL_TALK[kind]
+    assert not answer.citations and not answer.referral
+
+
+def test_a_greeting_with_a_question_is_answered(bot):
+    answer = bot.ask("hi, how long should I ice my hip?")
+    assert not answer.abstained and "15-20 minutes" in answer.text
