@@ -152,7 +152,6 @@ OTHER_TREATMENTS = frozenset(
         "prp",
         "cryotherapy",
         "brace",
-        "crutches",
     ]
 )
 BRANDS = frozenset(
