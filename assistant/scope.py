@@ -192,7 +192,12 @@ _UNCOVERED_PHRASES = re.compile(
     r"\bx-?rays?\b|\bct scans?\b|\bblood tests?\b|\bhip replacements?\b"
     r"|\bmy (?:[1-9]|1[0-7])[- ]?(?:year|yr)s?[- ]old\b"
     r"|\bhow (?:do|does|would|will|can) (?:a |the )?(?:doctors?|physios?|they) "
-    r"(?:diagnose|test for|check for|confirm|detect)\b",
+    r"(?:diagnose|test for|check for|confirm|detect)\b"
+    # Conditions the article only names as causes or reasons for surgery; it never describes them.
+    r"|\b(?:symptoms?|signs?|feel like)\s+(?:of\s+|for\s+)?(?:a\s+|an\s+)?(?:hip\s+)?"
+    r"(?:labral\s+tears?|(?:hip\s+)?impingement|dysplasia|(?:osteo)?arthritis)\b"
+    r"|\bhow (?:do|would|can) i (?:know|tell) if i have (?:a\s+|an\s+)?(?:hip\s+)?"
+    r"(?:labral\s+tear|impingement|dysplasia|(?:osteo)?arthritis)\b",
     re.I,
 )
 # A whole message that is only a greeting, thanks or goodbye gets a short reply, not "not covered".

@@ -164,3 +164,20 @@ def test_small_talk_gets_a_short_reply_not_not_covered(bot, message, kind):
 def test_a_greeting_with_a_question_is_answered(bot):
     answer = bot.ask("hi, how long should I ice my hip?")
     assert not answer.abstained and "15-20 minutes" in answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What are the symptoms of a labral tear?", "How do I know if I have hip impingement?", "signs of hip arthritis?"],
+)
+def test_symptoms_of_conditions_the_article_only_names_abstain(bot, question):
+    """Answering these with the infection sentence would mislead: the article never describes them."""
+    assert bot.ask(question).abstained
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Can running cause hip arthritis?", "Does surgery fix a labral tear?", "What are the signs of infection?"],
+)
+def test_what_the_article_does_say_about_those_conditions_is_answered(bot, question):
+    assert not bot.ask(question).abstained
