@@ -11,6 +11,8 @@ import os
 import re
 import shutil
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -40,6 +42,32 @@ RED_FLAG_NAMES = {"persistent_pain", "severe_pain", "infection", "nerve_symptoms
 
 # An answer sentence: text, then " [n]", then only closing punctuation, then space or the end.
 _ANSWER_SENTENCE = re.compile(r"(?P<body>\S.*?) \[(?P<marker>\d+)\](?P<tail>[.!?\"'\u201d\u2019]*)(?:\s+|$)", re.S)
+
+
+def child_env(index_dir: Path, **extra: str) -> dict[str, str]:
+    """The environment of a child process: ours without HIP_* settings, pointed at `index_dir`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HIP_")}
+    env.update({"HIP_INDEX_DIR": str(index_dir), "PYTHONIOENCODING": "utf-8", **extra})
+    return env
+
+
+def run_cli(
+    *args: str, index_dir: Path, stdin: str | None = None, timeout: float = 300, **env: str
+) -> subprocess.CompletedProcess:
+    """Run the installed ``hip-assistant`` console script (or ``python -m assistant.cli``) as a subprocess."""
+    script = shutil.which("hip-assistant", path=str(Path(sys.executable).parent))
+    command = [script] if script else [sys.executable, "-m", "assistant.cli"]
+    return subprocess.run(
+        [*command, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=child_env(index_dir, **env),
+        timeout=timeout,
+        check=False,
+        cwd=ROOT,
+    )
 
 
 def load_jsonl(name: str) -> list[dict]:

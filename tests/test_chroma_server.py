@@ -16,7 +16,7 @@ import chromadb
 import httpx
 import pytest
 from chromadb.config import Settings as ChromaSettings
-from conftest import free_port
+from conftest import free_port, run_cli
 
 from assistant.core import Assistant
 from assistant.embeddings import embeddings_for
@@ -25,7 +25,6 @@ from assistant.store import Index, IndexUnavailableError
 pytestmark = pytest.mark.slow
 
 ICE = "How long should I ice my hip?"
-TIMEOUT = 300
 
 
 def chroma_command() -> list[str]:
@@ -131,26 +130,10 @@ def test_second_assistant_reuses_the_server_index(server_settings, chroma_port, 
     assert "15-20 minutes" in second.ask(ICE).text
 
 
-def run_cli(*args: str, lock_dir: Path, **env: str) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("HIP_")}
-    environment.update({"HIP_INDEX_DIR": str(lock_dir), "PYTHONIOENCODING": "utf-8", **env})
-    script = shutil.which("hip-assistant", path=str(Path(sys.executable).parent))
-    command = [script] if script else [sys.executable, "-m", "assistant.cli"]
-    return subprocess.run(
-        [*command, *args],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        env=environment,
-        timeout=TIMEOUT,
-        check=False,
-    )
-
-
 def test_cli_index_fills_the_server(chroma_port, server_settings, bot, tmp_path):
     out = run_cli(
         "index",
-        lock_dir=tmp_path,
+        index_dir=tmp_path,
         HIP_CHROMA_HOST="127.0.0.1",
         HIP_CHROMA_PORT=str(chroma_port),
         HIP_COLLECTION="cli_hip_pain",
@@ -192,7 +175,7 @@ def test_unreachable_server_names_host_and_port(settings, closed_port, tmp_path)
 
 @pytest.mark.parametrize("args", [("index",), ("ask", ICE)], ids=["index", "ask"])
 def test_cli_exits_2_when_the_server_is_unreachable(closed_port, tmp_path, args):
-    out = run_cli(*args, lock_dir=tmp_path, HIP_CHROMA_HOST="127.0.0.1", HIP_CHROMA_PORT=str(closed_port))
+    out = run_cli(*args, index_dir=tmp_path, HIP_CHROMA_HOST="127.0.0.1", HIP_CHROMA_PORT=str(closed_port))
     assert out.returncode == 2, (out.stdout, out.stderr)
     assert f"hip-assistant: Cannot reach the Chroma server at 127.0.0.1:{closed_port}" in out.stderr
     assert "Traceback" not in out.stderr

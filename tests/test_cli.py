@@ -3,39 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import run_cli
 
 from assistant.embeddings import load_embeddings
 from assistant.settings import load_settings
 from assistant.store import Index
-
-TIMEOUT = 300
-
-
-def command() -> list[str]:
-    script = shutil.which("hip-assistant", path=str(Path(sys.executable).parent))
-    return [script] if script else [sys.executable, "-m", "assistant.cli"]
-
-
-def run(*args: str, index_dir: Path, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("HIP_")}
-    environment.update({"HIP_INDEX_DIR": str(index_dir), "PYTHONIOENCODING": "utf-8", **env})
-    return subprocess.run(
-        [*command(), *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        env=environment,
-        timeout=TIMEOUT,
-        check=False,
-    )
 
 
 def flat(text: str) -> str:
@@ -51,7 +26,7 @@ def built_index(index_dir, bot) -> Path:
 
 @pytest.mark.slow
 def test_ask_prints_answer_and_sources(built_index):
-    out = run("ask", "How long should I ice my hip?", index_dir=built_index)
+    out = run_cli("ask", "How long should I ice my hip?", index_dir=built_index)
     assert out.returncode == 0, out.stderr
     text = flat(out.stdout)
     assert "15-20 minutes" in text
@@ -64,7 +39,7 @@ def test_ask_prints_answer_and_sources(built_index):
 @pytest.mark.slow
 def test_ask_json_matches_to_dict(built_index, bot):
     question = "Which foods help with inflammation?"
-    out = run("ask", "--json", question, index_dir=built_index)
+    out = run_cli("ask", "--json", question, index_dir=built_index)
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     expected = bot.ask(question).to_dict()
@@ -75,7 +50,7 @@ def test_ask_json_matches_to_dict(built_index, bot):
 
 @pytest.mark.slow
 def test_ask_off_topic(built_index):
-    out = run("ask", "How do I change a car tyre?", index_dir=built_index)
+    out = run_cli("ask", "How do I change a car tyre?", index_dir=built_index)
     assert out.returncode == 0, out.stderr
     assert "doesn't cover" in out.stdout
     assert "Treatment Options for Hip Pain from Running" in out.stdout  # names what it does cover
@@ -84,7 +59,7 @@ def test_ask_off_topic(built_index):
 
 @pytest.mark.slow
 def test_index_reports_up_to_date(built_index, bot):
-    out = run("index", index_dir=built_index)
+    out = run_cli("index", index_dir=built_index)
     assert out.returncode == 0, out.stderr
     assert "up to date" in out.stdout
     assert f"{bot.manifest.chunks} chunks" in out.stdout
@@ -95,7 +70,7 @@ def test_index_reports_up_to_date(built_index, bot):
 @pytest.mark.slow
 def test_index_rebuild_shows_progress_and_builds(tmp_path, bot):
     fresh = tmp_path / "fresh-index"
-    out = run("index", "--rebuild", index_dir=fresh)
+    out = run_cli("index", "--rebuild", index_dir=fresh)
     assert out.returncode == 0, out.stderr
     assert "Building the index" in out.stderr
     assert "Embedding chunks" in out.stderr and "Embedding sentences" in out.stderr
@@ -109,7 +84,7 @@ def test_index_rebuild_shows_progress_and_builds(tmp_path, bot):
 
 @pytest.mark.slow
 def test_chat_answers_two_questions_then_exits_on_eof(built_index):
-    out = run(
+    out = run_cli(
         "chat",
         index_dir=built_index,
         stdin="How long should I ice my hip?\nWhich foods fight inflammation?\n",
@@ -125,7 +100,7 @@ def test_chat_answers_two_questions_then_exits_on_eof(built_index):
 
 @pytest.mark.parametrize("args", [("ask", "How long should I ice my hip?"), ("index",)])
 def test_bad_setting_exits_2_with_one_line(args, tmp_path):
-    out = run(*args, index_dir=tmp_path / "never-built", HIP_RETRIEVAL="foo")
+    out = run_cli(*args, index_dir=tmp_path / "never-built", HIP_RETRIEVAL="foo")
     assert out.returncode == 2
     assert "Traceback" not in out.stderr
     lines = out.stderr.strip().splitlines()

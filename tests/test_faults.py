@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import child_env, run_cli
 
 from assistant.core import Assistant
 
@@ -39,12 +40,6 @@ print(json.dumps(answer.to_dict()))
 """
 
 
-def child_env(index_dir: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HIP_")}
-    env.update({"HIP_INDEX_DIR": str(index_dir), "PYTHONIOENCODING": "utf-8", **extra})
-    return env
-
-
 def start_asker(index_dir: Path, question: str = ICE) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-c", ASK_SCRIPT, question],
@@ -64,21 +59,6 @@ def finish(proc: subprocess.Popen) -> tuple[int, str, str]:
         proc.kill()
         out, err = proc.communicate()
     return proc.returncode, out, err
-
-
-def cli(*args: str, index_dir: Path, **env: str) -> subprocess.CompletedProcess:
-    script = shutil.which("hip-assistant", path=str(Path(sys.executable).parent))
-    command = [script] if script else [sys.executable, "-m", "assistant.cli"]
-    return subprocess.run(
-        [*command, *args],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        env=child_env(index_dir, **env),
-        timeout=TIMEOUT,
-        check=False,
-        cwd=ROOT,
-    )
 
 
 def assert_ice_answer(data: dict) -> None:
@@ -217,7 +197,7 @@ def test_two_processes_started_together_build_once(fresh_dir):
 
 def test_model_folder_missing_cli_exits_2_naming_the_install(tmp_path):
     missing = tmp_path / "no-such-model"
-    out = cli("ask", ICE, index_dir=tmp_path / "index", HIP_EMBEDDING_MODEL=str(missing))
+    out = run_cli("ask", ICE, index_dir=tmp_path / "index", HIP_EMBEDDING_MODEL=str(missing))
     assert out.returncode == 2, (out.stdout, out.stderr)
     assert out.stderr.startswith("hip-assistant: ")
     assert str(missing) in out.stderr

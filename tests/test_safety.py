@@ -10,11 +10,9 @@ from __future__ import annotations
 import collections
 import functools
 import operator
-import subprocess
-import sys
 
 import pytest
-from conftest import RED_FLAG_NAMES, load_jsonl
+from conftest import RED_FLAG_NAMES, load_jsonl, run_cli
 
 from assistant.answer import Answer
 from assistant.safety import URGENCY_ORDER, Normalized
@@ -194,15 +192,9 @@ def test_urgency_order_covers_every_criterion():
 
 @pytest.mark.slow
 def test_cli_shows_the_referral_with_its_citation(index_dir):
-    env = {"HIP_INDEX_DIR": str(index_dir), "PATH": "/usr/bin:/bin"}
-    out = subprocess.run(
-        [sys.executable, "-m", "assistant.cli", "ask", "I can't walk, my hip is agony and my foot is numb"],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env=env,
-        check=True,
-    ).stdout
+    done = run_cli("ask", "I can't walk, my hip is agony and my foot is numb", index_dir=index_dir, timeout=180)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
     assert "SEVERE PAIN: seek immediate medical attention" in out
     assert "hip-pain-from-running/seek-professional-help/2-severe-pain" in out
     # The referral is set apart from the answer, before it.

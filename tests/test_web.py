@@ -8,13 +8,11 @@ a real server on a free loopback port.
 from __future__ import annotations
 
 import html
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import run_cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -273,18 +271,7 @@ def test_api_ask_empty_message_then_keeps_answering(client):
 
 
 def test_serve_bad_auth_exits_2(index_dir):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HIP_")}
-    env.update({"HIP_INDEX_DIR": str(index_dir), "PYTHONIOENCODING": "utf-8"})
-    out = subprocess.run(
-        [sys.executable, "-m", "assistant.cli", "serve", "--auth", "bad"],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        env=env,
-        timeout=120,
-        check=False,
-        cwd=ROOT,
-    )
+    out = run_cli("serve", "--auth", "bad", index_dir=index_dir, timeout=120)
     assert out.returncode == 2, (out.stdout, out.stderr)
     assert "--auth" in out.stderr and "user:password" in out.stderr
     assert "Traceback" not in out.stderr
