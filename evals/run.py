@@ -32,7 +32,7 @@ from assistant.embeddings import embed_query, embed_texts, load_embeddings
 from assistant.history import condense, normalize_history
 from assistant.settings import Settings, load_settings
 
-from . import metrics
+from . import bench, metrics
 from .report import write_chart, write_markdown
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -323,31 +323,12 @@ class Evaluation:
     def _latency(self, bot: Assistant, rows: list[dict], bar: Progress) -> dict:
         bar.stage("latency")
         questions = [r["question"] for r in rows]
-        for q in questions[:5]:  # warm-up
-            bot.ask(q)
-            embed_query(bot.embeddings, q)
-        ask_ms, embed_ms, torch_ms = [], [], []
-        for q in questions:
-            t = time.perf_counter()
-            embed_query(bot.embeddings, q)
-            embed_ms.append((time.perf_counter() - t) * 1000)
-            bar.step()
-            bot.safety.clear_cache()  # a new message each time, as in real use
-            t = time.perf_counter()
-            bot.ask(q)
-            ask_ms.append((time.perf_counter() - t) * 1000)
-            bar.step()
+        measured = bench.warm_latency(bot, questions, rounds=1)
+        bar.step(2 * len(questions))
+        ask, embed = measured["ask_ms"], measured["embed_ms"]
         # The PyTorch backend as a second baseline (the target was first set against it), timed
         # after the loop above rather than interleaved: two runtimes' thread pools disturb each other.
-        torch_embeddings = load_embeddings(self.settings.embedding_model, "torch")
-        for q in questions[:5]:
-            embed_query(torch_embeddings, q)
-        for q in questions:
-            t = time.perf_counter()
-            embed_query(torch_embeddings, q)
-            torch_ms.append((time.perf_counter() - t) * 1000)
-        ask, embed = metrics.percentiles(ask_ms), metrics.percentiles(embed_ms)
-        torch_embed = metrics.percentiles(torch_ms)
+        torch_embed = bench.embed_latency(load_embeddings(self.settings.embedding_model, "torch"), questions)
         out = {
             "backend": self.settings.embedding_backend,
             "torch_embed_ms": torch_embed,
@@ -541,10 +522,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     report = evaluation.run()
     if args.bench:
-        from .bench import run as run_bench
-
         print("running the benchmarks", file=sys.stderr)
-        report["benchmarks"] = run_bench(args.bench)
+        report["benchmarks"] = bench.run(args.bench)
     failures = check_gates(report, args)
     report["gates"] = {"failed": failures}
     args.out.mkdir(parents=True, exist_ok=True)
