@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from . import nlp
+from .corpus import CONCLUSION
 
 RED_FLAGS = ("persistent_pain", "severe_pain", "infection", "nerve_symptoms")
 
@@ -40,6 +41,23 @@ class Citation:
     """The sentences of this chunk that the answer repeats, verbatim."""
 
 
+@dataclass(frozen=True)
+class ListItem:
+    """One bullet of a list or summary answer: the article's title for it and the quoted text."""
+
+    marker: int
+    title: str
+    text: str
+    """The quoted sentence(s), each ending in the marker."""
+    chunk_id: str
+    subtitles: tuple[str, ...] = ()
+    """For a summary bullet: the titles of the section's items."""
+
+    def markdown(self) -> str:
+        label = f"**{self.title}**" + (f" ({'; '.join(self.subtitles)})" if self.subtitles else "")
+        return f"- {label}: {self.text}"
+
+
 @dataclass
 class Answer:
     """What the assistant says, where it comes from, and any referral."""
@@ -52,12 +70,18 @@ class Answer:
     answerer: str = ""
     notice: str | None = None
     """A note about how the question was handled (a long message cut, a model fallback)."""
+    shape: str = ""
+    """'specific', 'list', 'summary' or 'definition' (see ``compose``)."""
+    items: list[ListItem] = field(default_factory=list)
+    """The bullets of a list or summary answer, in the order ``text`` shows them."""
 
     def to_dict(self) -> dict:
         """JSON-safe: only str, int, bool, None, lists and dicts."""
         data = asdict(self)
         for citation in data["citations"]:
             citation["quotes"] = list(citation["quotes"])
+        for item in data["items"]:
+            item["subtitles"] = list(item["subtitles"])
         return data
 
     def __radd__(self, other: object) -> Answer:
@@ -78,16 +102,24 @@ class Answer:
             abstained=self.abstained or other.abstained,
             answerer=self.answerer or other.answerer,
             notice=" ".join(n for n in (self.notice, other.notice) if n) or None,
+            shape=self.shape or other.shape,
+            items=self.items + other.items,
         )
 
 
 _MARKER = re.compile(r"\s*\[\d+\]")
+_BULLET_LABEL = re.compile(r"^\s*-\s+\*\*[^*\n]+\*\*(?:\s*\([^)\n]*\))?:\s*", re.MULTILINE)
 # Sentences that lean on the one before them ("However, these should ...").
 _LEANS_BACK = re.compile(r"^(?:however|but|they|these|this|those|it|also|additionally|this helps)\b", re.IGNORECASE)
 
 
 def strip_markers(text: str) -> str:
     return _MARKER.sub("", text)
+
+
+def strip_labels(text: str) -> str:
+    """The answer without its bullets' labels ("- **Rest and Ice**: "): what is left is quoted text."""
+    return _BULLET_LABEL.sub("", text)
 
 
 @dataclass(frozen=True)
@@ -100,14 +132,17 @@ class Quote:
     score: float
 
 
-def with_marker(sentence: str, marker: int) -> str:
+def with_marker(sentence: str, marker: int, *, announces: bool = False) -> str:
     """'... inflammation.' -> '... inflammation [1].'
 
     A lead-in that ends in a colon ("... happy and healthy:") ends with a
-    period instead, since the list it announces is not part of the answer.
+    period instead, since the list it announces is not part of the answer,
+    unless `announces`: then the list follows and the colon stays.
     """
     body = sentence.rstrip()
     if body.endswith(":"):
+        if announces:
+            return f"{body[:-1].rstrip()} [{marker}]:"
         body = body[:-1].rstrip() + "."
     end = len(body)
     while end > 0 and body[end - 1] in ".!?\"'\u201d\u2019":
@@ -188,25 +223,130 @@ def render(quotes: list[Quote], documents: dict) -> list[Answer]:
         by_chunk.setdefault(quote.chunk_id, []).append(quote)
     pieces: list[Answer] = []
     for marker, (chunk_id, chunk_quotes) in enumerate(by_chunk.items(), start=1):
-        meta = documents[chunk_id].metadata
         ordered = sorted(chunk_quotes, key=lambda q: q.row)
-        citation = Citation(
-            marker=marker,
-            chunk_id=chunk_id,
-            section=meta["section"],
-            text=documents[chunk_id].page_content,
-            source=meta["source"],
-            start=meta["start"],
-            end=meta["end"],
-            title=meta.get("title", ""),
-            quotes=tuple(q.text for q in ordered),
-        )
+        citation = _citation(marker, chunk_id, documents, [q.text for q in ordered])
         for i, quote in enumerate(ordered):
             separator = " " if pieces else ""
             pieces.append(
                 Answer(text=separator + with_marker(quote.text, marker), citations=[citation] if i == 0 else [])
             )
     return pieces
+
+
+FRAMING_LEAD_MARGIN = 0.01
+"""A framing chunk (introduction, lead-in, conclusion) leads a specific answer only when it
+outranks the best content chunk by this much; it never pads one. Measured on the dev set."""
+
+
+def is_framing(doc) -> bool:
+    return doc.metadata.get("role") == "framing"
+
+
+def without_framing(hits: list, margin: float = FRAMING_LEAD_MARGIN) -> list:
+    """The hits a specific answer may quote: content first; framing only as the clear best."""
+    content = [h for h in hits if not is_framing(h.doc)]
+    if not content:
+        return hits[:1]
+    if is_framing(hits[0].doc) and hits[0].score - content[0].score >= margin:
+        return [hits[0], *content]
+    return content
+
+
+KEY_SENTENCE_MARGIN = 0.1
+"""An item's opening sentence is its key sentence unless another answers the question this much better."""
+
+
+def key_rows(rows: list[int], vector: np.ndarray, table) -> list[int]:
+    """An item's key sentence for the question, with what it leans on and its caveats.
+
+    "However, these should be used sparingly ..." follows the NSAIDs sentence
+    it qualifies; a bullet never drops a caveat the article attaches.
+    """
+    if not rows:
+        return []
+    best = rows[0]
+    if vector.size:
+        top = max(rows, key=lambda r: float(table.vectors[r] @ vector))
+        if float(table.vectors[top] @ vector) - float(table.vectors[best] @ vector) >= KEY_SENTENCE_MARGIN:
+            best = top
+    i = rows.index(best)
+    chosen = [best]
+    while i > 0 and _LEANS_BACK.match(table.texts[rows[i]]):
+        i -= 1
+        chosen.insert(0, rows[i])
+    j = rows.index(best) + 1
+    while j < len(rows) and _LEANS_BACK.match(table.texts[rows[j]]):
+        chosen.append(rows[j])
+        j += 1
+    return chosen
+
+
+def _citation(marker: int, chunk_id: str, documents: dict, quotes: Sequence[str]) -> Citation:
+    meta = documents[chunk_id].metadata
+    return Citation(
+        marker=marker,
+        chunk_id=chunk_id,
+        section=meta["section"],
+        text=documents[chunk_id].page_content,
+        source=meta["source"],
+        start=meta["start"],
+        end=meta["end"],
+        title=meta.get("title", ""),
+        quotes=tuple(quotes),
+    )
+
+
+def render_plan(plan, vector: np.ndarray, table, documents: dict) -> Iterator[Answer]:
+    """A list, summary or definition answer, one stream chunk per lead-in or bullet.
+
+    List: the section's announcing sentence, then one bullet per item, ``**Title**: key sentence [n]``.
+    Summary: one bullet per section, its item titles and its most telling sentence.
+    Definition: the sentences of the chunk that names the term.
+    """
+    marker = 0
+    started = False
+    for chunk_id in plan.chunks:
+        rows = table.rows_by_chunk.get(chunk_id, [])
+        doc = documents.get(chunk_id)
+        if not rows or doc is None:
+            continue
+        marker += 1
+        meta = doc.metadata
+        if plan.shape == "summary":
+            rows = [_summary_row(rows, doc)]
+            section = meta["section"]
+            subtitles = tuple(
+                d.metadata.get("title", "")
+                for d in documents.values()
+                if d.metadata["section"] == section and d.metadata.get("kind") == "item"
+            )
+            quotes = [table.texts[r] for r in rows]
+            item = ListItem(marker, section, " ".join(with_marker(q, marker) for q in quotes), chunk_id, subtitles)
+            text = ("\n" if started else "") + item.markdown()
+        elif plan.shape == "list" and is_framing(doc):
+            quotes = [table.texts[rows[-1]]]
+            text = ("\n\n" if started else "") + with_marker(quotes[0], marker, announces=True) + "\n"
+            item = None
+        elif plan.shape == "list":
+            quotes = [table.texts[r] for r in key_rows(rows, vector, table)]
+            title = meta.get("title") or meta["section"]
+            item = ListItem(marker, title, " ".join(with_marker(q, marker) for q in quotes), chunk_id)
+            text = ("\n" if started else "") + item.markdown()
+        else:
+            quotes = [table.texts[r] for r in key_rows(rows, vector, table)]
+            text = (" " if started else "") + " ".join(with_marker(q, marker) for q in quotes)
+            item = None
+        started = True
+        yield Answer(
+            text=text,
+            citations=[_citation(marker, chunk_id, documents, quotes)],
+            items=[item] if item else [],
+        )
+
+
+def _summary_row(rows: list[int], doc) -> int:
+    """A section's lead-in announces its list in its last sentence; anything else opens with its point."""
+    return rows[-1] if is_framing(doc) and len(rows) > 1 and doc.metadata["section"] != CONCLUSION else rows[0]
 
 
 class ExtractiveAnswerer:
@@ -223,13 +363,18 @@ class ExtractiveAnswerer:
         return select_quotes(
             turn.vector,
             turn.query,
-            turn.hits,
+            without_framing(turn.hits),
             self.table,
             max_sentences=self.settings.max_sentences,
             required=turn.reported,
         )
 
     def stream(self, turn) -> Iterator[Answer]:
-        """One sentence at a time, each with its marker; citations ride along."""
-        yield Answer(answerer=self.name)
-        yield from render(self.quotes(turn), self.documents)
+        """One sentence (or one bullet) at a time, each with its marker; citations ride along."""
+        plan = getattr(turn, "plan", None)
+        shape = plan.shape if plan else "specific"
+        yield Answer(answerer=self.name, shape=shape)
+        if shape != "specific":
+            yield from render_plan(plan, turn.vector, self.table, self.documents)
+        else:
+            yield from render(self.quotes(turn), self.documents)

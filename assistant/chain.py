@@ -18,13 +18,14 @@ answerer, so nothing an answerer writes can remove it. ``invoke`` and
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 
 from . import texts
 from .answer import Answer
+from .compose import Composer, Plan
 from .embeddings import embed_query
 from .history import Message, clean_text, condense, normalize_history, user_messages
 from .retrieval import Hit, Ranker
@@ -47,6 +48,8 @@ class Turn:
     truncated: bool = False
     reported: tuple[str, ...] = ()
     """Chunk ids of the red-flag criteria the question itself reports; they lead `hits`."""
+    plan: Plan = field(default_factory=lambda: Plan("specific"))
+    """The answer's shape and the chunks it draws from (``compose``)."""
 
 
 class Pipeline:
@@ -61,6 +64,7 @@ class Pipeline:
         answerer,
         safety: SafetyLayer,
         sections: list[str],
+        composer: Composer,
         guard=None,
     ) -> None:
         self.guard = guard
@@ -71,6 +75,7 @@ class Pipeline:
         self.judge = judge
         self.answerer = answerer
         self.safety = safety
+        self.composer = composer
         self.covers = texts.COVERS.format(
             sections="; ".join(s for s in sections if s not in ("Introduction", "Conclusion"))
         )
@@ -93,13 +98,22 @@ class Pipeline:
         has_numbers = bool(hits) and any(ch.isdigit() for ch in hits[0].doc.page_content)
         scope = self.judge.judge(cleaned.text, similarity, lexical, has_numbers)
         reported = self.safety.reported_chunks(cleaned.text)
+        plan = Plan("specific")
         if reported:
             hits = self.ranker.promote(hits, reported)
             if scope.reason in ("off_topic", "uncovered_subject"):
                 scope = replace(scope, covered=True, reason="red_flag")
-        elif scope.reason == "off_topic" and self.safety.is_care_question(cleaned.text):
-            scope = replace(scope, covered=True, reason="care_question")
-        return Turn(cleaned.text, history, query, vector, hits, scope, cleaned.truncated, tuple(reported))
+        else:
+            if scope.reason == "off_topic" and self.safety.is_care_question(cleaned.text):
+                scope = replace(scope, covered=True, reason="care_question")
+            if scope.reason not in ("small_talk", "uncovered_subject", "missing_specific"):
+                plan = self.composer.plan(cleaned.text, vector, hits)
+            # A summary is always covered; a definition is when the article names the term.
+            if plan.shape in ("summary", "definition") and not scope.covered:
+                scope = replace(scope, covered=True, reason="ok")
+            elif not scope.covered:
+                plan = Plan("specific")
+        return Turn(cleaned.text, history, query, vector, hits, scope, cleaned.truncated, tuple(reported), plan)
 
     def respond(self, turns: Iterator[Turn]) -> Iterator[Answer]:
         for turn in turns:

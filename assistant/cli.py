@@ -23,6 +23,17 @@ EXIT_USAGE = 2
 KNOWN_ERRORS = (SettingsError, ModelMissingError, IndexUnavailableError, FileNotFoundError)
 
 
+def plain_text(text: str, *, width: int = 88) -> str:
+    """The answer for a terminal: paragraphs wrapped, bullets kept with a hanging indent, no Markdown."""
+    lines = []
+    for line in text.replace("**", "").split("\n"):
+        if line.startswith("- "):
+            lines.append(textwrap.fill(line, width=width, subsequent_indent="  "))
+        else:
+            lines.append(textwrap.fill(line, width=width) if line.strip() else "")
+    return "\n".join(lines)
+
+
 def format_answer(answer: Answer, *, width: int = 88) -> str:
     """The answer for a terminal: referral set apart, then the text, then its sources."""
     parts: list[str] = []
@@ -31,7 +42,7 @@ def format_answer(answer: Answer, *, width: int = 88) -> str:
         parts += [rule, answer.referral, rule, ""]
     if answer.notice:
         parts += [f"({answer.notice})", ""]
-    parts.append(textwrap.fill(answer.text, width=width) if answer.text else "")
+    parts.append(plain_text(answer.text, width=width))
     if answer.citations:
         parts += ["", "Sources:"]
         for c in answer.citations:

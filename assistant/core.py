@@ -17,6 +17,7 @@ from langchain_core.runnables import Runnable
 
 from .answer import Answer
 from .chain import Pipeline
+from .compose import Composer
 from .embeddings import embeddings_for
 from .generate import make_answerer
 from .retrieval import HybridRetriever, Ranker
@@ -59,8 +60,19 @@ class Assistant:
         sections = list(dict.fromkeys(d.metadata["section"] for d in documents))
         answerer_impl = make_answerer(settings.answerer, settings, self.sentences, self.documents)
         self.safety = SafetyLayer(self.embeddings, criteria_from_documents(documents))
+        self.composer = Composer(
+            self.documents, self.sentences, self.embeddings, rank=lambda q, v, k: self.ranker.rank(q, v, k=k)
+        )
         self.pipeline = Pipeline(
-            settings, self.embeddings, self.ranker, judge, answerer_impl, self.safety, sections, guard=self._check_index
+            settings,
+            self.embeddings,
+            self.ranker,
+            judge,
+            answerer_impl,
+            self.safety,
+            sections,
+            self.composer,
+            guard=self._check_index,
         )
         self.chain: Runnable = self.pipeline.runnable()
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Literal
 
 from . import nlp
 
-CHUNKING_VERSION = "4"
+CHUNKING_VERSION = "5"
 """Bump when parsing or chunking changes: the index manifest then goes stale."""
 
 CORPUS_SUFFIXES = (".txt", ".md")
@@ -30,6 +31,10 @@ _QUESTION = re.compile(r"^(?:Q|Question)\s*[:.]\s*", re.IGNORECASE)
 _ANSWER = re.compile(r"(?:^|\s)(?:A|Answer)\s*:\s*", re.IGNORECASE)
 _CONCLUSION = re.compile(r"^(?:in conclusion|in summary|to sum up|to conclude|overall,)", re.IGNORECASE)
 _HEADING_END = (".", "!", "?", ":", ";", ",")
+INTRODUCTION = "Introduction"
+CONCLUSION = "Conclusion"
+
+Role = Literal["content", "framing"]
 
 
 def contextualize(section: str, text: str) -> str:
@@ -51,6 +56,8 @@ class Chunk:
     end: int
     sentences: tuple[tuple[int, int], ...] = field(default=(), repr=False)
     """Absolute spans of the sentences an answer may quote (item bodies, FAQ answers)."""
+    role: Role = "content"
+    """'framing' for text that only frames the article (introduction, a list's lead-in, conclusion)."""
 
     def metadata(self) -> dict[str, str | int]:
         return {
@@ -61,6 +68,7 @@ class Chunk:
             "title": self.title,
             "start": self.start,
             "end": self.end,
+            "role": self.role,
         }
 
 
@@ -157,7 +165,7 @@ class _Builder:
         self.title_words = title_words
         self.chunks: list[Chunk] = []
         self.ids: set[str] = set()
-        self.section = "Introduction"
+        self.section = INTRODUCTION
         self.section_slug = "introduction"
         self.counters: dict[str, int] = {}
 
@@ -254,11 +262,26 @@ def parse_text(text: str, source: str, *, slug_source: str | None = None) -> Doc
         elif _is_plain_heading(block, following):
             builder.start_section(block.text)
         else:
-            if _CONCLUSION.match(block.text) and builder.section != "Conclusion":
-                builder.start_section("Conclusion")
+            if _CONCLUSION.match(block.text) and builder.section != CONCLUSION:
+                builder.start_section(CONCLUSION)
             builder.paragraph(block)
         i += 1
-    return Document(slug=slug, source=source, title=title, text=text, chunks=tuple(builder.chunks))
+    return Document(slug=slug, source=source, title=title, text=text, chunks=_with_roles(builder.chunks))
+
+
+def _with_roles(chunks: list[Chunk]) -> tuple[Chunk, ...]:
+    """Mark the paragraphs that only frame: the introduction, the conclusion, and the
+    lead-in of a section whose substance is its numbered items or FAQ pairs.
+
+    Read from the structure, not from the words, so another article gets the same rule.
+    """
+    listed = {c.section for c in chunks if c.kind in ("item", "faq")}
+    return tuple(
+        replace(c, role="framing")
+        if c.kind == "paragraph" and (c.section in (INTRODUCTION, CONCLUSION) or c.section in listed)
+        else c
+        for c in chunks
+    )
 
 
 def corpus_files(corpus_dir: Path) -> list[Path]:

@@ -30,6 +30,7 @@ from pathlib import Path
 from . import grounding, nlp, texts
 from .answer import Answer, Citation, ExtractiveAnswerer, strip_markers, with_marker
 from .embeddings import ModelMissingError
+from .retrieval import Hit
 from .settings import PROJECT_ROOT, AnswererName, Settings, SettingsError
 
 log = logging.getLogger(__name__)
@@ -188,8 +189,18 @@ class GenerativeAnswerer:
         self.stats["dropped"] += 1
         return None
 
+    MAX_EXCERPTS = 8
+    """The marker grammar numbers excerpts 1-8."""
+
+    def excerpts(self, turn) -> list[Hit]:
+        """The retrieved chunks; for a list, summary or definition, the chunks the composer planned."""
+        if turn.plan.shape != "specific" and turn.plan.chunks:
+            docs = self.fallback.documents
+            return [Hit(docs[c], 0.0, 0.0, 0.0) for c in turn.plan.chunks[: self.MAX_EXCERPTS] if c in docs]
+        return turn.hits[: self.settings.llm_excerpts]
+
     def stream(self, turn) -> Iterator[Answer]:
-        excerpts = turn.hits[: self.settings.llm_excerpts]
+        excerpts = self.excerpts(turn)
         markers: dict[int, int] = {}  # excerpt number -> citation marker
         shown: set[str] = set()
         buffer, problem = "", None

@@ -89,13 +89,43 @@ def render_answer(answer: Answer, *, streaming: bool = False) -> str:
         parts.append(render_referral(answer.referral))
     if answer.notice:
         parts.append(f'<p class="hip-notice">{_escape(answer.notice)}</p>')
-    body = _MARKER.sub(r'<span class="hip-marker">[\1]</span>', _escape(answer.text))
+    body = render_text(answer.text)
     if streaming and not body:
         body = "\u2026"
     parts.append(f'<div class="hip-answer">{body}</div>')
     if answer.citations and not streaming:
         parts.append(render_sources(answer))
     return "\n".join(parts)
+
+
+_BOLD = re.compile(r"\*\*([^*\n]+)\*\*")
+
+
+def render_text(text: str) -> str:
+    """The answer's text as HTML: paragraphs, and its "- **Title**: ..." lines as a bulleted list.
+
+    Built here rather than left to Markdown because the message is one raw HTML
+    block; everything is escaped first, so only the answer's own structure
+    becomes markup.
+    """
+    html_parts: list[str] = []
+    bullets: list[str] = []
+
+    def close_list() -> None:
+        if bullets:
+            html_parts.append("<ul>" + "".join(f"<li>{b}</li>" for b in bullets) + "</ul>")
+            bullets.clear()
+
+    for line in text.split("\n"):
+        body = _MARKER.sub(r'<span class="hip-marker">[\1]</span>', _escape(line.strip()))
+        body = _BOLD.sub(r"<strong>\1</strong>", body)
+        if line.startswith("- "):
+            bullets.append(body[2:])
+        elif body:
+            close_list()
+            html_parts.append(f"<p>{body}</p>" if "\n" in text else body)
+    close_list()
+    return "".join(html_parts)
 
 
 def examples_for(bot: Assistant) -> list[str]:

@@ -12,9 +12,18 @@ from collections import Counter
 import numpy as np
 
 from assistant import grounding, nlp
-from assistant.answer import Answer, strip_markers
+from assistant.answer import Answer, strip_labels, strip_markers
 
 DEFINITIONS = {
+    "item coverage": (
+        "Share of the article items a complete answer must contain (listed per broad question) that the answer "
+        "quotes and cites; for a summary, the sections it cites."
+    ),
+    "complete answers": "Share of broad questions whose item coverage is at least 0.8.",
+    "framing rate": (
+        "Share of answers to dev/test questions that quote a framing passage (introduction, a section's lead-in, "
+        "conclusion) although the question expects none; list answers count too (their lead-in is framing)."
+    ),
     "hit@k": "Share of questions whose expected chunk is among the top k retrieved chunks.",
     "MRR": "Mean over questions of 1/rank of the first expected chunk (0 when not in the top 10).",
     "citation support": (
@@ -69,11 +78,14 @@ def cited_sentences(answer: Answer) -> list[tuple[str, int]]:
     doesn't give doses..."), not claims about the article.
     """
     out = []
-    for start, end in nlp.sentence_spans(answer.text):
-        sentence = answer.text[start:end]
-        markers = _MARKER.findall(sentence)
-        if markers:
-            out.append((sentence, int(markers[-1])))
+    # Lines first: a list's lead-in and each bullet are sentences of their own; bullet labels are
+    # the article's titles, not claims.
+    for line in strip_labels(answer.text).split("\n"):
+        for start, end in nlp.sentence_spans(line):
+            sentence = line[start:end]
+            markers = _MARKER.findall(sentence)
+            if markers:
+                out.append((sentence, int(markers[-1])))
     return out
 
 

@@ -80,6 +80,35 @@ def write_markdown(report: dict, path: Path, *, chart: str) -> None:
     ]
     lines += _table(["question set", "off-topic accuracy", "near-topic accuracy", "false abstention"], rows)
 
+    if "composition" in report:
+        lines += ["", "## Answer shapes", ""]
+        rows = []
+        for name, c in report["composition"].items():
+            if "item coverage" in c:
+                kinds = ", ".join(f"{k} {_pct(v)}" for k, v in c["item coverage by kind"].items())
+                rows.append(
+                    [
+                        name,
+                        str(c["n"]),
+                        _pct(c["item coverage"]),
+                        _pct(c["complete answers"]),
+                        f"{c['words (mean)']:.0f}",
+                        kinds,
+                    ]
+                )
+        lines += _table(["set", "n", "item coverage", "complete answers", "words (mean)", "coverage by kind"], rows)
+        for name, c in report["composition"].items():
+            if "framing rate" in c:
+                lines += [
+                    "",
+                    f"Framing rate, {name}: {_pct(c['framing rate'])} of {c['n']} answers to questions "
+                    "that do not ask about a framing passage quote one.",
+                ]
+        lines += [
+            "",
+            "Before this change (03121cb, `python -m evals.blind --code <checkout>`): blind broad "
+            "item coverage 20.8%, complete answers 12.2%, 41 words; framing rate 15.6% (dev + test).",
+        ]
     lines += ["", "## Red flags", ""]
     rows = []
     for name, r in report["red_flags"].items():
@@ -182,7 +211,7 @@ def _plain(data, indent: str = "") -> list[str]:
 
 def write_chart(report: dict, path: Path) -> None:
     """Retrieval per mode on each question set, and answer quality per configuration."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
+    fig, (left, right, shapes) = plt.subplots(1, 3, figsize=(16, 4.5))
     sets = [s for s in report["retrieval"] if not s.startswith("follow-ups")]
     modes = list(next(iter(report["retrieval"].values())).keys())
     width = 0.8 / len(modes)
@@ -204,6 +233,15 @@ def write_chart(report: dict, path: Path) -> None:
     right.set_ylim(0, 1)
     right.set_title("Answers")
     right.legend(fontsize=8)
+    composition = {k: v for k, v in report.get("composition", {}).items() if "item coverage" in v}
+    names = list(composition)
+    for i, measure in enumerate(("item coverage", "complete answers")):
+        xs = [j + i * 0.4 for j in range(len(names))]
+        shapes.bar(xs, [composition[n][measure] or 0 for n in names], 0.4, label=measure)
+    shapes.set_xticks([j + 0.2 for j in range(len(names))], names)
+    shapes.set_ylim(0, 1)
+    shapes.set_title("Broad questions")
+    shapes.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -32,7 +32,7 @@ from assistant.embeddings import embed_query, embed_texts, load_embeddings
 from assistant.history import condense, normalize_history
 from assistant.settings import Settings, load_settings
 
-from . import bench, metrics
+from . import bench, blind, metrics
 from .report import write_chart, write_markdown
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -141,6 +141,7 @@ class Evaluation:
             report["answers"], report["abstention"] = self._answers(
                 bots, answer_modes, question_sets, holdout, sources, bar
             )
+            report["composition"] = self._composition(base, bar)
             report["red_flags"] = self._red_flags(base, safety_sets, bar)
             report["latency"] = self._latency(base, dev, bar)
             if self.answerers:
@@ -247,6 +248,20 @@ class Evaluation:
                 "sentences": tally["sentences"],
             }
         return answers, abstention
+
+    def _composition(self, bot: Assistant, bar: Progress) -> dict:
+        """Answer shapes: item coverage on broad questions (dev, and the blind set), framing in specific answers.
+
+        The blind set's "before" (03121cb) is in ``evals/results/blind_before.json``.
+        """
+        bar.stage("composition")
+        out = {"broad (dev)": blind.score_broad(bot, load("questions_broad_dev.jsonl"))}
+        blind_set = DATA / "blind" / "broad_questions.jsonl"
+        if blind_set.exists():
+            out["broad (blind)"] = blind.score_broad(bot, blind.load(blind_set))
+        rows = load("questions_dev.jsonl") + ([] if self.fast else load("questions_test.jsonl"))
+        out["framing (dev + test)" if not self.fast else "framing (dev)"] = blind.score_framing(bot, rows)
+        return out
 
     def _comparison_sample(self, dev: list[dict], faq: list[dict]) -> list[dict]:
         """The FAQ questions asked verbatim, then in-scope dev questions spread over the set, `sample` in all."""
@@ -457,6 +472,24 @@ GATES: tuple[Gate, ...] = (
         "lowest per-criterion red-flag recall (tuning set)",
         lambda r: min(r["red_flags"]["red flags (tuning)"]["recall"].values()),
         "min",
+    ),
+    (
+        "--min-item-coverage",
+        "item coverage on the blind broad questions",
+        lambda r: r["composition"]["broad (blind)"]["item coverage"],
+        "min",
+    ),
+    (
+        "--min-complete-answers",
+        "share of complete answers (coverage >= 0.8) on the blind broad questions",
+        lambda r: r["composition"]["broad (blind)"]["complete answers"],
+        "min",
+    ),
+    (
+        "--max-framing-rate",
+        "framing rate of answers to specific questions (dev)",
+        lambda r: next(v for k, v in r["composition"].items() if k.startswith("framing"))["framing rate"],
+        "max",
     ),
     (
         "--max-false-alarm",

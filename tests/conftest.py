@@ -28,6 +28,7 @@ for _name in [n for n in os.environ if n.startswith("HIP_")]:
 # each other made every embedding 10-35x slower and the suite several minutes long.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+from assistant.answer import strip_labels  # noqa: E402
 from assistant.core import Assistant  # noqa: E402
 from assistant.settings import load_settings  # noqa: E402
 
@@ -41,7 +42,7 @@ ICE_CHUNK = "hip-pain-from-running/treatment-options/1-rest-and-ice"
 RED_FLAG_NAMES = {"persistent_pain", "severe_pain", "infection", "nerve_symptoms"}
 
 # An answer sentence: text, then " [n]", then only closing punctuation, then space or the end.
-_ANSWER_SENTENCE = re.compile(r"(?P<body>\S.*?) \[(?P<marker>\d+)\](?P<tail>[.!?\"'\u201d\u2019]*)(?:\s+|$)", re.S)
+_ANSWER_SENTENCE = re.compile(r"(?P<body>\S.*?) \[(?P<marker>\d+)\](?P<tail>[.!?:\"'\u201d\u2019]*)(?:\s+|$)", re.S)
 
 
 def child_env(index_dir: Path, **extra: str) -> dict[str, str]:
@@ -78,8 +79,10 @@ def load_jsonl(name: str) -> list[dict]:
 def split_answer(text: str) -> list[tuple[str, str, int]]:
     """(body before the marker, closing punctuation after it, marker) for each sentence.
 
-    Fails if any stretch of the text is not a sentence ending in a marker.
+    Fails if any stretch of the text is not a sentence ending in a marker. A list's
+    bullet labels ("- **Rest and Ice**: ") are the article's titles and are skipped.
     """
+    text = strip_labels(text)
     out, pos = [], 0
     while pos < len(text):
         m = _ANSWER_SENTENCE.match(text, pos)

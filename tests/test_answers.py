@@ -80,6 +80,8 @@ def test_answers_quote_one_to_four_sentences(answered, bot):
     limit = bot.settings.max_sentences
     assert limit == 4
     for row, answer in answered:
+        if answer.shape != "specific":
+            continue  # lists and summaries quote every item (tests/test_compose.py)
         quotes = [q for c in answer.citations for q in c.quotes]
         n = len(re.findall(r" \[\d+\]", answer.text))
         assert n == len(quotes), row["id"]

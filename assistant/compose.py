@@ -1,0 +1,177 @@
+"""The shape of an answer, decided from the question and the article's structure.
+
+A question that asks for a list ("How do I relieve hip pain?") needs every
+item of the section that answers it; a summary needs every section; a
+definition needs the sentence that names the term; a specific question needs
+its sentence and nothing that only frames the article. The extractive answer
+used to be 1-4 sentences near the top chunk whatever the question asked, so
+the article's own title question got its introduction.
+
+Two decisions, kept apart:
+
+* **What form the question asks for** (list, summary, definition or specific):
+  a logistic regression over the question's embedding, trained at start-up on
+  the example questions in ``data/answer_shapes.jsonl``.
+* **Which part of the article answers it**: from the structure and the
+  embedding space, never from question wordings. A section scores by the
+  similarity of the question to the section as a whole (title, lead-in and
+  item titles) and to its items; a list is only given when no single item of
+  that section stands out, else the question is specific after all.
+
+The ``Plan`` goes to every answerer: the extractive one renders it (bullets
+quoted verbatim, each item its own citation), a generative one gets the plan's
+chunks as its excerpts.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from importlib import resources
+from typing import Literal
+
+import numpy as np
+
+from . import nlp
+from .corpus import CONCLUSION, INTRODUCTION
+from .embeddings import embed_texts
+
+Shape = Literal["specific", "list", "summary", "definition"]
+SHAPES: tuple[Shape, ...] = ("specific", "list", "summary", "definition")
+
+
+@dataclass(frozen=True)
+class Section:
+    """A section of the article as the composer sees it."""
+
+    title: str
+    leads: tuple[str, ...]
+    """Framing paragraphs (lead-in, or the whole introduction/conclusion)."""
+    items: tuple[str, ...]
+    """Numbered items and FAQ pairs, in the article's order."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the answer will be made of."""
+
+    shape: Shape
+    sections: tuple[str, ...] = ()
+    """For a list: the sections listed; for a summary: every section."""
+    chunks: tuple[str, ...] = ()
+    """The chunks the answer quotes, in the order it quotes them."""
+    confidence: float = 0.0
+
+
+def load_examples() -> list[dict]:
+    """Example questions per shape (package data, not code)."""
+    text = resources.files("assistant").joinpath("data/answer_shapes.jsonl").read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+class Composer:
+    """Decides the shape of each answer; one per Assistant."""
+
+    LIST_MIN_PROBABILITY = 0.5
+    """The classifier must give 'list' at least this (and more than any other shape)."""
+    STANDOUT = 0.08
+    """A list question whose top-ranked item beats its section's next item by this much is about that item."""
+
+    def __init__(self, documents: dict, table, embeddings, rank=None) -> None:
+        self.rank = rank
+        """``rank(query, vector, k)`` -> fused hits, best first (the Assistant's ranker)."""
+        self.documents = documents
+        self.table = table
+        self.embeddings = embeddings
+        self.sections = _sections(documents)
+        self.listable = [s for s in self.sections if len(s.items) >= 2 and s.leads]
+
+    @cached_property
+    def classifier(self):
+        """Trained on first use: start-up stays fast for front doors that never ask."""
+        from sklearn.linear_model import LogisticRegression
+
+        examples = load_examples()
+        vectors = embed_texts(self.embeddings, [e["text"] for e in examples])
+        return LogisticRegression(C=4.0, max_iter=2000).fit(vectors, [e["shape"] for e in examples])
+
+    def shape_probabilities(self, vector: np.ndarray) -> dict[str, float]:
+        probs = self.classifier.predict_proba(vector.reshape(1, -1))[0]
+        return {str(c): float(p) for c, p in zip(self.classifier.classes_, probs, strict=True)}
+
+    def plan(self, question: str, vector: np.ndarray, hits: list) -> Plan:
+        if not vector.size or not hits:
+            return Plan("specific")
+        probs = self.shape_probabilities(vector)
+        shape = max(probs, key=probs.__getitem__)
+        if shape == "summary":
+            return self._summary(probs[shape])
+        if shape == "definition":
+            definition = self._definition(question, hits)
+            if definition:
+                return definition
+        if shape == "list" and probs["list"] >= self.LIST_MIN_PROBABILITY:
+            listed = self._list(question, vector, probs["list"])
+            if listed:
+                return listed
+        return Plan("specific", chunks=tuple(h.chunk_id for h in hits), confidence=probs.get("specific", 0.0))
+
+    def _summary(self, confidence: float) -> Plan:
+        chosen = [s for s in self.sections if s.title != INTRODUCTION]
+        chunks = [self.summary_chunk(s) for s in chosen]
+        return Plan("summary", tuple(s.title for s in chosen), tuple(chunks), confidence)
+
+    def summary_chunk(self, section: Section) -> str:
+        """The chunk a summary quotes for a section: its lead-in, else its first item."""
+        return (section.leads or section.items)[0]
+
+    def _definition(self, question: str, hits: list) -> Plan | None:
+        """The chunk whose text names the question's rarest term, among the top hits."""
+        terms = [s for s in nlp.stems(question) if s not in _FORM_STEMS]
+        if not terms:
+            return None
+        for hit in hits:
+            words = set(nlp.stems(hit.doc.page_content))
+            if hit.doc.metadata.get("role") != "framing" and any(t in words for t in terms):
+                return Plan("definition", chunks=(hit.chunk_id,))
+        return None
+
+    def _list(self, question: str, vector: np.ndarray, confidence: float) -> Plan | None:
+        """The section of the best-ranked listed chunk, unless one of its items stands out."""
+        if not self.listable or self.rank is None:
+            return None
+        ranking = self.rank(question, vector, len(self.documents))
+        owner = {c: s for s in self.listable for c in (*s.leads, *s.items)}
+        first = next((h for h in ranking if h.chunk_id in owner), None)
+        if first is None:
+            return None
+        section = owner[first.chunk_id]
+        fused = {h.chunk_id: h.score for h in ranking}
+        others = sorted((fused.get(c, 0.0) for c in section.items if c != first.chunk_id), reverse=True)
+        if first.chunk_id in section.items and first.score - others[0] >= self.STANDOUT:
+            return None
+        chunks = [*section.leads[-1:], *section.items]
+        chunks += [
+            h.chunk_id
+            for h in ranking[:2]
+            if h.doc.metadata.get("kind") == "faq" and h.doc.metadata["section"] != section.title
+        ]
+        return Plan("list", (section.title,), tuple(dict.fromkeys(chunks)), confidence)
+
+
+# Words that only give a definition question its form ("what is ... mean").
+_FORM_STEMS = frozenset(nlp.stems("what whats is are does mean meaning define definition explain term called"))
+
+
+def _sections(documents: dict) -> list[Section]:
+    """Sections in the article's order with their framing and listed chunks."""
+    ordered = sorted(documents.values(), key=lambda d: (d.metadata["source"], d.metadata["start"]))
+    by_title: dict[str, tuple[list[str], list[str]]] = {}
+    for doc in ordered:
+        meta = doc.metadata
+        leads, items = by_title.setdefault(meta["section"], ([], []))
+        (leads if meta.get("role") == "framing" else items).append(meta["chunk_id"])
+    sections = [Section(t, tuple(leads), tuple(items)) for t, (leads, items) in by_title.items()]
+    # The conclusion closes a summary whatever its place in the file.
+    return [s for s in sections if s.title != CONCLUSION] + [s for s in sections if s.title == CONCLUSION]

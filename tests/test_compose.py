@@ -1,0 +1,173 @@
+"""Answer shapes: lists, summaries, definitions and specific answers, on the real article and model."""
+
+from __future__ import annotations
+
+import functools
+import operator
+from types import SimpleNamespace
+
+import pytest
+from langchain_core.documents import Document
+
+from assistant.answer import strip_markers, without_framing
+from assistant.corpus import parse_text
+from assistant.web import render_text
+
+TREATMENT = "Treatment Options for Hip Pain from Running"
+PREVENTION = "Prevention: The Best Medicine"
+
+
+def items_of(bot, section: str) -> list[str]:
+    return [
+        cid
+        for cid, d in bot.documents.items()
+        if d.metadata["section"] == section and d.metadata.get("kind") in ("item", "faq")
+    ]
+
+
+def cited(answer) -> list[str]:
+    return [c.chunk_id for c in answer.citations if f"[{c.marker}]" in answer.text]
+
+
+@pytest.fixture(scope="module")
+def relieve(bot):
+    return bot.ask("How do I relieve hip pain from running?")
+
+
+def test_title_question_lists_every_treatment_option_each_cited(bot, relieve, sources_check):
+    assert relieve.shape == "list" and not relieve.abstained
+    treatment = items_of(bot, TREATMENT)
+    assert len(treatment) == 8
+    assert set(treatment) <= set(cited(relieve))
+    # One bullet per item, in the article's order, each with its own marker and the item's title.
+    listed = [i.chunk_id for i in relieve.items]
+    assert [c for c in listed if c in treatment] == treatment
+    markers = [i.marker for i in relieve.items]
+    assert len(set(markers)) == len(markers)
+    for item in relieve.items:
+        title = bot.documents[item.chunk_id].metadata["title"]
+        assert f"- **{title}**: {item.text}" in relieve.text
+    sources_check(relieve)
+
+
+def test_prevention_question_lists_all_six_strategies(bot):
+    answer = bot.ask("How can I prevent hip pain?")
+    assert answer.shape == "list"
+    assert set(items_of(bot, PREVENTION)) <= set(cited(answer))
+    assert answer.text.count("\n- **") == 6
+
+
+def test_list_lead_in_announces_the_list_and_keeps_its_caveats(relieve):
+    first_line = relieve.text.split("\n")[0]
+    assert first_line.endswith("]:"), first_line
+    # Bullets never drop the caveat the article attaches to a treatment.
+    assert "However, these should be used sparingly" in relieve.text
+    assert "This should be done under the supervision of a healthcare provider" in relieve.text
+
+
+@pytest.mark.parametrize("question", ["Summarize the article", "What is the article about?"])
+def test_summary_gives_one_cited_bullet_per_section(bot, question, sources_check):
+    answer = bot.ask(question)
+    assert answer.shape == "summary" and not answer.abstained
+    sections = list(dict.fromkeys(d.metadata["section"] for d in bot.documents.values()))
+    wanted = [s for s in sections if s != "Introduction"]
+    assert [i.title for i in answer.items] == wanted
+    assert {c.section for c in answer.citations} == set(wanted)
+    assert answer.items[-1].title == "Conclusion"
+    sources_check(answer)
+
+
+def test_definition_is_answered_with_the_sentence_that_names_the_term(bot):
+    answer = bot.ask("What is overstriding and why does it matter?")
+    assert not answer.abstained and answer.shape == "definition"
+    assert "overstriding" in answer.text
+    assert cited(answer) == ["hip-pain-from-running/understanding-causes/3-poor-running-form"]
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["I can't walk because of the hip pain", "How long should I ice my hip?", "Can I keep running with hip pain?"],
+)
+def test_specific_answers_stay_short_and_are_not_padded_with_framing(bot, question):
+    answer = bot.ask(question)
+    assert answer.shape == "specific"
+    framing = {cid for cid, d in bot.documents.items() if d.metadata.get("role") == "framing"}
+    assert not set(cited(answer)) & framing, answer.text
+    assert "In conclusion" not in answer.text
+    assert len(answer.citations) <= 3
+
+
+def hit(chunk_id: str, role: str, score: float):
+    doc = Document(page_content="x", metadata={"chunk_id": chunk_id, "role": role})
+    return SimpleNamespace(doc=doc, score=score, chunk_id=chunk_id)
+
+
+def test_framing_leads_only_as_the_clear_best_and_never_pads():
+    intro, item, other = hit("intro", "framing", 0.70), hit("item", "content", 0.69), hit("c2", "content", 0.5)
+    # A framing chunk barely ahead of the best content chunk does not lead.
+    assert [h.chunk_id for h in without_framing([intro, item, other], margin=0.05)] == ["item", "c2"]
+    assert [h.chunk_id for h in without_framing([intro, item, other], margin=0.005)] == ["intro", "item", "c2"]
+    # Behind content it never pads.
+    assert [h.chunk_id for h in without_framing([item, intro, other], margin=0.0)] == ["item", "c2"]
+    assert [h.chunk_id for h in without_framing([intro], margin=0.05)] == ["intro"]
+
+
+def test_lists_stream_item_by_item_and_sum_to_ask(bot, relieve):
+    pieces = list(bot.stream("How do I relieve hip pain from running?"))
+    bullets = [p for p in pieces if p.items]
+    assert len(bullets) == len(relieve.items)
+    assert all(len(p.items) == 1 and p.text.lstrip("\n").startswith("- **") for p in bullets)
+    total = functools.reduce(operator.add, pieces)
+    assert total.text == relieve.text and total.items == relieve.items
+
+
+def test_to_dict_carries_the_list_structure(relieve):
+    data = relieve.to_dict()
+    assert data["shape"] == "list"
+    assert [i["marker"] for i in data["items"]] == [i.marker for i in relieve.items]
+    assert all(set(i) >= {"marker", "title", "text", "chunk_id"} for i in data["items"])
+
+
+def test_page_renders_bullets_as_a_list(relieve):
+    html = render_text(relieve.text)
+    assert html.count("<li>") == len(relieve.items)
+    assert "**" not in html and "<strong>Rest and Ice</strong>" in html
+
+
+def test_cli_prints_plain_bullets(helpers, index_dir):
+    from conftest import run_cli
+
+    out = run_cli("ask", "How can I prevent hip pain?", index_dir=index_dir).stdout
+    body = out.split("\nSources:")[0]
+    assert sum(line.startswith("- ") for line in body.splitlines()) == 6
+    assert "**" not in body
+
+
+def test_framing_roles_come_from_the_structure(article_text):
+    doc = parse_text(article_text, "hip-pain-from-running.txt")
+    roles = {c.id.split("/", 1)[1]: c.role for c in doc.chunks}
+    assert roles["introduction/p1"] == "framing"
+    assert roles["conclusion/p1"] == "framing"
+    assert roles["treatment-options/p1"] == "framing"
+    assert roles["treatment-options/1-rest-and-ice"] == "content"
+    assert all(c.role == "content" for c in doc.chunks if c.kind != "paragraph")
+    # A prose section without a list keeps its paragraphs as content.
+    prose = parse_text("Title\n\nSome Heading\n\nA paragraph that says something.\n", "x.txt")
+    assert [c.role for c in prose.chunks] == ["content"]
+
+
+@pytest.fixture(scope="module")
+def sources_check(helpers):
+    sources = {p.name: p.read_text(encoding="utf-8") for p in helpers.CORPUS_DIR.iterdir() if p.suffix == ".txt"}
+
+    def check(answer) -> None:
+        """Every sentence (bullet labels aside) is a marked verbatim quote of the chunk it cites."""
+        by_marker = {c.marker: c for c in answer.citations}
+        for body, _tail, marker in helpers.split_answer(answer.text):
+            assert body in by_marker[marker].text, body
+        for c in answer.citations:
+            assert sources[c.source][c.start : c.end] == c.text
+            assert all(q in c.text for q in c.quotes)
+        assert strip_markers(answer.text)
+
+    return check
