@@ -124,15 +124,22 @@ class Pipeline:
     def _answer(self, turn: Turn) -> Iterator[Answer]:
         scope = turn.scope
         if scope.reason == "empty":
-            yield Answer(text=texts.EMPTY_QUESTION, abstained=True, answerer="extractive")
+            yield Answer(text=texts.EMPTY_QUESTION, abstained=True, answerer="extractive", shape="specific")
         elif scope.reason == "small_talk":
-            yield Answer(text=texts.SMALL_TALK[scope.specific or "greeting"], abstained=True, answerer="extractive")
+            yield Answer(
+                text=texts.SMALL_TALK[scope.specific or "greeting"],
+                abstained=True,
+                answerer="extractive",
+                shape="specific",
+            )
         elif scope.reason == "missing_specific":
             what = texts.SPECIFIC_KINDS[scope.specific or "amount"]
             yield Answer(text=texts.MISSING_SPECIFIC.format(what=what) + " ", abstained=True)
             yield from self.answerer.stream(turn)
         elif not scope.covered:
-            yield Answer(text=f"{texts.NOT_COVERED} {self.covers}", abstained=True, answerer="extractive")
+            yield Answer(
+                text=f"{texts.NOT_COVERED} {self.covers}", abstained=True, answerer="extractive", shape="specific"
+            )
         else:
             yield from self.answerer.stream(turn)
 

@@ -73,8 +73,16 @@ def load_examples() -> list[dict]:
 class Composer:
     """Decides the shape of each answer; one per Assistant."""
 
-    LIST_MIN_PROBABILITY = 0.5
+    LIST_MIN_PROBABILITY = 0.45
     """The classifier must give 'list' at least this (and more than any other shape)."""
+    SUMMARY_MIN_SIMILARITY = 0.5
+    """A summary is only given to questions this close to an example ("Summarize the article"); other
+    texts the classifier calls 'summary' (a tweet to write, a paragraph to summarise) are not about it."""
+    DEFINITION_MIN_SIMILARITY = 0.6
+    """Likewise for definitions ("What is overstriding?"), which are answered even when scope doubts."""
+    OWN_TERMS_WEIGHT = 0.1
+    """What each word the question shares with a section's own title and lead-in adds to its best chunk's score:
+    "avoid" (read as "prevent") names the prevention section however the embedding ranks its items."""
     STANDOUT = 0.08
     """A list question whose top-ranked item beats its section's next item by this much is about that item."""
 
@@ -86,28 +94,49 @@ class Composer:
         self.embeddings = embeddings
         self.sections = _sections(documents)
         self.listable = [s for s in self.sections if len(s.items) >= 2 and s.leads]
+        self.own_terms = _own_terms(self.listable, documents)
+
+    @cached_property
+    def examples(self) -> tuple[np.ndarray, np.ndarray]:
+        """The example questions' vectors and shapes, embedded on first use."""
+        examples = load_examples()
+        return embed_texts(self.embeddings, [e["text"] for e in examples]), np.array([e["shape"] for e in examples])
 
     @cached_property
     def classifier(self):
         """Trained on first use: start-up stays fast for front doors that never ask."""
         from sklearn.linear_model import LogisticRegression
 
-        examples = load_examples()
-        vectors = embed_texts(self.embeddings, [e["text"] for e in examples])
-        return LogisticRegression(C=4.0, max_iter=2000).fit(vectors, [e["shape"] for e in examples])
+        vectors, shapes = self.examples
+        return LogisticRegression(C=4.0, max_iter=2000).fit(vectors, shapes)
+
+    def nearest_example(self, vector: np.ndarray, shape: Shape) -> float:
+        """Similarity to the closest example of `shape`: the classifier picks a shape for any text,
+        this says whether the question is like those examples at all."""
+        vectors, shapes = self.examples
+        return float((vectors[shapes == shape] @ vector).max())
+
+    @cached_property
+    def _weights(self) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        model = self.classifier
+        return model.coef_.astype(np.float32), model.intercept_.astype(np.float32), [str(c) for c in model.classes_]
 
     def shape_probabilities(self, vector: np.ndarray) -> dict[str, float]:
-        probs = self.classifier.predict_proba(vector.reshape(1, -1))[0]
-        return {str(c): float(p) for c, p in zip(self.classifier.classes_, probs, strict=True)}
+        """The classifier's softmax, computed directly: sklearn's per-call checks cost more than the maths."""
+        coef, intercept, classes = self._weights
+        logits = coef @ vector + intercept
+        probs = np.exp(logits - logits.max())
+        probs /= probs.sum()
+        return {c: float(p) for c, p in zip(classes, probs, strict=True)}
 
     def plan(self, question: str, vector: np.ndarray, hits: list) -> Plan:
         if not vector.size or not hits:
             return Plan("specific")
         probs = self.shape_probabilities(vector)
         shape = max(probs, key=probs.__getitem__)
-        if shape == "summary":
+        if shape == "summary" and self.nearest_example(vector, "summary") >= self.SUMMARY_MIN_SIMILARITY:
             return self._summary(probs[shape])
-        if shape == "definition":
+        if shape == "definition" and self.nearest_example(vector, "definition") >= self.DEFINITION_MIN_SIMILARITY:
             definition = self._definition(question, hits)
             if definition:
                 return definition
@@ -142,12 +171,15 @@ class Composer:
         if not self.listable or self.rank is None:
             return None
         ranking = self.rank(question, vector, len(self.documents))
-        owner = {c: s for s in self.listable for c in (*s.leads, *s.items)}
-        first = next((h for h in ranking if h.chunk_id in owner), None)
-        if first is None:
-            return None
-        section = owner[first.chunk_id]
         fused = {h.chunk_id: h.score for h in ranking}
+        asked = _terms(nlp.expand(question))
+        scores = [
+            max(fused.get(c, 0.0) for c in (*s.leads, *s.items))
+            + self.OWN_TERMS_WEIGHT * len(asked & self.own_terms[i])
+            for i, s in enumerate(self.listable)
+        ]
+        section = self.listable[int(np.argmax(scores))]
+        first = max((h for h in ranking if h.chunk_id in (*section.leads, *section.items)), key=lambda h: h.score)
         others = sorted((fused.get(c, 0.0) for c in section.items if c != first.chunk_id), reverse=True)
         if first.chunk_id in section.items and first.score - others[0] >= self.STANDOUT:
             return None
@@ -162,6 +194,18 @@ class Composer:
 
 # Words that only give a definition question its form ("what is ... mean").
 _FORM_STEMS = frozenset(nlp.stems("what whats is are does mean meaning define definition explain term called"))
+
+
+def _terms(text: str) -> set[str]:
+    """Word prefixes, so "treated", "treating" and "treatment" meet."""
+    return {stem[:5] for stem in nlp.stems(text)}
+
+
+def _own_terms(sections: list[Section], documents: dict) -> list[set[str]]:
+    """Each section's words in its title and lead-in, less those most sections share ("hip", "pain")."""
+    terms = [_terms(s.title + " " + " ".join(documents[c].page_content for c in s.leads)) for s in sections]
+    shared = {t for t in set().union(*terms) if sum(t in ts for ts in terms) * 2 >= len(sections)} if terms else set()
+    return [ts - shared for ts in terms]
 
 
 def _sections(documents: dict) -> list[Section]:

@@ -266,6 +266,27 @@ def stems(text: str) -> list[str]:
     return [stem(w) for w in content_words(text)]
 
 
+@lru_cache(maxsize=1)
+def synonyms() -> tuple[tuple[re.Pattern, str], ...]:
+    """Everyday words and the article's words for them (package data ``data/synonyms.tsv``)."""
+    from importlib import resources
+
+    table = resources.files("assistant").joinpath("data/synonyms.tsv").read_text(encoding="utf-8")
+    pairs = []
+    for line in table.splitlines():
+        if line.strip() and not line.startswith("#"):
+            everyday, article = line.split("\t")
+            pairs.append((re.compile(rf"\b{re.escape(everyday.strip().lower())}\b"), article.strip()))
+    return tuple(pairs)
+
+
+def expand(text: str) -> str:
+    """`text` plus the article's words for the everyday words in it ("shoe inserts" -> orthotics)."""
+    low = normalize(text)
+    extra = [article for pattern, article in synonyms() if pattern.search(low)]
+    return f"{text} {' '.join(extra)}" if extra else text
+
+
 def slugify(text: str, *, drop: frozenset[str] = frozenset(), max_words: int = 6) -> str:
     """A short, readable, URL-safe slug: the words of `text` minus `drop`."""
     kept = [w.replace("'", "") for w in words(text) if w not in drop]

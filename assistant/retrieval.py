@@ -80,8 +80,8 @@ class Ranker:
             return self.index.nearest(vector, k)
 
     def lexical_scores(self, query: str) -> np.ndarray:
-        """BM25 of every chunk, squashed into 0..1."""
-        tokens = nlp.stems(query)
+        """BM25 of every chunk, squashed into 0..1; everyday words also match the article's words for them."""
+        tokens = nlp.stems(nlp.expand(query))
         if not tokens:
             return np.zeros(len(self.documents))
         raw = np.maximum(self.bm25.vectorizer.get_scores(tokens), 0.0)

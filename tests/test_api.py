@@ -89,7 +89,18 @@ def test_ask_returns_a_typed_answer(default_bot, question):
     check_answer_types(answer)
     data = answer.to_dict()
     assert json.loads(json.dumps(data)) == data
-    assert set(data) == {"text", "citations", "red_flags", "referral", "abstained", "answerer", "notice"}
+    assert set(data) == {
+        "text",
+        "citations",
+        "red_flags",
+        "referral",
+        "abstained",
+        "answerer",
+        "notice",
+        "shape",
+        "items",
+    }
+    assert data["shape"] in ("specific", "list", "summary", "definition")
     for c in data["citations"]:
         assert {"marker", "chunk_id", "section", "text", "source", "start", "end", "title", "quotes"} == set(c)
         assert isinstance(c["quotes"], list)

@@ -171,3 +171,25 @@ def sources_check(helpers):
         assert strip_markers(answer.text)
 
     return check
+
+
+@pytest.mark.parametrize(
+    ("question", "chunk"),
+    [
+        ("do shoe inserts help with hip pain?", "hip-pain-from-running/treatment-options/6-orthotics"),
+        ("Will a cortisone shot fix my hip?", "hip-pain-from-running/treatment-options/7-corticosteroid-injections"),
+        ("can fish oil help my hip heal", "hip-pain-from-running/role-nutrition/1-anti-inflammatory-foods"),
+    ],
+)
+def test_everyday_words_find_the_articles_passage(bot, question, chunk):
+    answer = bot.ask(question)
+    assert not answer.abstained
+    assert chunk in cited(answer)
+
+
+def test_synonyms_are_data_and_expand_only_whole_words():
+    from assistant import nlp
+
+    assert "orthotics" in nlp.expand("shoe inserts?")
+    assert nlp.expand("shotgun") == "shotgun"
+    assert all(pattern.pattern.startswith(r"\b") for pattern, _ in nlp.synonyms())

@@ -206,6 +206,23 @@ def test_example_button_asks_the_faq(session, bot):
     expect(session.page.locator(USER_MSG)).to_have_count(1)
 
 
+def test_list_answer_shows_working_bullets(session, bot):
+    question = "How can I prevent hip pain?"
+    expected = bot.ask(question)
+    assert expected.shape == "list" and len(expected.items) == 6
+    session.submit(question)
+    expect(session.page.locator(BOT_MSG)).to_have_count(1, timeout=WAIT)
+    answer = session.last_bot()
+    expect(answer.locator(".hip-sources")).to_have_count(1, timeout=WAIT)
+    bullets = answer.locator(".hip-answer ul > li")
+    expect(bullets).to_have_count(6)
+    for i, item in enumerate(expected.items):
+        expect(bullets.nth(i).locator("strong")).to_have_text(item.title)
+        expect(bullets.nth(i).locator(".hip-marker").first).to_have_text(f"[{item.marker}]")
+    # Markdown syntax never shows: the bullets are real list items.
+    expect(answer.locator(".hip-answer")).not_to_contain_text("**")
+
+
 def test_red_flag_warning_above_answer(session, bot):
     question = "My leg keeps going numb and I can't put weight on it"
     expected = bot.ask(question)
