@@ -113,7 +113,7 @@ def render_text(text: str) -> str:
 
     def close_list() -> None:
         if bullets:
-            html_parts.append("<ul>" + "".join(f"<li>{b}</li>" for b in bullets) + "</ul>")
+            html_parts.append("<ul>" + "\n".join(f"<li>{b}</li>" for b in bullets) + "</ul>")
             bullets.clear()
 
     for line in text.split("\n"):
@@ -125,7 +125,7 @@ def render_text(text: str) -> str:
             close_list()
             html_parts.append(f"<p>{body}</p>" if "\n" in text else body)
     close_list()
-    return "".join(html_parts)
+    return "\n".join(html_parts)
 
 
 def examples_for(bot: Assistant) -> list[str]:

@@ -109,12 +109,18 @@ class Session:
         """Wait until the n-th bot message shows the complete `answer` (an ``Answer``)."""
         expect(self.page.locator(BOT_MSG)).to_have_count(n, timeout=WAIT)
         message = self.page.locator(BOT_MSG).nth(n - 1)
-        expect(message.locator(".hip-answer")).to_have_text(answer.text, timeout=WAIT)
+        expect(message.locator(".hip-answer")).to_have_text(shown_text(answer.text), timeout=WAIT)
         if answer.citations:  # the Sources block is added only once the stream is complete
             expect(message.locator(".hip-sources")).to_have_count(1, timeout=WAIT)
 
     def close(self) -> None:
         self.context.close()
+
+
+def shown_text(text: str) -> str:
+    """What the page shows of an answer's text: bullets as list items, no Markdown markup."""
+    lines = [line[2:] if line.startswith("- ") else line for line in text.replace("**", "").split("\n")]
+    return " ".join(line for line in lines if line.strip())
 
 
 @pytest.fixture
