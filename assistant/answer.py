@@ -252,6 +252,8 @@ def without_framing(hits: list, margin: float = FRAMING_LEAD_MARGIN) -> list:
     return content
 
 
+WHOLE_ITEM_WORDS = 40
+"""An item this short is quoted whole: "rest" without "apply ice ... 15-20 minutes" is half the advice."""
 KEY_SENTENCE_MARGIN = 0.1
 """An item's opening sentence is its key sentence unless another answers the question this much better."""
 
@@ -264,6 +266,8 @@ def key_rows(rows: list[int], vector: np.ndarray, table) -> list[int]:
     """
     if not rows:
         return []
+    if len(rows) <= 2 and sum(len(table.texts[r].split()) for r in rows) <= WHOLE_ITEM_WORDS:
+        return list(rows)
     best = rows[0]
     if vector.size:
         top = max(rows, key=lambda r: float(table.vectors[r] @ vector))

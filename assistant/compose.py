@@ -133,6 +133,9 @@ class Composer:
         if not vector.size or not hits:
             return Plan("specific")
         probs = self.shape_probabilities(vector)
+        if hits[0].doc.metadata.get("kind") == "faq" and probs["summary"] < max(probs.values()):
+            # The article's own answer to this question: a FAQ pair ranked first is the answer.
+            return Plan("specific", chunks=tuple(h.chunk_id for h in hits), confidence=probs["specific"])
         shape = max(probs, key=probs.__getitem__)
         if shape == "summary" and self.nearest_example(vector, "summary") >= self.SUMMARY_MIN_SIMILARITY:
             return self._summary(probs[shape])
