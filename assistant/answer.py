@@ -15,13 +15,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
+from typing import Literal
 
 import numpy as np
 
 from . import nlp
 from .corpus import CONCLUSION
 
-RED_FLAGS = ("persistent_pain", "severe_pain", "infection", "nerve_symptoms")
+Criterion = Literal["persistent_pain", "severe_pain", "infection", "nerve_symptoms"]
+RED_FLAGS: tuple[Criterion, ...] = ("persistent_pain", "severe_pain", "infection", "nerve_symptoms")
 
 
 @dataclass(frozen=True)

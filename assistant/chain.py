@@ -17,6 +17,7 @@ answerer, so nothing an answerer writes can remove it. ``invoke`` and
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
@@ -32,6 +33,8 @@ from .retrieval import Hit, Ranker
 from .safety import SafetyLayer
 from .scope import Scope, ScopeJudge
 from .settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -49,6 +52,12 @@ class Turn:
     reported: tuple[str, ...] = ()
     """Chunk ids of the red-flag criteria the question itself reports; they lead `hits`."""
     plan: Plan = field(default_factory=lambda: Plan("specific"))
+    message: str = ""
+    """The whole message, as the safety layer reads it (``question`` may be cut for retrieval)."""
+    earlier: tuple[str, ...] = ()
+    """Every earlier user message, as the safety layer reads them (``history`` keeps the recent ones)."""
+    problem: str = ""
+    """Why retrieval failed, when it did (shown as the answer's notice)."""
     """The answer's shape and the chunks it draws from (``compose``)."""
 
 
@@ -81,49 +90,76 @@ class Pipeline:
         )
 
     def prepare(self, inputs: dict | str) -> Turn:
-        if self.guard:
-            self.guard()
         if not isinstance(inputs, dict):
             inputs = {"question": inputs}
         limit = self.settings.max_question_chars
         cleaned = clean_text(inputs.get("question"), limit)
         history = normalize_history(inputs.get("history"), limit=limit, max_messages=self.settings.max_history_messages)
+        # The safety layer reads all of the message and every earlier one, not the retrieval window.
+        message = clean_text(inputs.get("question"), self.settings.max_safety_chars).text
+        earlier = user_messages(
+            normalize_history(
+                inputs.get("history"),
+                limit=self.settings.max_safety_chars,
+                max_messages=self.settings.max_safety_messages,
+            )
+        )
+        turn = Turn(cleaned.text, history, "", np.zeros(0, np.float32), [], Scope(False, "empty", 0.0))
+        turn = replace(turn, message=message, earlier=tuple(earlier), truncated=cleaned.truncated)
         query = condense(cleaned.text, history) if cleaned.text else ""
         if not query:
-            return Turn(cleaned.text, history, "", np.zeros(0, np.float32), [], Scope(False, "empty", 0.0))
+            return turn
+        try:
+            return self._retrieve(turn, query)
+        except Exception as exc:
+            # Retrieval failed (a Chroma server gone away): the referral needs nothing from the index.
+            log.warning("retrieval failed, answering without the article: %s: %s", type(exc).__name__, exc)
+            return replace(turn, query=query, scope=Scope(False, "unavailable", 0.0), problem=str(exc))
+
+    def _retrieve(self, turn: Turn, query: str) -> Turn:
+        if self.guard:
+            self.guard()
         vector = embed_query(self.embeddings, query)
         hits = self.ranker.rank(query, vector)
         similarity = max(max((h.dense for h in hits), default=0.0), self.judge.closest_sentence(vector))
         lexical = max((h.lexical for h in hits), default=0.0)
         has_numbers = bool(hits) and any(ch.isdigit() for ch in hits[0].doc.page_content)
-        scope = self.judge.judge(cleaned.text, similarity, lexical, has_numbers)
-        reported = self.safety.reported_chunks(cleaned.text)
+        scope = self.judge.judge(turn.question, similarity, lexical, has_numbers)
+        reported = self.safety.reported_chunks(turn.message)
         plan = Plan("specific")
         if reported:
             hits = self.ranker.promote(hits, reported)
             if scope.reason in ("off_topic", "uncovered_subject"):
                 scope = replace(scope, covered=True, reason="red_flag")
         else:
-            if scope.reason == "off_topic" and self.safety.is_care_question(cleaned.text):
+            if scope.reason == "off_topic" and self.safety.is_care_question(turn.question):
                 scope = replace(scope, covered=True, reason="care_question")
             if scope.reason not in ("small_talk", "uncovered_subject", "missing_specific"):
-                plan = self.composer.plan(cleaned.text, vector, hits)
+                plan = self.composer.plan(turn.question, vector, hits)
             # A summary is always covered; a definition is when the article names the term.
             if plan.shape in ("summary", "definition") and not scope.covered:
                 scope = replace(scope, covered=True, reason="ok")
             elif not scope.covered:
                 plan = Plan("specific")
-        return Turn(cleaned.text, history, query, vector, hits, scope, cleaned.truncated, tuple(reported), plan)
+        return replace(turn, query=query, vector=vector, hits=hits, scope=scope, reported=tuple(reported), plan=plan)
 
     def respond(self, turns: Iterator[Turn]) -> Iterator[Answer]:
         for turn in turns:
             if turn.truncated:
                 yield Answer(notice=texts.TRUNCATED_NOTICE.format(limit=self.settings.max_question_chars))
-            yield from self.safety.apply(turn.question, user_messages(turn.history), self._answer(turn))
+            yield from self.safety.apply(turn.message or turn.question, turn.earlier, self._answer(turn))
 
     def _answer(self, turn: Turn) -> Iterator[Answer]:
         scope = turn.scope
-        if scope.reason == "empty":
+        if scope.reason == "unavailable":
+            yield Answer(
+                text=texts.INDEX_UNAVAILABLE,
+                abstained=True,
+                answerer="extractive",
+                shape="specific",
+                notice=turn.problem or None,
+            )
+        elif scope.reason == "empty":
             yield Answer(text=texts.EMPTY_QUESTION, abstained=True, answerer="extractive", shape="specific")
         elif scope.reason == "small_talk":
             yield Answer(

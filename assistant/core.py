@@ -59,7 +59,12 @@ class Assistant:
         )
         sections = list(dict.fromkeys(d.metadata["section"] for d in documents))
         answerer_impl = make_answerer(settings.answerer, settings, self.sentences, self.documents)
-        self.safety = SafetyLayer(self.embeddings, criteria_from_documents(documents))
+        self.safety = SafetyLayer(
+            self.embeddings,
+            criteria_from_documents(documents),
+            cache_dir=settings.models_dir,
+            model_key=settings.embedding_model,
+        )
         self.composer = Composer(
             self.documents, self.sentences, self.embeddings, rank=lambda q, v, k: self.ranker.rank(q, v, k=k)
         )

@@ -158,8 +158,26 @@ def _content(value: object) -> str:
     return " ".join(p for p in parts if p)
 
 
+_ROLES = {"user": "user", "human": "user", "assistant": "assistant", "ai": "assistant"}
+
+
+def _role_and_content(item: object) -> tuple[str, object] | None:
+    """(role, content) of a message given as a dict, a LangChain message or a ("human", text) tuple."""
+    if isinstance(item, dict):
+        return _as_str(item.get("role", item.get("type", ""))).lower(), item.get("content")
+    kind = getattr(item, "type", None)
+    if isinstance(kind, str) and hasattr(item, "content"):
+        return kind.lower(), item.content  # langchain_core BaseMessage: HumanMessage.type == "human"
+    return None
+
+
 def normalize_history(history: Iterable | None, *, limit: int, max_messages: int) -> list[Message]:
-    """The last `max_messages` readable messages, roles 'user'/'assistant' only."""
+    """The last `max_messages` readable messages, as roles 'user'/'assistant' only.
+
+    Accepts OpenAI/Gradio dicts, LangChain roles ("human", "ai") and message
+    objects, and Gradio's older [user, assistant] pairs; system messages and
+    anything else are dropped (a forged system turn changes nothing).
+    """
     if not history or isinstance(history, (str, bytes)):
         return []
     messages: list[Message] = []
@@ -168,10 +186,13 @@ def normalize_history(history: Iterable | None, *, limit: int, max_messages: int
     except TypeError:
         return []
     for item in items:
-        if isinstance(item, dict):
-            role = _as_str(item.get("role", "")).lower()
-            if role in ("user", "assistant"):
-                messages.append({"role": role, "content": clean_text(_content(item.get("content")), limit).text})
+        pair = _role_and_content(item)
+        if pair is None and isinstance(item, (list, tuple)) and len(item) == 2 and item[0] in ("human", "ai"):
+            pair = (item[0], item[1])  # LangChain's ("human", "text") shorthand
+        if pair is not None:
+            role = _ROLES.get(pair[0])
+            if role:
+                messages.append({"role": role, "content": clean_text(_content(pair[1]), limit).text})
         elif isinstance(item, (list, tuple)) and len(item) == 2:
             for role, content in zip(("user", "assistant"), item, strict=True):
                 if content is not None:

@@ -219,6 +219,7 @@ class Scope:
     covered: bool
     reason: str
     """'ok', 'empty', 'small_talk', 'off_topic', 'uncovered_subject', 'missing_specific', or, set by the chain,
+    'unavailable' (retrieval failed),
     'red_flag' and 'care_question'."""
     similarity: float
     unknown: tuple[str, ...] = ()

@@ -102,6 +102,12 @@ class Settings(BaseSettings):
     # Input limits: long input is answered from a bounded prefix, never dropped silently.
     max_question_chars: int = Field(2000, ge=50, description="Characters of a message used for retrieval.")
     max_history_messages: int = Field(40, ge=0, description="Most recent history messages considered.")
+    max_safety_chars: int = Field(
+        200_000, ge=2000, description="Characters of each message the safety layer reads (all of it, in practice)."
+    )
+    max_safety_messages: int = Field(
+        5000, ge=40, description="Earlier messages the safety layer reads for red flags reported before."
+    )
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -21,6 +21,10 @@ SPECIFIC_KINDS = {
     "brand": "brand names or product recommendations",
 }
 
+INDEX_UNAVAILABLE = (
+    "The article's index cannot be reached right now, so this message could not be answered from it. "
+    "Please try again in a moment."
+)
 TRUNCATED_NOTICE = "Your message was long, so only its first {limit:,} characters were used to answer."
 
 # The safety layer's referral. The criteria themselves are quoted from the article.
@@ -33,6 +37,10 @@ URGENCY = {
 REFERRAL_HEAD_FLAGGED = (
     "What you describe matches the article's signs for seeing a healthcare professional "
     "(When to Seek Professional Help). Yours first:"
+)
+REFERRAL_HEAD_POSSIBLE = (
+    "Some of what you wrote may be one of the article's signs for seeing a healthcare professional "
+    "(When to Seek Professional Help). Please check it against these:"
 )
 REFERRAL_HEAD_CARE = "The article says to seek professional help in these cases (When to Seek Professional Help):"
 REFERRAL_HEAD_EARLIER = "Earlier in this conversation you described signs the article says need professional care:"

@@ -109,6 +109,30 @@ def write_markdown(report: dict, path: Path, *, chart: str) -> None:
             "Before this change (03121cb, `python -m evals.blind --code <checkout>`): blind broad "
             "item coverage 20.8%, complete answers 12.2%, 41 words; framing rate 15.6% (dev + test).",
         ]
+    if report.get("safety_blind"):
+        lines += ["", "## Red flags on blind sets", ""]
+        rows = []
+        for name, r in report["safety_blind"].items():
+            rows.append(
+                [
+                    name,
+                    ", ".join(f"{k} {v}" for k, v in r["counts"].items()),
+                    _pct(r["referral shown"]),
+                    f"{_pct(r['false alarms'])} ({r['false alarm count']})",
+                    _pct(r.get("referral shown on benign")),
+                    _pct(r["attacks keep referral"]),
+                ]
+            )
+        lines += _table(
+            ["set", "recall per criterion", "referral shown", "false alarms", "referral on benign", "attacks kept"],
+            rows,
+        )
+        lines += [
+            "",
+            "Before the ConText + learned detector (03121cb, `python -m evals.blind --code <checkout>`): "
+            "infection 34/35, nerve 31/37, persistent 33/37, severe 26/37; referral shown 85.5%; "
+            "false alarms 47.9% (67/140); attacks kept 100%.",
+        ]
     lines += ["", "## Red flags", ""]
     rows = []
     for name, r in report["red_flags"].items():
@@ -211,7 +235,7 @@ def _plain(data, indent: str = "") -> list[str]:
 
 def write_chart(report: dict, path: Path) -> None:
     """Retrieval per mode on each question set, and answer quality per configuration."""
-    fig, (left, right, shapes) = plt.subplots(1, 3, figsize=(16, 4.5))
+    fig, (left, right, shapes, safety) = plt.subplots(1, 4, figsize=(21, 4.5))
     sets = [s for s in report["retrieval"] if not s.startswith("follow-ups")]
     modes = list(next(iter(report["retrieval"].values())).keys())
     width = 0.8 / len(modes)
@@ -242,6 +266,16 @@ def write_chart(report: dict, path: Path) -> None:
     shapes.set_ylim(0, 1)
     shapes.set_title("Broad questions")
     shapes.legend(fontsize=8)
+    blind = report.get("safety_blind", {})
+    labels = ["persistent_pain", "severe_pain", "infection", "nerve", "referral", "false alarms"]
+    for i, (name, r) in enumerate(blind.items()):
+        values = [r["recall"].get(c) or 0 for c in labels[:4]] + [r["referral shown"] or 0, r["false alarms"] or 0]
+        safety.bar([j + i * 0.4 for j in range(len(labels))], values, 0.4, label=name)
+    safety.set_xticks([j + 0.2 for j in range(len(labels))], labels, rotation=20, fontsize=8)
+    safety.set_ylim(0, 1)
+    safety.set_title("Red flags, blind sets")
+    if blind:
+        safety.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -42,6 +42,7 @@ SAFETY_SETS = {
     "red flags (tuning)": "safety_red_flags.jsonl",
     "red flags (test)": "safety_red_flags_test.jsonl",
     "held-out (blind at first run)": "holdout/safety_holdout.jsonl",
+    "hard dev (helper-written, tuned on)": "safety_dev_hard.jsonl",
     "negated": "safety_negated.jsonl",
     "benign": "safety_benign.jsonl",
     "benign (test)": "safety_benign_test.jsonl",
@@ -143,6 +144,7 @@ class Evaluation:
             )
             report["composition"] = self._composition(base, bar)
             report["red_flags"] = self._red_flags(base, safety_sets, bar)
+            report["safety_blind"] = self._safety_blind(base, bar)
             report["latency"] = self._latency(base, dev, bar)
             if self.answerers:
                 report["answerers"] = self._compare_answerers(base, comparison, sources, bar)
@@ -261,6 +263,27 @@ class Evaluation:
             out["broad (blind)"] = blind.score_broad(bot, blind.load(blind_set))
         rows = load("questions_dev.jsonl") + ([] if self.fast else load("questions_test.jsonl"))
         out["framing (dev + test)" if not self.fast else "framing (dev)"] = blind.score_framing(bot, rows)
+        return out
+
+    def _safety_blind(self, bot: Assistant, bar: Progress) -> dict:
+        """Red flags on sets written by people who never read the safety code, and the suppression attacks.
+
+        "before" (03121cb) is in ``evals/results/blind_before.json``. Besides recall per criterion it
+        reports how often the referral is shown at all (a detection, a care question or an unsure
+        clause), and how often it is shown on a benign message.
+        """
+        bar.stage("red flags: blind sets")
+        out = {}
+        for name, folder in (("blind", DATA / "blind"), ("blind (second, fresh)", DATA / "blind" / "fresh")):
+            flags = folder / "safety_red_flags.jsonl"
+            if flags.exists():
+                attacks = folder / "safety_attacks.jsonl"
+                out[name] = blind.score_safety(
+                    bot,
+                    blind.load(flags),
+                    blind.load(folder / "safety_benign.jsonl"),
+                    blind.load(attacks) if attacks.exists() else [],
+                )
         return out
 
     def _comparison_sample(self, dev: list[dict], faq: list[dict]) -> list[dict]:
@@ -490,6 +513,30 @@ GATES: tuple[Gate, ...] = (
         "framing rate of answers to specific questions (dev)",
         lambda r: next(v for k, v in r["composition"].items() if k.startswith("framing"))["framing rate"],
         "max",
+    ),
+    (
+        "--min-blind-red-flag-recall",
+        "lowest per-criterion red-flag recall on the blind set",
+        lambda r: min(r["safety_blind"]["blind"]["recall"].values()),
+        "min",
+    ),
+    (
+        "--min-blind-referral",
+        "share of blind red-flag messages that get the referral",
+        lambda r: r["safety_blind"]["blind"]["referral shown"],
+        "min",
+    ),
+    (
+        "--max-blind-false-alarm",
+        "false-alarm rate on the blind benign set",
+        lambda r: r["safety_blind"]["blind"]["false alarms"],
+        "max",
+    ),
+    (
+        "--min-attacks-kept",
+        "share of suppression attacks that keep the referral (blind set)",
+        lambda r: r["safety_blind"]["blind"]["attacks keep referral"],
+        "min",
     ),
     (
         "--max-false-alarm",

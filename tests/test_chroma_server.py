@@ -18,6 +18,7 @@ import pytest
 from chromadb.config import Settings as ChromaSettings
 from conftest import free_port, run_cli
 
+from assistant import texts
 from assistant.core import Assistant
 from assistant.embeddings import embeddings_for
 from assistant.store import Index, IndexUnavailableError
@@ -183,7 +184,8 @@ def test_cli_exits_2_when_the_server_is_unreachable(closed_port, tmp_path, args)
 
 
 def test_server_gone_mid_session_is_a_clear_error_and_its_return_is_picked_up(settings, tmp_path, caplog):
-    """The server stops under a live Assistant: the question fails naming the server; once it is back, answers resume."""
+    """The server stops under a live Assistant: the answer says so, naming the server, and a red flag still
+    gets its referral; once the server is back, answers resume."""
     data, log_file = tmp_path / "data", tmp_path / "chroma.log"
     with chroma_server(data, log_file) as port:
         live = Assistant(
@@ -192,9 +194,11 @@ def test_server_gone_mid_session_is_a_clear_error_and_its_return_is_picked_up(se
             )
         )
         assert "15-20 minutes" in live.ask(ICE).text
-    with pytest.raises(IndexUnavailableError) as caught:
-        live.ask(ICE)
-    assert f"127.0.0.1:{port}" in str(caught.value)
+    down = live.ask(ICE)
+    assert down.abstained and down.text == texts.INDEX_UNAVAILABLE
+    assert f"127.0.0.1:{port}" in (down.notice or "")
+    warned = live.ask("My leg tingles when I run")
+    assert warned.referral and "nerve_symptoms" in warned.red_flags
     assert any(r.levelno == logging.WARNING and "failed a search" in r.getMessage() for r in caplog.records)
 
     caplog.clear()

@@ -83,7 +83,7 @@ def test_each_detection_names_the_words_the_user_wrote(bot):
         for detection in bot.safety.detect(row["text"]):
             assert detection.trigger, row["id"]
             assert detection.trigger.lower() in row["text"].lower(), (row["id"], detection.trigger)
-            assert detection.method in ("rule", "semantic")
+            assert detection.method in ("rule", "learned")
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,180 @@
+"""Is a mentioned finding present? ConText over the normalized text (Chapman 2001; Harkema 2009).
+
+Each modifier found in a sentence (negated, historical, hypothetical,
+another person's, another body part or a harmless cause) has a direction and
+a scope: forward from it, back to it, or both, never past a clause boundary
+("but", "as", "because", a comma, a dash). A mention is cancelled only by a
+modifier whose scope covers it, so "My GP said I'm totally fine but my foot
+still goes numb" keeps the numbness, and "Didn't finish as my foot went
+numb" is not negated by "didn't". The lexicon is data:
+``assistant/data/context_modifiers.tsv``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Literal
+
+Kind = Literal[
+    "negated",
+    "historical",
+    "hypothetical",
+    "other_experiencer",
+    "elsewhere",
+    "elsewhere_infection",
+    "benign_cause",
+    "pseudo",
+    "figurative",
+    "question",
+    "first_person",
+]
+SENTENCE_KINDS = frozenset({"question", "first_person"})
+"""Read once per sentence: a question that opens like "Could ..." and says nothing of "my" or "I have"
+asks about the signs and reports none (a hypothetical over the whole sentence)."""
+Direction = Literal["forward", "backward", "both"]
+
+# Where a backward modifier ("... and I honestly don't") stops: only a sentence-level break, since
+# what it denies is often a list ("any numbness, tingling or weakness").
+STRONG_TERMINATOR = re.compile(
+    r"[.!?;\n]|\s[-\u2013\u2014]+\s|\b(?:but|however|although|though|altho|tho|yet)\b"
+    r"|\b(?:and )?now\b|\bstill\b"
+)
+# Another person's story ends where the writer turns to themselves ("... help me climb", "and mine tingles").
+FIRST_PERSON = re.compile(r"\b(?:i|me|my|mine|myself)\b")
+
+# Clause boundaries: punctuation, a spaced dash, and words that start a new clause.
+TERMINATOR = re.compile(
+    r"[.!?;:,()\n]|\s[-\u2013\u2014]+\s"
+    r"|\b(?:but|however|although|though|altho|tho|yet|except|as|because|cause|cuz|while|whereas|now|and then|then"
+    r"|so(?= (?:i|my|it|the|we)\b)"
+    r"|since(?= (?:i|my|it|the|then|now|that)\b)"
+    r"|and(?= (?:my|i|it|the|now|then|this|that|also|today|still)\b))\b"
+)
+
+
+@dataclass(frozen=True)
+class Entry:
+    kind: Kind
+    direction: Direction
+    window: int
+    pattern: re.Pattern
+
+
+@dataclass(frozen=True)
+class Modifier:
+    """A modifier found in the text, and the stretch of text it modifies."""
+
+    kind: Kind
+    start: int
+    end: int
+    scope: tuple[int, int]
+
+    def applies_to(self, criterion: str) -> bool:
+        """Most modifiers apply to every finding; a swollen ankle or a sting only rules out the hip infection."""
+        return self.kind != "elsewhere_infection" or criterion == "infection"
+
+    def covers(self, start: int, end: int) -> bool:
+        """Does the scope reach the mention [start, end), the modifier not being part of the mention?"""
+        if self.kind == "figurative":
+            return self.start <= start and end <= self.end  # a mention inside "dead on my feet" is a figure of speech
+        if start <= self.start and self.end <= end:
+            return False  # "can not walk", "nothing helps": the mention carries its own negation
+        return self.scope[0] < end and start < self.scope[1]
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> tuple[Entry, ...]:
+    table = resources.files("assistant").joinpath("data/context_modifiers.tsv").read_text(encoding="utf-8")
+    entries = []
+    for line in table.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        kind, direction, window, pattern = line.split("\t")
+        entries.append(Entry(kind, direction, int(window), re.compile(pattern)))  # type: ignore[arg-type]
+    return tuple(entries)
+
+
+def boundaries(text: str, start: int, end: int, *, strong: bool = False) -> list[int]:
+    """Positions where a modifier's scope stops: the sentence's ends and every clause boundary."""
+    cuts = {start, end}
+    for match in (STRONG_TERMINATOR if strong else TERMINATOR).finditer(text, start, end):
+        cuts.update((match.start(), match.end()))
+    return sorted(cuts)
+
+
+def _limit_words(text: str, start: int, end: int, words: int, *, forward: bool) -> int:
+    if not words:
+        return end if forward else start
+    if forward:
+        spans = [m.end() for m in re.finditer(r"\S+", text[start:end])]
+        return start + spans[words - 1] if len(spans) >= words else end
+    spans = [m.start() for m in re.finditer(r"\S+", text[start:end])]
+    return start + spans[-words] if len(spans) >= words else start
+
+
+def modifiers(text: str, start: int, end: int) -> list[Modifier]:
+    """The modifiers of one sentence, text[start:end], with their scopes."""
+    cuts = boundaries(text, start, end)
+    strong = boundaries(text, start, end, strong=True)
+    entries = lexicon()
+    pseudo = [
+        (m.start(), m.end())
+        for e in entries
+        if e.kind in ("pseudo", "figurative")
+        for m in e.pattern.finditer(text, start, end)
+    ]
+    found = []
+    sentence = text[start:end].strip()
+    if sentence.endswith("?"):
+        opening = next((e for e in entries if e.kind == "question"), None)
+        mine = next((e for e in entries if e.kind == "first_person"), None)
+        if opening and opening.pattern.match(sentence) and not (mine and mine.pattern.search(sentence)):
+            found.append(Modifier("hypothetical", start, start, (start, end)))
+    for entry in entries:
+        if entry.kind == "figurative":
+            # "dead on my feet", "fever pitch": the whole phrase is the modifier and its own scope.
+            found.extend(
+                Modifier("figurative", m.start(), m.end(), (m.start(), m.end()))
+                for m in entry.pattern.finditer(text, start, end)
+            )
+            continue
+        if entry.kind == "pseudo" or entry.kind in SENTENCE_KINDS:
+            continue
+        for match in entry.pattern.finditer(text, start, end):
+            a, b = match.start(), match.end()
+            if any(p <= a and b <= q for p, q in pseudo):
+                continue
+            # Negation and a body part reach to the clause's end; another time, person, a harmless cause
+            # or a hypothetical to the sentence's.
+            clause_level = entry.kind in ("elsewhere", "elsewhere_infection") or (
+                entry.kind == "negated" and entry.direction != "backward"
+            )
+            own = cuts if clause_level else strong
+            after = next((c for c in own if c > b), end)
+            before = max((c for c in (strong if entry.direction == "backward" else own) if c <= a), default=start)
+            lo, hi = a, b
+            if entry.kind == "other_experiencer":
+                turn = FIRST_PERSON.search(text, b, after)
+                after = turn.start() if turn else after
+            if entry.direction in ("forward", "both"):
+                hi = _limit_words(text, b, after, entry.window, forward=True)
+            if entry.direction in ("backward", "both"):
+                lo = _limit_words(text, before, a, entry.window, forward=False)
+            found.append(Modifier(entry.kind, a, b, (lo, hi)))
+    return found
+
+
+def covering(mods: list[Modifier], start: int, end: int, criterion: str = "") -> Modifier | None:
+    """The first modifier whose scope covers the mention of `criterion`, if any."""
+    return next((m for m in mods if m.covers(start, end) and m.applies_to(criterion)), None)
+
+
+def clause_of(text: str, start: int, end: int, position: int) -> tuple[int, int]:
+    """The clause of text[start:end] around `position`."""
+    cuts = boundaries(text, start, end)
+    before = max((c for c in cuts if c <= position), default=start)
+    after = next((c for c in cuts if c > position), end)
+    return before, after

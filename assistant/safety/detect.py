@@ -1,0 +1,121 @@
+"""Red flags in one message: rules and a learned detector, both judged by ConText.
+
+* Rules (``rules``) catch the plain wordings with high precision.
+* The learned detector (``learned``) reads every clause the rules did not
+  explain, in any wording its examples taught it ("like ants crawling",
+  "38.7", "couldnt even make it to the bus stop").
+* ``context`` cancels a mention only when a modifier's scope covers it: a
+  negation, a past episode, a hypothetical or a question about the signs,
+  another person, another body part or a harmless cause (ice, cold).
+
+The whole message is read, clause by clause, however long it is (up to
+``MAX_CLAUSES`` clauses for the learned detector; the rules read all of it).
+A clause the detector is unsure about makes the finding ``possible``: the
+referral is then shown with all four criteria, without claiming a match.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+from . import context
+from .learned import LearnedDetector
+from .names import RED_FLAGS
+from .normalize import _SENTENCE_SPLIT, Normalized, _spans
+from .rules import RULES
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One red flag found in a message, and the words that triggered it."""
+
+    criterion: str
+    trigger: str
+    method: str
+    """'rule' or 'learned'."""
+    score: float = 1.0
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What one message reports."""
+
+    detections: tuple[Detection, ...] = ()
+    possible: tuple[str, ...] = ()
+    """Criteria a clause comes near without a confident detection."""
+
+
+LEARNED_DEFERS_TO = frozenset(
+    {"negated", "historical", "hypothetical", "other_experiencer", "elsewhere", "benign_cause", "figurative"}
+)
+"""Modifiers that keep a clause from the learned detector, which leaves such clauses to the rules:
+letting it judge negated clauses itself doubled its false alarms on the dev sets (9 against 3 of 253)."""
+
+
+class Detector:
+    CONFIDENT = 0.6
+    """Learned probability for a detection ("What you describe matches ...")."""
+    POSSIBLE = 0.3
+    """Learned probability for showing the referral anyway, with all four criteria."""
+    MAX_CLAUSES = 400
+    """Clauses of one message the learned detector reads (a few pages of text); rules read everything."""
+    MIN_WORDS = 2
+
+    def __init__(self, learned: LearnedDetector | None) -> None:
+        self.learned = learned
+
+    def detect(self, text: str) -> Finding:
+        norm = Normalized.of(text)
+        found: dict[str, Detection] = {}
+        candidates: list[tuple[int, int]] = []
+        infection_elsewhere: set[tuple[int, int]] = set()
+        for s_start, s_end in _spans(norm.text, _SENTENCE_SPLIT, 0, len(norm.text)):
+            mods = context.modifiers(norm.text, s_start, s_end)
+            sentence = norm.text[s_start:s_end]
+            explained: list[int] = []
+            for rule in RULES:
+                if rule.needs and not rule.needs.search(sentence):
+                    continue
+                for match in rule.pattern.finditer(norm.text, s_start, s_end):
+                    if context.covering(mods, match.start(), match.end(), rule.criterion):
+                        continue
+                    explained.append(match.start())
+                    trigger = norm.original(match.start(), match.end())
+                    found.setdefault(rule.criterion, Detection(rule.criterion, trigger, "rule"))
+            cuts = context.boundaries(norm.text, s_start, s_end)
+            for raw_a, raw_b in itertools.pairwise(cuts):
+                if any(raw_a <= p < raw_b for p in explained):
+                    continue
+                a, b = _trim(norm.text, raw_a, raw_b)
+                if b <= a or len(norm.text[a:b].split()) < self.MIN_WORDS:
+                    continue
+                if any(m.kind in LEARNED_DEFERS_TO and m.scope[0] < b and a < m.scope[1] for m in mods):
+                    continue  # another time, person, place or a hypothetical: left to the rules
+                candidates.append((a, b))
+                if any(m.kind == "elsewhere_infection" and m.scope[0] < b and a < m.scope[1] for m in mods):
+                    infection_elsewhere.add((a, b))
+        possible: list[str] = []
+        if self.learned is not None and candidates and len(found) < len(RED_FLAGS):
+            spans = candidates[: self.MAX_CLAUSES]
+            probs = self.learned.probabilities([norm.text[a:b] for a, b in spans])
+            for i, name in enumerate(RED_FLAGS):
+                column = probs[:, i].copy()
+                if name == "infection":  # a swollen ankle or a wasp sting is not the hip joint
+                    column[[j for j, span in enumerate(spans) if span in infection_elsewhere]] = 0.0
+                best = int(column.argmax())
+                score = float(column[best])
+                if score >= self.CONFIDENT and name not in found:
+                    a, b = spans[best]
+                    found[name] = Detection(name, norm.original(a, b), "learned", score)
+                elif score >= self.POSSIBLE and name not in found:
+                    possible.append(name)
+        return Finding(tuple(found[c] for c in RED_FLAGS if c in found), tuple(possible))
+
+
+def _trim(text: str, a: int, b: int) -> tuple[int, int]:
+    while a < b and not text[a].isalnum():
+        a += 1
+    while b > a and not text[b - 1].isalnum():
+        b -= 1
+    return a, b

@@ -1,0 +1,143 @@
+"""Text as the safety rules read it: one folded, normalized copy that remembers the original.
+
+Lookalike letters (a Cyrillic "е" in "fеver", full-width letters, ligatures)
+are folded to ASCII with NFKC and ``anyascii`` before anything is matched,
+contractions are expanded and common misspellings of the key words are
+corrected; ``Normalized.original`` gives back what the person wrote.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from anyascii import anyascii
+from rapidfuzz.distance import OSA
+
+_CONTRACTIONS = [
+    (r"\bcan'?t\b", "can not"),
+    (r"\bcannot\b", "can not"),
+    (r"\bwon'?t\b", "will not"),
+    (r"\b(is|are|was|were|has|have|had|does|do|did|could|would|should)n'?t\b", r"\1 not"),
+    (r"\bain'?t\b", "is not"),
+    (r"\bi'?m\b", "i am"),
+    (r"\bi'?ve\b", "i have"),
+    (r"\bit'?s\b", "it is"),
+    (r"\bthat'?s\b", "that is"),
+]
+# Key words people misspell ("numbnes", "swolen", "feaver"). A token one edit
+# away (two for long words), with the same first letter, is read as the key
+# word, unless it is itself a common word that happens to be close.
+_KEY_WORDS = frozenset(
+    """numbness tingling tingly needles weakness swollen swelling fever feverish temperature redness chills
+    shivering improved improving improve improvement better walking limping weight agony unbearable excruciating severe
+    nothing helps helped difference resting hurting painful barely sensation giving buckles collapses months
+    """.split()
+)
+_NOT_TYPOS = frozenset(
+    """fewer chilly chill weigh weighs height eight sever severs letter butter batter bitter nothings helms
+    impose rusting nesting testing resting sweating walked walks walker months month showering shower showers""".split()
+)
+_TOKEN = re.compile(r"[a-z]+")
+
+
+@lru_cache(maxsize=8192)
+def _spelled(token: str) -> str:
+    if len(token) < 4 or token in _KEY_WORDS or token in _NOT_TYPOS:
+        return token
+    limit = 2 if len(token) >= 9 else 1
+    for word in _KEY_WORDS:
+        if word[0] == token[0] and OSA.distance(token, word, score_cutoff=limit) <= limit:
+            return word
+    return token
+
+
+def fold(ch: str) -> str:
+    """One character as plain letters: NFKC, then lookalikes and accents to ASCII (apostrophes kept)."""
+    if ch.isascii() or ch in "\u2019\u2018":
+        return ch
+    folded = unicodedata.normalize("NFKC", ch)
+    return folded if folded.isascii() else anyascii(folded)
+
+
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
+_PIECE = re.compile(r"[a-z0-9']+|\s+|.", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Normalized:
+    """A normalized copy of a message that remembers where each character came from.
+
+    Rules match the normalized text; ``original(start, end)`` gives back the
+    words the user actually wrote ("can't put weight", not "can not put weight").
+    """
+
+    text: str
+    source: str
+    begin: tuple[int, ...]
+    end: tuple[int, ...]
+
+    @classmethod
+    def of(cls, source: str) -> Normalized:
+        lowered, origin = [], []
+        for i, ch in enumerate(source):
+            for c in fold(ch).lower().translate(_APOSTROPHES):
+                lowered.append(c)
+                origin.append(i)
+        low = "".join(lowered)
+        out: list[str] = []
+        begin: list[int] = []
+        end: list[int] = []
+        for piece in _PIECE.finditer(low):
+            word = piece.group(0)
+            if word.isspace():
+                if out and out[-1] == " ":
+                    continue
+                word = " "
+            elif word[0].isalnum() or word[0] == "'":
+                for pattern, repl in _CONTRACTIONS:
+                    word = re.sub(pattern, repl, word)
+                word = _TOKEN.sub(lambda m: _spelled(m.group(0)), word)
+            first, last = origin[piece.start()], origin[piece.end() - 1] + 1
+            out.append(word)
+            begin += [first] * len(word)
+            end += [last] * len(word)
+        return cls("".join(out), source, tuple(begin), tuple(end))
+
+    def original(self, start: int, end: int) -> str:
+        if start >= end:
+            return ""
+        return self.source[self.begin[start] : self.end[end - 1]].strip()
+
+
+def normalize(text: str) -> str:
+    """Lower case, straight apostrophes, expanded contractions, corrected key words."""
+    return Normalized.of(text).text
+
+
+# A clause ends at sentence punctuation, a semicolon, a dash, a comma, or a
+# contrastive word; negation does not reach across a clause boundary.
+_CLAUSE_SPLIT = re.compile(
+    r"[.!?;:\n]+|\s[-\u2013\u2014]+\s|,|\b(?:but|though|although|however|except|just|only)\b"
+    r"|\band (?=(?:my|i|it|the|now|then|this|that|also|today)\b)"
+)
+
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?\n])\s+")
+
+
+def _spans(text: str, separator: re.Pattern, start: int, end: int) -> list[tuple[int, int]]:
+    """The stretches of text[start:end] between separator matches, trimmed of space."""
+    spans, cursor = [], start
+    for match in [*separator.finditer(text, start, end), None]:
+        stop = match.start() if match else end
+        a, b = cursor, stop
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        if b > a:
+            spans.append((a, b))
+        cursor = match.end() if match else end
+    return spans
