@@ -19,7 +19,7 @@ from typing import Literal
 
 import numpy as np
 
-from . import nlp
+from . import nlp, texts
 from .corpus import CONCLUSION
 
 Criterion = Literal["persistent_pain", "severe_pain", "infection", "nerve_symptoms"]
@@ -60,6 +60,73 @@ class ListItem:
         return f"- {label}: {self.text}"
 
 
+ReferralKind = Literal["flagged", "care", "possible", "reminder"]
+
+
+@dataclass(frozen=True)
+class ReferralCriterion:
+    """One of the article's criteria as the referral shows it."""
+
+    name: Criterion
+    title: str
+    quote: str
+    """The article's sentence, verbatim."""
+    chunk_id: str
+    section: str
+    trigger: str | None = None
+    """The words the person wrote that match it, when they do."""
+
+
+@dataclass(frozen=True)
+class Referral:
+    """The safety layer's referral: who should see a professional, why, and how soon."""
+
+    kind: ReferralKind
+    heading: str
+    criteria: tuple[ReferralCriterion, ...]
+    """Triggered criteria first (most urgent first), then the others."""
+    urgency: str | None = None
+    """The article's urgency for the most urgent triggered criterion ("warrants immediate medical attention")."""
+    disclaimer: str = ""
+
+    @property
+    def triggered(self) -> tuple[ReferralCriterion, ...]:
+        return tuple(c for c in self.criteria if c.trigger is not None)
+
+    @property
+    def others(self) -> tuple[ReferralCriterion, ...]:
+        return tuple(c for c in self.criteria if c.trigger is None)
+
+    @property
+    def text(self) -> str:
+        """Plain text: heading, the matching criteria in full, the others by name, the disclaimer."""
+        if self.kind == "reminder":
+            return f"{self.heading}: {', '.join(c.title for c in self.criteria)}."
+        lines = [self.heading]
+        shown = self.triggered if self.kind == "flagged" else self.criteria
+        for c in shown:
+            said = f' (you wrote "{c.trigger}")' if c.trigger else ""
+            lines.append(f"- {c.title}{said}: \u201c{c.quote}\u201d")
+        if self.kind == "flagged" and self.others:
+            lines.append(f"{texts.REFERRAL_OTHERS}: " + ", ".join(c.title for c in self.others) + ".")
+        if self.disclaimer:
+            lines.append(self.disclaimer)
+        return "\n".join(lines)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Referral:
+        """The inverse of ``to_dict`` (what the HTTP API returns)."""
+        fields = {f: data[f] for f in ("kind", "heading", "urgency", "disclaimer") if f in data}
+        return cls(**fields, criteria=tuple(ReferralCriterion(**c) for c in data.get("criteria", ())))
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["criteria"] = [dict(c) for c in data["criteria"]]
+        data["text"] = self.text
+        data["triggers"] = {c.name: c.trigger for c in self.triggered}
+        return data
+
+
 @dataclass
 class Answer:
     """What the assistant says, where it comes from, and any referral."""
@@ -67,7 +134,7 @@ class Answer:
     text: str = ""
     citations: list[Citation] = field(default_factory=list)
     red_flags: list[str] = field(default_factory=list)
-    referral: str | None = None
+    referral: Referral | None = None
     abstained: bool = False
     answerer: str = ""
     notice: str | None = None
@@ -80,6 +147,7 @@ class Answer:
     def to_dict(self) -> dict:
         """JSON-safe: only str, int, bool, None, lists and dicts."""
         data = asdict(self)
+        data["referral"] = self.referral.to_dict() if self.referral else None
         for citation in data["citations"]:
             citation["quotes"] = list(citation["quotes"])
         for item in data["items"]:

@@ -14,7 +14,7 @@ import textwrap
 from collections.abc import Sequence
 
 from . import texts
-from .answer import Answer
+from .answer import Answer, Referral
 from .embeddings import ModelMissingError
 from .settings import SettingsError
 from .store import IndexUnavailableError
@@ -34,12 +34,33 @@ def plain_text(text: str, *, width: int = 88) -> str:
     return "\n".join(lines)
 
 
-def format_answer(answer: Answer, *, width: int = 88) -> str:
+def format_referral(referral: Referral, *, width: int = 88, color: bool = False) -> str:
+    """A bordered panel with colour on a terminal (rich); the plain text, wrapped, when piped."""
+    body = [textwrap.fill(line, width=width - 4, subsequent_indent="  ") for line in referral.text.split("\n")[1:]]
+    if not color:
+        if referral.kind == "reminder":
+            return textwrap.fill(referral.text, width=width)
+        return "\n".join([f"** {referral.heading} **", *body])
+    from rich.console import Console
+    from rich.panel import Panel
+
+    console = Console(width=width, force_terminal=True, color_system="standard", record=False)
+    style = "red" if referral.kind == "flagged" else "yellow"
+    panel = (
+        Panel(referral.text, border_style=style, width=width)
+        if referral.kind == "reminder"
+        else Panel("\n".join(body), title=referral.heading, title_align="left", border_style=style, width=width)
+    )
+    with console.capture() as captured:
+        console.print(panel)
+    return captured.get().rstrip("\n")
+
+
+def format_answer(answer: Answer, *, width: int = 88, color: bool = False) -> str:
     """The answer for a terminal: referral set apart, then the text, then its sources."""
     parts: list[str] = []
     if answer.referral:
-        rule = "!" * min(width, 60)
-        parts += [rule, answer.referral, rule, ""]
+        parts += [format_referral(answer.referral, width=width, color=color), ""]
     if answer.notice:
         parts += [f"({answer.notice})", ""]
     parts.append(plain_text(answer.text, width=width))
@@ -65,7 +86,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
-        print(format_answer(answer))
+        print(format_answer(answer, color=sys.stdout.isatty()))
     return 0
 
 
@@ -87,7 +108,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
             return 0
         answer = bot.ask(question, history=history)
         print()
-        print(textwrap.indent(format_answer(answer), "  "))
+        print(textwrap.indent(format_answer(answer, color=sys.stdout.isatty()), "  "))
         print()
         history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
 

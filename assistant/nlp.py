@@ -318,12 +318,13 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
         spans.append((cursor, stop))
         cursor = stop
     spans.append((cursor, end))
-    out = []
-    for s, e in spans:
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
-        if e > s:
-            out.append((s, e))
-    return out
+    return [span for s, e in spans if (span := trimmed(text, s, e))[1] > span[0]]
+
+
+def trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    """text[start:end] without surrounding whitespace, as a span into `text`."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end

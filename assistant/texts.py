@@ -30,21 +30,18 @@ TRUNCATED_NOTICE = "Your message was long, so only its first {limit:,} character
 # The safety layer's referral. The criteria themselves are quoted from the article.
 URGENCY = {
     "severe_pain": "seek immediate medical attention",
-    "infection": "needs prompt treatment",
+    "infection": "get prompt treatment",
     "nerve_symptoms": "have it evaluated by a professional",
     "persistent_pain": "see a healthcare provider",
 }
-REFERRAL_HEAD_FLAGGED = (
-    "What you describe matches the article's signs for seeing a healthcare professional "
-    "(When to Seek Professional Help). Yours first:"
-)
+REFERRAL_HEAD_FLAGGED = "See a healthcare professional: {urgency}"
+REFERRAL_HEAD_CARE = "When to see a healthcare professional, according to the article"
 REFERRAL_HEAD_POSSIBLE = (
-    "Some of what you wrote may be one of the article's signs for seeing a healthcare professional "
-    "(When to Seek Professional Help). Please check it against these:"
+    "This may be one of the article's signs for seeing a healthcare professional; check it against these"
 )
-REFERRAL_HEAD_CARE = "The article says to seek professional help in these cases (When to Seek Professional Help):"
-REFERRAL_HEAD_EARLIER = "Earlier in this conversation you described signs the article says need professional care:"
-REFERRAL_DISCLAIMER = "This assistant gives general information from one article; it is not a diagnosis."
+REFERRAL_HEAD_EARLIER = "Reminder: earlier you described signs the article says need a professional"
+REFERRAL_OTHERS = "The article's other signs"
+REFERRAL_DISCLAIMER = "General information from one article, not a diagnosis."
 
 # Generative answerers. A base model (no chat template) gets INSTRUCTIONS, one worked example
 # and the task as a plain completion; a chat model gets INSTRUCTIONS as its system message.

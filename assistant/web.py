@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import gradio as gr
 
 from . import texts
-from .answer import Answer
+from .answer import Answer, Referral
 from .core import Assistant
 
 log = logging.getLogger(__name__)
@@ -58,10 +58,28 @@ def _escape(value: str) -> str:
     return html.escape(value, quote=True)
 
 
-def render_referral(referral: str) -> str:
-    lines = "<br>".join(_escape(line) for line in referral.splitlines())
-    head = "<strong>\u26a0 When to get professional care</strong>"
-    return f'<div class="hip-warning" role="alert">{head}<br>{lines}</div>'
+def render_referral(referral: Referral) -> str:
+    """The referral as people scan it: heading, the matching criteria, the others folded, one-line disclaimer."""
+
+    def item(c) -> str:
+        said = f" (you wrote \u201c{_escape(c.trigger)}\u201d)" if c.trigger else ""
+        return f"<li><strong>{_escape(c.title)}</strong>{said}: \u201c{_escape(c.quote)}\u201d</li>"
+
+    if referral.kind == "reminder":
+        return f'<div class="hip-reminder">\u26a0 {_escape(referral.text)}</div>'
+    shown = referral.triggered if referral.kind == "flagged" else referral.criteria
+    parts = [
+        f'<div class="hip-warning" role="alert"><strong class="hip-warning-head">\u26a0 {_escape(referral.heading)}</strong>',
+        "<ul>" + "".join(item(c) for c in shown) + "</ul>",
+    ]
+    if referral.kind == "flagged" and referral.others:
+        parts.append(
+            f"<details><summary>{_escape(texts.REFERRAL_OTHERS)}</summary><ul>"
+            + "".join(item(c) for c in referral.others)
+            + "</ul></details>"
+        )
+    parts.append(f'<p class="hip-disclaimer">{_escape(referral.disclaimer)}</p></div>')
+    return "".join(parts)
 
 
 def render_sources(answer: Answer) -> str:

@@ -56,6 +56,7 @@ def test_assistant_without_arguments_uses_env(default_bot, index_dir, bot):
 
 def check_answer_types(answer):
     from assistant import Answer, Citation
+    from assistant.answer import Referral
 
     assert isinstance(answer, Answer)
     assert isinstance(answer.text, str)
@@ -69,7 +70,7 @@ def check_answer_types(answer):
     assert isinstance(answer.red_flags, list)
     assert all(isinstance(f, str) for f in answer.red_flags)
     assert set(answer.red_flags) <= RED_FLAGS
-    assert answer.referral is None or isinstance(answer.referral, str)
+    assert answer.referral is None or isinstance(answer.referral, Referral)
     assert isinstance(answer.abstained, bool)
     assert answer.answerer == "extractive"
 
@@ -177,6 +178,9 @@ def test_wrong_setting_from_environment(monkeypatch, index_dir):
 
 def test_answer_addition():
     from assistant import Answer, Citation
+    from assistant.answer import Referral
+
+    SEE_A_DOCTOR = Referral("care", "See a doctor.", ())
 
     c1 = Citation(marker=1, chunk_id="a", section="S", text="One.")
     c1_other = Citation(marker=1, chunk_id="zzz", section="S", text="Other.")
@@ -186,7 +190,7 @@ def test_answer_addition():
         text=" Two [2].",
         citations=[c1_other, c2],
         red_flags=["severe_pain", "infection"],
-        referral="See a doctor.",
+        referral=SEE_A_DOCTOR,
         abstained=True,
         notice="cut",
     )
@@ -194,12 +198,13 @@ def test_answer_addition():
     assert total.text == "One [1]. Two [2]."
     assert total.citations == [c1, c2]  # one citation per marker; the first one wins
     assert total.red_flags == ["severe_pain", "infection"]
-    assert total.referral == "See a doctor."
+    assert total.referral == SEE_A_DOCTOR
     assert total.abstained is True
     assert total.answerer == "extractive"
     assert total.notice == "cut"
     assert (Answer(notice="a") + Answer(notice="b")).notice == "a b"
-    assert (Answer(referral="first") + Answer(referral="second")).referral == "first"
+    first, second = Referral("care", "first", ()), Referral("care", "second", ())
+    assert (Answer(referral=first) + Answer(referral=second)).referral == first
     assert Answer() + Answer() == Answer()
     # The operands are not changed.
     assert a.text == "One [1]." and a.citations == [c1]

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assistant import texts
-from assistant.answer import RED_FLAGS, Answer, Citation
+from assistant.answer import RED_FLAGS, Answer, Citation, Referral
 from assistant.history import clean_text
 from assistant.web import render_answer
 
@@ -95,7 +95,7 @@ def check_answer(answer: Answer) -> None:
     assert markers == list(range(1, len(markers) + 1))
     assert {int(m) for m in _MARKER.findall(answer.text)} == set(markers)
     assert isinstance(answer.red_flags, list) and set(answer.red_flags) <= set(RED_FLAGS)
-    assert answer.referral is None or isinstance(answer.referral, str)
+    assert answer.referral is None or isinstance(answer.referral, Referral)
     assert (answer.referral is not None) >= bool(answer.red_flags)  # a red flag always brings its referral
     assert isinstance(answer.abstained, bool)
     assert answer.notice is None or isinstance(answer.notice, str)
@@ -264,7 +264,9 @@ def test_markup_with_a_red_flag_is_escaped_when_rendered(doors, door):
     data = doors[door](message, [])
     check_dict(data)
     assert "nerve_symptoms" in data["red_flags"] and data["referral"]
-    rendered = render_answer(Answer(**{**data, "citations": []}))
+    rendered = render_answer(
+        Answer(**{**data, "citations": [], "items": [], "referral": Referral.from_dict(data["referral"])})
+    )
     assert "<script" not in rendered and "<img" not in rendered
 
 

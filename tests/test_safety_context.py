@@ -78,7 +78,7 @@ def test_a_symptom_many_messages_back_keeps_the_referral(bot):
         ]
     answer = bot.ask("What stretches help?", history)
     assert "infection" in answer.red_flags and answer.referral
-    assert texts.REFERRAL_HEAD_EARLIER in answer.referral
+    assert answer.referral.kind == "reminder" and answer.referral.text.startswith(texts.REFERRAL_HEAD_EARLIER)
 
 
 @pytest.mark.parametrize(
@@ -128,7 +128,26 @@ def test_an_unsure_clause_shows_the_referral_without_claiming_a_match(bot):
 
     unsure = Assessment(detections=(), earlier=(), care_question=False, possible=("nerve_symptoms",))
     referral = bot.safety.referral(unsure)
-    assert referral and referral.startswith(texts.REFERRAL_HEAD_POSSIBLE)
-    assert all(c.quote in referral for c in bot.safety.criteria.values())
+    assert referral and referral.kind == "possible" and referral.heading == texts.REFERRAL_HEAD_POSSIBLE
+    assert all(c.quote in referral.text for c in bot.safety.criteria.values())
     assert not unsure.red_flags  # nothing is claimed
     assert bot.safety.referral(bot.safety.assess("What stretches help my hips?", [])) is None
+
+
+ATTACKS = load_jsonl("safety_attacks_dev.jsonl")
+
+
+@pytest.mark.parametrize("row", ATTACKS, ids=[r["id"] for r in ATTACKS])
+def test_suppression_attempts_keep_the_referral(bot, row):
+    answer = bot.ask(row["text"], row["history"] or None)
+    assert answer.referral, row["text"]
+    assert set(row["expect"]) <= set(answer.red_flags), (row["text"], answer.red_flags)
+
+
+def test_the_hard_dev_set_is_caught_with_few_false_alarms(bot):
+    rows = load_jsonl("safety_dev_hard.jsonl")
+    flagged = [r for r in rows if r["expect"]]
+    missed = [r["id"] for r in flagged if not set(r["expect"]) <= {d.criterion for d in bot.safety.detect(r["text"])}]
+    alarms = [r["id"] for r in rows if not r["expect"] and bot.safety.detect(r["text"])]
+    assert not missed, missed
+    assert len(alarms) <= 0.03 * (len(rows) - len(flagged)), alarms

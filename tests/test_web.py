@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assistant import texts
-from assistant.answer import Answer, Citation
+from assistant.answer import Answer, Citation, Referral, ReferralCriterion
 from assistant.web import as_text, examples_for, render_answer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,14 +87,16 @@ def test_render_red_flag_warning_first_and_escaped(red_flag_answer):
     assert '<div class="hip-warning" role="alert">' in out
     assert out.index('class="hip-warning"') < out.index('class="hip-answer"')
     warning = out[out.index('class="hip-warning"') : out.index('class="hip-answer"')]
-    lines = [line for line in answer.referral.splitlines() if line.strip()]
-    assert len(lines) >= 2
-    for line in lines:
-        assert html.escape(line, quote=True) in warning
+    assert html.escape(answer.referral.heading, quote=True) in warning
+    for c in answer.referral.triggered:
+        assert html.escape(c.quote, quote=True) in warning and html.escape(c.trigger, quote=True) in warning
+    # The other criteria are folded away, the disclaimer is one line.
+    assert f"<details><summary>{html.escape(texts.REFERRAL_OTHERS)}</summary>" in warning
+    assert warning.count('class="hip-disclaimer"') == 1
     # The referral quotes the user ("can't walk") and the article: quotes are escaped, not raw.
-    assert '"' in answer.referral or "'" in answer.referral
-    raw_quotes = warning.replace('class="hip-warning"', "").replace('role="alert"', "")
-    assert '"' not in raw_quotes and "'" not in raw_quotes
+    assert any("'" in (c.trigger or "") for c in answer.referral.triggered)
+    text_only = re.sub(r"<[^>]*>", "", "<div " + warning)
+    assert '"' not in text_only and "'" not in text_only
     assert "seek immediate medical attention" in warning
     # The answer text itself follows, with its markers.
     assert '<span class="hip-marker">[1]</span>' in out[out.index('class="hip-answer"') :]
@@ -133,7 +135,12 @@ def test_render_escapes_markup_in_article_text_and_referral():
     answer = Answer(
         text="Use <b>ice</b> & rest [1].",
         citations=[citation],
-        referral='Call <a href="x">help</a> & go\nSecond <line> & "quoted"',
+        referral=Referral(
+            "flagged",
+            'Call <a href="x">help</a> & go',
+            (ReferralCriterion("severe_pain", "Second <line>", '& "quoted"', "c", "s", trigger="<b>me</b>"),),
+            disclaimer="<i>not</i> a diagnosis",
+        ),
         notice="Cut <here> & there",
     )
     out = render_answer(answer)
@@ -144,10 +151,9 @@ def test_render_escapes_markup_in_article_text_and_referral():
     assert "Use &lt;b&gt;ice&lt;/b&gt; &amp; rest" in out
     assert "Causes &amp; &lt;b&gt;Effects&lt;/b&gt;" in out and "Ice &amp; &lt;i&gt;Heat&lt;/i&gt;" in out
     assert "<code>doc/&lt;chunk&gt;&amp;1</code>" in out
-    assert (
-        "Call &lt;a href=&quot;x&quot;&gt;help&lt;/a&gt; &amp; go<br>Second &lt;line&gt; &amp; &quot;quoted&quot;"
-        in out
-    )
+    assert "Call &lt;a href=&quot;x&quot;&gt;help&lt;/a&gt; &amp; go" in out
+    assert "Second &lt;line&gt;" in out and "&amp; &quot;quoted&quot;" in out
+    assert "&lt;b&gt;me&lt;/b&gt;" in out and "&lt;i&gt;not&lt;/i&gt; a diagnosis" in out
     assert '<p class="hip-notice">Cut &lt;here&gt; &amp; there</p>' in out
     assert out.index("hip-warning") < out.index("hip-notice") < out.index("hip-answer") < out.index("hip-sources")
     # Markers are still marked up after escaping.

@@ -32,7 +32,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..answer import Answer
+from ..answer import Answer, Referral
 from .detect import Detection, Detector, Finding
 from .learned import LearnedDetector
 from .names import RED_FLAGS, URGENCY_ORDER
@@ -147,7 +147,7 @@ class SafetyLayer:
 
     # -- the referral --
 
-    def referral(self, assessment: Assessment) -> str | None:
+    def referral(self, assessment: Assessment) -> Referral | None:
         """The referral text, or None when nothing calls for one."""
         current = assessment.current
         if current or assessment.care_question or assessment.possible:

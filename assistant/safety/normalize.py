@@ -16,6 +16,8 @@ from functools import lru_cache
 from anyascii import anyascii
 from rapidfuzz.distance import OSA
 
+from ..nlp import trimmed
+
 _CONTRACTIONS = [
     (r"\bcan'?t\b", "can not"),
     (r"\bcannot\b", "can not"),
@@ -132,11 +134,7 @@ def _spans(text: str, separator: re.Pattern, start: int, end: int) -> list[tuple
     spans, cursor = [], start
     for match in [*separator.finditer(text, start, end), None]:
         stop = match.start() if match else end
-        a, b = cursor, stop
-        while a < b and text[a].isspace():
-            a += 1
-        while b > a and text[b - 1].isspace():
-            b -= 1
+        a, b = trimmed(text, cursor, stop)
         if b > a:
             spans.append((a, b))
         cursor = match.end() if match else end

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .. import texts
+from ..answer import Referral, ReferralCriterion
 from .names import RED_FLAGS, URGENCY_ORDER
 
 
@@ -52,31 +53,29 @@ def criteria_from_documents(documents: Sequence) -> dict[str, CriterionText]:
 
 
 class ReferralWriter:
-    """Writes the referral text from the criteria the corpus holds."""
+    """Builds the referral from the criteria the corpus holds: short, triggered criteria first."""
 
     def __init__(self, criteria: dict[str, CriterionText]) -> None:
         self.criteria = criteria
 
-    def _line(self, name: str, trigger: str | None) -> str:
+    def _criterion(self, name: str, trigger: str | None) -> ReferralCriterion:
         c = self.criteria[name]
-        urgency = texts.URGENCY[name]
-        you_wrote = f' (you wrote: "{trigger}")' if trigger else ""
-        label = f"{c.title.upper()}: {urgency}" if trigger is not None else c.title
-        return f"- {label}{you_wrote}. \u201c{c.quote}\u201d [{c.section} > {c.title}: {c.chunk_id}]"
+        return ReferralCriterion(name, c.title, c.quote, c.chunk_id, c.section, trigger)  # type: ignore[arg-type]
 
-    def full(self, current: list[str], triggers: dict[str, str], *, possible: bool = False) -> str:
+    def full(self, current: list[str], triggers: dict[str, str], *, possible: bool = False) -> Referral:
+        """For a message that reports a criterion (or asks when to get care, or may report one)."""
         ordered = [c for c in URGENCY_ORDER if c in current] + [c for c in RED_FLAGS if c not in current]
-        head = texts.REFERRAL_HEAD_POSSIBLE if possible and not current else texts.REFERRAL_HEAD_CARE
-        lines = [texts.REFERRAL_HEAD_FLAGGED if current else head]
-        lines += [self._line(name, triggers.get(name) if name in current else None) for name in ordered]
-        lines.append(texts.REFERRAL_DISCLAIMER)
-        return "\n".join(lines)
+        criteria = tuple(self._criterion(n, (triggers.get(n) or "") if n in current else None) for n in ordered)
+        if current:
+            urgency = texts.URGENCY[ordered[0]]
+            heading = texts.REFERRAL_HEAD_FLAGGED.format(urgency=urgency)
+            return Referral("flagged", heading, criteria, urgency, texts.REFERRAL_DISCLAIMER)
+        kind = "possible" if possible else "care"
+        heading = texts.REFERRAL_HEAD_POSSIBLE if possible else texts.REFERRAL_HEAD_CARE
+        return Referral(kind, heading, criteria, None, texts.REFERRAL_DISCLAIMER)
 
-    def short(self, earlier: list[str]) -> str:
+    def short(self, earlier: list[str]) -> Referral:
+        """A one-line reminder on later turns: the block is not repeated."""
         names = [c for c in URGENCY_ORDER if c in earlier]
-        lines = [texts.REFERRAL_HEAD_EARLIER]
-        for name in names:
-            c = self.criteria[name]
-            lines.append(f"- {c.title}: {texts.URGENCY[name]}. \u201c{c.quote}\u201d [{c.chunk_id}]")
-        lines.append(texts.REFERRAL_DISCLAIMER)
-        return "\n".join(lines)
+        criteria = tuple(self._criterion(n, "") for n in names)
+        return Referral("reminder", texts.REFERRAL_HEAD_EARLIER, criteria, texts.URGENCY[names[0]])
