@@ -33,6 +33,7 @@ from .retrieval import Hit, Ranker
 from .safety import SafetyLayer
 from .scope import Scope, ScopeJudge
 from .settings import Settings
+from .store import IndexUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -52,13 +53,13 @@ class Turn:
     reported: tuple[str, ...] = ()
     """Chunk ids of the red-flag criteria the question itself reports; they lead `hits`."""
     plan: Plan = field(default_factory=lambda: Plan("specific"))
+    """The answer's shape and the chunks it draws from (``compose``)."""
     message: str = ""
     """The whole message, as the safety layer reads it (``question`` may be cut for retrieval)."""
     earlier: tuple[str, ...] = ()
     """Every earlier user message, as the safety layer reads them (``history`` keeps the recent ones)."""
     problem: str = ""
     """Why retrieval failed, when it did (shown as the answer's notice)."""
-    """The answer's shape and the chunks it draws from (``compose``)."""
 
 
 class Pipeline:
@@ -113,7 +114,10 @@ class Pipeline:
             return self._retrieve(turn, query)
         except Exception as exc:
             # Retrieval failed (a Chroma server gone away): the referral needs nothing from the index.
-            log.warning("retrieval failed, answering without the article: %s: %s", type(exc).__name__, exc)
+            if isinstance(exc, IndexUnavailableError):
+                log.warning("retrieval failed, answering without the article: %s", exc)
+            else:
+                log.exception("retrieval failed, answering without the article")
             return replace(turn, query=query, scope=Scope(False, "unavailable", 0.0), problem=str(exc))
 
     def _retrieve(self, turn: Turn, query: str) -> Turn:

@@ -116,7 +116,8 @@ def test_trigger_maps_back_to_the_original_words():
 
 
 def test_referral_quotes_the_article_with_citations_and_urgency(bot, article_text):
-    answer = bot.ask("My hip is red and swollen, I have a fever, and now I can't put weight on it")
+    message = "My hip is red and swollen, I have a fever, and now I can't put weight on it"
+    answer = bot.ask(message)
     assert answer.red_flags == ["severe_pain", "infection"]
     referral = answer.referral
     assert referral and referral.kind == "flagged"
@@ -126,7 +127,7 @@ def test_referral_quotes_the_article_with_citations_and_urgency(bot, article_tex
     assert {c.chunk_id for c in referral.criteria} == {c.chunk_id for c in criteria.values()}, "each is cited"
     # Triggered criteria first, most urgent first, with the words that triggered them; the urgency heads it.
     assert [c.name for c in referral.triggered] == ["severe_pain", "infection"]
-    assert referral.triggered[0].trigger and referral.triggered[0].trigger.lower() in answer_text_lower(answer)
+    assert all(c.trigger and c.trigger in message for c in referral.triggered)
     assert referral.urgency == "seek immediate medical attention" and referral.urgency in referral.heading
     text = referral.text
     assert (
@@ -137,10 +138,6 @@ def test_referral_quotes_the_article_with_citations_and_urgency(bot, article_tex
     assert "hip-pain-from-running/" not in text and "SEVERE" not in text
     assert text.splitlines()[-1] == texts.REFERRAL_DISCLAIMER
     assert len(text.splitlines()) <= 6
-
-
-def answer_text_lower(answer) -> str:
-    return "my hip is red and swollen, i have a fever, and now i can't put weight on it"
 
 
 def test_care_questions_get_the_referral_without_red_flags(bot):
