@@ -167,6 +167,24 @@ def modifiers(text: str, start: int, end: int) -> list[Modifier]:
     return found
 
 
+_REPORTS = re.compile(r"\b(?:i|my \w+) (?:have|has|had|feel|feels|get|gets|got|am|is)\b")
+
+
+_ASKS = re.compile(
+    r"^(?:how|what|which|why|when|where|who)\b"
+    r"|^(?:is|are|was|were|do|does|did|can|could|would|should|will)\s+(?:i|you|it|there|this|that|my|a|an|the|we|they|he|she|anything|running)\b"
+)
+
+
+def asks(clause: str) -> bool:
+    """Does this clause ask something ("how do I ...", "is there anything I can do") without reporting?
+
+    An auxiliary opens a question only with its subject after it: "could not even make it to the
+    bus stop" is a report.
+    """
+    return bool(_ASKS.match(clause.strip()) and not _REPORTS.search(clause))
+
+
 def covering(mods: list[Modifier], start: int, end: int, criterion: str = "") -> Modifier | None:
     """The first modifier whose scope covers the mention of `criterion`, if any."""
     return next((m for m in mods if m.covers(start, end) and m.applies_to(criterion)), None)

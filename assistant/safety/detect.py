@@ -92,6 +92,8 @@ class Detector:
                     continue
                 if any(m.kind in LEARNED_DEFERS_TO and m.scope[0] < b and a < m.scope[1] for m in mods):
                     continue  # another time, person, place or a hypothetical: left to the rules
+                if context.asks(norm.text[a:b]):
+                    continue  # "is there anything I can do to get back out there": a question reports nothing
                 candidates.append((a, b))
                 if any(m.kind == "elsewhere_infection" and m.scope[0] < b and a < m.scope[1] for m in mods):
                     infection_elsewhere.add((a, b))
