@@ -13,10 +13,11 @@ Two decisions, kept apart:
   a logistic regression over the question's embedding, trained at start-up on
   the example questions in ``data/answer_shapes.jsonl``.
 * **Which part of the article answers it**: from the structure and the
-  embedding space, never from question wordings. A section scores by the
-  similarity of the question to the section as a whole (title, lead-in and
-  item titles) and to its items; a list is only given when no single item of
-  that section stands out, else the question is specific after all.
+  ranking, never from question wordings. A section scores its best-ranked
+  chunk plus the words the question shares with the section's own title and
+  lead-in; a list is only given when no single item of that section stands
+  out, else the question is specific after all. A FAQ pair ranked first is
+  the article's own answer to the question and stays specific.
 
 The ``Plan`` goes to every answerer: the extractive one renders it (bullets
 quoted verbatim, each item its own citation), a generative one gets the plan's
@@ -159,7 +160,7 @@ class Composer:
         return (section.leads or section.items)[0]
 
     def _definition(self, question: str, hits: list) -> Plan | None:
-        """The chunk whose text names the question's rarest term, among the top hits."""
+        """The best-ranked content chunk whose text names a term of the question."""
         terms = [s for s in nlp.stems(question) if s not in _FORM_STEMS]
         if not terms:
             return None
