@@ -60,7 +60,8 @@ class Detector:
     """Learned probability for showing the referral anyway, with all four criteria."""
     MAX_CLAUSES = 400
     """Clauses of one message the learned detector reads (a few pages of text); rules read everything."""
-    MIN_WORDS = 2
+    MIN_WORDS = 4
+    """Shorter pieces ("of my hip" after "because") carry too little for the learned detector."""
 
     def __init__(self, learned: LearnedDetector | None) -> None:
         self.learned = learned
