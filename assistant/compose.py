@@ -87,11 +87,10 @@ class Composer:
     STANDOUT = 0.08
     """A list question whose top-ranked item beats its section's next item by this much is about that item."""
 
-    def __init__(self, documents: dict, table, embeddings, rank=None) -> None:
+    def __init__(self, documents: dict, embeddings, rank=None) -> None:
         self.rank = rank
         """``rank(query, vector, k)`` -> fused hits, best first (the Assistant's ranker)."""
         self.documents = documents
-        self.table = table
         self.embeddings = embeddings
         self.sections = _sections(documents)
         self.listable = [s for s in self.sections if len(s.items) >= 2 and s.leads]

@@ -188,11 +188,3 @@ def asks(clause: str) -> bool:
 def covering(mods: list[Modifier], start: int, end: int, criterion: str = "") -> Modifier | None:
     """The first modifier whose scope covers the mention of `criterion`, if any."""
     return next((m for m in mods if m.covers(start, end) and m.applies_to(criterion)), None)
-
-
-def clause_of(text: str, start: int, end: int, position: int) -> tuple[int, int]:
-    """The clause of text[start:end] around `position`."""
-    cuts = boundaries(text, start, end)
-    before = max((c for c in cuts if c <= position), default=start)
-    after = next((c for c in cuts if c > position), end)
-    return before, after
