@@ -50,6 +50,7 @@ class ItemNames:
 
     def __init__(self, documents: dict) -> None:
         self.by_name: dict[str, str] = {}
+        self.texts = {chunk_id: " ".join(doc.page_content.split()).lower() for chunk_id, doc in documents.items()}
         self.sections = {d.metadata["section"] for d in documents.values()}
         for chunk_id, doc in documents.items():
             meta = doc.metadata
@@ -57,12 +58,16 @@ class ItemNames:
                 self.by_name[f"{meta['section']} > {meta['title']}".lower()] = chunk_id
 
     def resolve(self, name: str) -> tuple[str, str]:
-        """('chunk', id) or ('section', title); KeyError names what is unknown."""
+        """('chunk', id) or ('section', title); a verbatim phrase of the article names its chunk.
+        KeyError names what is unknown."""
         if name in self.sections:
             return "section", name
         key = " ".join(name.split()).lower()
         if key in self.by_name:
             return "chunk", self.by_name[key]
+        quoted = [chunk_id for chunk_id, text in self.texts.items() if key.replace("\u2019", "'") in text.replace("\u2019", "'")]
+        if quoted:
+            return "chunk", quoted[0]
         raise KeyError(f"no article item called {name!r}")
 
 

@@ -11,26 +11,20 @@ model, so a start costs a file read and two small fits.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import logging
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
+from ..classify import cached_vectors, load_jsonl
 from ..embeddings import embed_texts
 from .names import RED_FLAGS
 from .normalize import normalize
 
-log = logging.getLogger(__name__)
-
-EXAMPLES = "data/safety_examples.jsonl"
+EXAMPLES = "safety_examples.jsonl"
 
 
 def load_examples() -> list[dict]:
-    text = resources.files("assistant").joinpath(EXAMPLES).read_text(encoding="utf-8")
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
+    return load_jsonl(EXAMPLES)
 
 
 class LearnedDetector:
@@ -45,7 +39,7 @@ class LearnedDetector:
         # The detector reads normalized clauses ("can't" -> "can not"), so it learns from the same form.
         texts = [normalize(e["text"]) for e in examples]
         labels = np.array([[name in e["labels"] for name in RED_FLAGS] for e in examples])
-        vectors = self._example_vectors(texts, cache_dir, model_key)
+        vectors = cached_vectors(embeddings, texts, cache_dir, model_key, "safety-examples")
         self.ngrams = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True)
         grams = self.ngrams.fit_transform(texts)
         self.dense = []
@@ -57,25 +51,6 @@ class LearnedDetector:
             self.sparse.append(
                 LogisticRegression(C=32.0, max_iter=3000, class_weight="balanced").fit(grams, labels[:, i])
             )
-
-    def _example_vectors(self, texts: list[str], cache_dir: Path | None, model_key: str) -> np.ndarray:
-        digest = hashlib.sha256(("\n".join(texts) + "\0" + model_key).encode()).hexdigest()[:16]
-        path = cache_dir / f"safety-examples-{digest}.npy" if cache_dir else None
-        if path and path.exists():
-            try:
-                return np.load(path)
-            except (OSError, ValueError) as exc:
-                log.warning("Ignoring the unreadable cache %s (%s)", path, exc)
-        vectors = embed_texts(self.embeddings, texts)
-        if path:
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_suffix(".tmp.npy")
-                np.save(tmp, vectors)
-                tmp.replace(path)
-            except OSError as exc:
-                log.warning("Could not cache the safety examples' embeddings at %s (%s)", path, exc)
-        return vectors
 
     def probabilities(self, clauses: list[str], vectors: np.ndarray | None = None) -> np.ndarray:
         """(len(clauses), 4): for each clause, the probability that it reports each criterion."""

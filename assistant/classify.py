@@ -1,0 +1,79 @@
+"""Small text classifiers trained at start-up on example phrasings kept as package data.
+
+Two parts used by more than one layer (safety, scope):
+
+* ``cached_vectors``: the examples' sentence embeddings, cached beside the
+  ONNX model and keyed by the texts and the model, so a start costs a file
+  read instead of embedding hundreds of examples;
+* ``TextClassifier``: the average of two logistic regressions, one over the
+  sentence embedding (meaning: "a poem about my hip" is a writing task) and
+  one over character n-grams (form: "mg", "brand", "tinglyness").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from .embeddings import embed_texts
+
+log = logging.getLogger(__name__)
+
+
+def load_jsonl(name: str) -> list[dict]:
+    """Rows of a JSON-lines file in ``assistant/data``."""
+    text = resources.files("assistant").joinpath(f"data/{name}").read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def cached_vectors(embeddings, texts: Sequence[str], cache_dir: Path | None, model_key: str, name: str) -> np.ndarray:
+    """Embeddings of `texts`, from ``cache_dir/<name>-<digest>.npy`` when the same texts were embedded before."""
+    digest = hashlib.sha256(("\n".join(texts) + "\0" + model_key).encode()).hexdigest()[:16]
+    path = cache_dir / f"{name}-{digest}.npy" if cache_dir else None
+    if path and path.exists():
+        try:
+            return np.load(path)
+        except (OSError, ValueError) as exc:
+            log.warning("Ignoring the unreadable cache %s (%s)", path, exc)
+    vectors = embed_texts(embeddings, list(texts))
+    if path:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp.npy")
+            np.save(tmp, vectors)
+            tmp.replace(path)
+        except OSError as exc:
+            log.warning("Could not cache the embeddings of %s at %s (%s)", name, path, exc)
+    return vectors
+
+
+class TextClassifier:
+    """Multi-class: probabilities per label from meaning and from form, averaged."""
+
+    def __init__(self, texts: Sequence[str], labels: Sequence[str], vectors: np.ndarray, *, c: float = 8.0) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+
+        self.ngrams = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True)
+        grams = self.ngrams.fit_transform([t.lower() for t in texts])
+        y = np.array(labels)
+        self.dense = LogisticRegression(C=c, max_iter=3000, class_weight="balanced").fit(vectors, y)
+        self.sparse = LogisticRegression(C=c, max_iter=3000, class_weight="balanced").fit(grams, y)
+        self.labels: tuple[str, ...] = tuple(str(label) for label in self.dense.classes_)
+
+    def probabilities(self, texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
+        """(len(texts), len(self.labels))."""
+        grams = self.ngrams.transform([t.lower() for t in texts])
+        return 0.5 * self.dense.predict_proba(vectors) + 0.5 * self.sparse.predict_proba(grams)
+
+    def best(self, text: str, vector: np.ndarray) -> tuple[str, float]:
+        """The most likely label of one text and its probability."""
+        row = self.probabilities([text], vector.reshape(1, -1))[0]
+        i = int(row.argmax())
+        return self.labels[i], float(row[i])
