@@ -128,17 +128,21 @@ class Pipeline:
         similarity = max(max((h.dense for h in hits), default=0.0), self.judge.closest_sentence(vector))
         lexical = max((h.lexical for h in hits), default=0.0)
         has_numbers = bool(hits) and any(ch.isdigit() for ch in hits[0].doc.page_content)
-        scope = self.judge.judge(turn.question, similarity, lexical, has_numbers)
+        scope = self.judge.judge(turn.question, similarity, lexical, has_numbers, vector)
         reported = self.safety.reported_chunks(turn.message)
         plan = Plan("specific")
         if reported:
             hits = self.ranker.promote(hits, reported)
-            if scope.reason in ("off_topic", "uncovered_subject"):
+            # Wrapped in a role-play or a pace question, a reported red flag is still answered from the article.
+            if scope.reason in ("off_topic", "uncovered_subject", "task", "missing_specific"):
                 scope = replace(scope, covered=True, reason="red_flag")
         else:
-            if scope.reason == "off_topic" and self.safety.is_care_question(turn.question):
+            named = scope.specific == "unmentioned"  # "Should I get an MRI?": say the article never names it
+            if scope.reason in ("off_topic", "missing_specific") and not named and self.safety.is_care_question(
+                turn.question
+            ):
                 scope = replace(scope, covered=True, reason="care_question")
-            if scope.reason not in ("small_talk", "uncovered_subject", "missing_specific"):
+            if scope.reason not in ("small_talk", "task", "uncovered_subject", "missing_specific"):
                 plan = self.composer.plan(turn.question, vector, hits)
             # A summary is always covered; a definition is when the article names the term.
             if plan.shape in ("summary", "definition") and not scope.covered:
@@ -172,10 +176,26 @@ class Pipeline:
                 answerer="extractive",
                 shape="specific",
             )
+        elif scope.reason == "task":
+            yield Answer(text=texts.TASK_REFUSAL, abstained=True, answerer="extractive", shape="specific")
         elif scope.reason == "missing_specific":
-            what = texts.SPECIFIC_KINDS[scope.specific or "amount"]
-            yield Answer(text=texts.MISSING_SPECIFIC.format(what=what) + " ", abstained=True)
-            yield from self.answerer.stream(turn)
+            if scope.specific == "unmentioned":
+                what = texts.UNMENTIONED.format(terms=" or ".join(scope.unknown))
+            else:
+                what = texts.SPECIFIC_KINDS[scope.specific or "amount"]
+            # "What it does say" is the one nearest passage that states something, not a tour of loose ones.
+            nearest = [h for h in turn.hits if h.doc.metadata.get("role") != "framing"][:1]
+            if nearest and scope.similarity >= self.judge.min_similarity:
+                yield Answer(text=texts.MISSING_SPECIFIC.format(what=what) + " ", abstained=True)
+                yield from self.answerer.stream(replace(turn, hits=nearest))
+            else:
+                # Nothing in the article is near enough to quote as "what it does say".
+                yield Answer(
+                    text=f"{texts.MISSING_SPECIFIC_ALONE.format(what=what)} {self.covers}",
+                    abstained=True,
+                    answerer="extractive",
+                    shape="specific",
+                )
         elif not scope.covered:
             yield Answer(
                 text=f"{texts.NOT_COVERED} {self.covers}", abstained=True, answerer="extractive", shape="specific"

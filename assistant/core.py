@@ -22,7 +22,7 @@ from .embeddings import embeddings_for
 from .generate import make_answerer
 from .retrieval import HybridRetriever, Ranker
 from .safety import SafetyLayer, criteria_from_documents
-from .scope import ScopeJudge
+from .scope import RequestKinds, ScopeJudge
 from .settings import Settings, load_settings
 from .store import Index
 
@@ -55,7 +55,10 @@ class Assistant:
         self._heal_lock = threading.Lock()
         self.sentences = self.index.sentence_table()
         judge = ScopeJudge(
-            self.ranker.vocabulary, self.sentences.vectors, min_similarity=settings.abstain_min_similarity
+            self.ranker.vocabulary,
+            self.sentences.vectors,
+            min_similarity=settings.abstain_min_similarity,
+            kinds=RequestKinds(self.embeddings, cache_dir=settings.models_dir, model_key=settings.embedding_model),
         )
         sections = list(dict.fromkeys(d.metadata["section"] for d in documents))
         answerer_impl = make_answerer(settings.answerer, settings, self.sentences, self.documents)

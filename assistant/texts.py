@@ -14,11 +14,28 @@ SMALL_TALK = {
 }
 COVERS = "It covers: {sections}."
 
+TASK_REFUSAL = (
+    "I only answer questions about hip pain from running, quoting one article; "
+    "I can't translate, write code, poems or emails, or take on a role. "
+    "Ask me what the article says, for example: How do I relieve hip pain from running?"
+)
 MISSING_SPECIFIC = "The article doesn't give {what}. Here is what it does say."
+MISSING_SPECIFIC_ALONE = "The article doesn't give {what}."
+UNMENTIONED = "anything on {terms}"
 SPECIFIC_KINDS = {
     "dose": "doses or amounts of medication",
     "amount": "specific amounts",
     "brand": "brand names or product recommendations",
+    "price": "prices or costs",
+    "pace": "paces, speeds or target numbers for your running",
+    "plan": "a day-by-day or week-by-week plan",
+    "provider": "names of clinics, doctors or other people",
+    "date": "dates",
+    "statistic": "statistics or success rates",
+    "diagnosis": "a diagnosis: it can't tell what you have",
+    "number": "exact numbers for that",
+    "side_effects": "side effects or risks",
+    "procedure": "details of medical procedures",
 }
 
 INDEX_UNAVAILABLE = (

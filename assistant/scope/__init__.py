@@ -6,7 +6,8 @@
 * ``judge``: combines them with how close the question is to the article.
 """
 
-from .judge import Scope, ScopeJudge
+from .judge import Scope, ScopeJudge, ScopeReason
+from .kinds import KINDS, RequestKind, RequestKinds
 from .terms import UNCOVERED_TERMS
 
-__all__ = ["UNCOVERED_TERMS", "Scope", "ScopeJudge"]
+__all__ = ["KINDS", "UNCOVERED_TERMS", "RequestKind", "RequestKinds", "Scope", "ScopeJudge", "ScopeReason"]

@@ -2,14 +2,19 @@
 
 A similarity threshold alone cannot tell: "knee pain from cycling" sits as
 close to the article (cross-training mentions cycling) as many genuine
-questions do. So three signals are combined:
+questions do, and "write a haiku about my sore hip" sits closer still. So
+four signals are combined:
 
-1. how close the question is to the best chunk (cosine similarity), with the
+1. what the request asks for (``kinds``): a task that is not a question
+   (translate, write, role-play), another subject, or a type of answer the
+   article never holds (a dose, a price, a plan ...), read by classifiers
+   trained on example requests;
+2. how close the question is to the best chunk (cosine similarity), with the
    BM25 match as a second opinion for terse questions ("10% rule?");
-2. the question's own key terms: words the article never uses that name a
+3. the question's own key terms: words the article never uses that name a
    subject it does not cover (another body part, a population, a test, a
-   drug or a brand), listed by category below so the rule stays readable;
-3. whether the question asks for a specific the article never gives (a dose,
+   drug or a brand), listed by category in ``data/scope_terms.tsv``;
+4. whether the question asks for a specific the article never gives (a dose,
    an amount, a brand). Then the answer says so and quotes what the article
    does say on the nearest topic, instead of inventing the specific.
 """
@@ -19,11 +24,26 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
 from .. import nlp
-from .terms import OTHER_BODY_PARTS, UNCOVERED_TERMS
+from .kinds import ARTICLE_READING, MISSING_TYPES, RequestKinds
+from .terms import NEIGHBOURS, OTHER_BODY_PARTS, UNCOVERED_TERMS
+
+ScopeReason = Literal[
+    "ok",
+    "empty",
+    "small_talk",
+    "task",
+    "off_topic",
+    "uncovered_subject",
+    "missing_specific",
+    "unavailable",
+    "red_flag",
+    "care_question",
+]
 
 # Requests for a specific figure or product the article never states.
 _DOSE = re.compile(r"\b(?:mg|milligrams?|mcg|iu|doses?|dosage|dosing|how many (?:pills|tablets))\b", re.I)
@@ -63,21 +83,37 @@ class Scope:
     """The verdict on one question, with the evidence for it."""
 
     covered: bool
-    reason: str
-    """'ok', 'empty', 'small_talk', 'off_topic', 'uncovered_subject', 'missing_specific', or, set by the chain,
-    'unavailable' (retrieval failed),
-    'red_flag' and 'care_question'."""
+    reason: ScopeReason
+    """Set by the judge, or by the chain: 'unavailable' (retrieval failed), 'red_flag', 'care_question'."""
     similarity: float
     unknown: tuple[str, ...] = ()
     """Key terms of the question that the article never uses."""
     specific: str | None = None
-    """For 'missing_specific': 'dose', 'amount' or 'brand'; for 'small_talk': 'greeting', 'thanks' or 'goodbye'."""
+    """For 'missing_specific': the answer type the article lacks ('dose', 'amount', 'brand', 'price', 'plan' ...);
+    for 'small_talk': 'greeting', 'thanks' or 'goodbye'."""
+    kind: str = "article"
+    """What the request asks for, as the classifier read it (``kinds.RequestKind``)."""
 
 
 class ScopeJudge:
     """Knows the article's vocabulary; judges each question against it."""
 
-    def __init__(self, vocabulary: set[str], sentence_vectors: np.ndarray, *, min_similarity: float) -> None:
+    KIND_MIN = 0.28
+    """``Reading.score`` from which a request (also more likely not about the article than about it) is taken to be
+    of its kind: a task is refused, another subject is out of scope, a missing answer type is said to be missing."""
+    ARTICLE_MAX = 0.3
+    """Below this probability of not being about the article, a question far from every chunk ("causes",
+    "define IT band") is still answered."""
+
+    def __init__(
+        self,
+        vocabulary: set[str],
+        sentence_vectors: np.ndarray,
+        *,
+        min_similarity: float,
+        kinds: RequestKinds | None = None,
+    ) -> None:
+        self.kinds = kinds
         self.vocabulary = vocabulary
         self.sentence_vectors = sentence_vectors
         self.sorted_vocabulary = sorted(vocabulary)
@@ -115,14 +151,28 @@ class ScopeJudge:
                 self._near[stem] = known
         return known
 
-    def judge(self, question: str, similarity: float, lexical: float, has_numbers: bool) -> Scope:
-        """`similarity`/`lexical`: best dense and BM25 match; `has_numbers`: the best chunks state figures."""
+    def judge(
+        self,
+        question: str,
+        similarity: float,
+        lexical: float,
+        has_numbers: bool,
+        vector: np.ndarray | None = None,
+    ) -> Scope:
+        """`similarity`/`lexical`: best dense and BM25 match; `has_numbers`: the best chunks state figures;
+        `vector`: the question's embedding, for the request classifiers."""
         if not question.strip():
             return Scope(False, "empty", similarity)
         bare = question.strip().rstrip("!.? ").strip()
-        for kind, pattern in _SMALL_TALK.items():
+        for name, pattern in _SMALL_TALK.items():
             if pattern.fullmatch(bare):
-                return Scope(False, "small_talk", similarity, specific=kind)
+                return Scope(False, "small_talk", similarity, specific=name)
+        reading = ARTICLE_READING
+        if self.kinds is not None and vector is not None and vector.size:
+            reading = self.kinds.read(question, vector)
+        kind = reading.kind if reading.score >= self.KIND_MIN and reading.not_article >= 0.5 else "article"
+        if kind == "task":
+            return Scope(False, "task", similarity, kind=kind)
         unknown = tuple(self.unknown_terms(question))
         tokens = set(nlp.words(question))
         uncovered = [w for w in unknown if w in UNCOVERED_TERMS or w.replace("-", "") in UNCOVERED_TERMS]
@@ -131,13 +181,22 @@ class ScopeJudge:
             uncovered = [w for w in uncovered if w not in OTHER_BODY_PARTS]
         uncovered += [m.group(0).lower() for m in _UNCOVERED_PHRASES.finditer(question)]
         if uncovered:
-            return Scope(False, "uncovered_subject", similarity, tuple(dict.fromkeys(uncovered)))
-        if similarity < self.min_similarity and (unknown or lexical < 0.3):
-            return Scope(False, "off_topic", similarity, unknown)
+            named = tuple(dict.fromkeys(uncovered))
+            if all(term.replace("-", "") in NEIGHBOURS for term in named):
+                return Scope(False, "missing_specific", similarity, named, "unmentioned", kind=kind)
+            return Scope(False, "uncovered_subject", similarity, named, kind=kind)
+        if kind in ("other_subject", "off_topic"):
+            reason: ScopeReason = "uncovered_subject" if kind == "other_subject" else "off_topic"
+            return Scope(False, reason, similarity, unknown, kind=kind)
+        if kind in MISSING_TYPES and not (kind == "number" and has_numbers):
+            return Scope(False, "missing_specific", similarity, unknown, kind, kind=kind)
+        far = similarity < self.min_similarity and (unknown or lexical < 0.3)
+        if far and reading.not_article >= self.ARTICLE_MAX:
+            return Scope(False, "off_topic", similarity, unknown, kind=kind)
         specific = self._specific(question)
-        if specific and not has_numbers:
-            return Scope(False, "missing_specific", similarity, unknown, specific)
-        return Scope(True, "ok", similarity, unknown)
+        if specific and not (specific == "amount" and has_numbers):
+            return Scope(False, "missing_specific", similarity, unknown, specific, kind=kind)
+        return Scope(True, "ok", similarity, unknown, kind=kind)
 
     @staticmethod
     def _specific(question: str) -> str | None:

@@ -26,3 +26,6 @@ def load_terms() -> dict[str, str]:
 TERMS = load_terms()
 UNCOVERED_TERMS = frozenset(TERMS)
 OTHER_BODY_PARTS = frozenset(t for t, c in TERMS.items() if c == "body_part")
+NEIGHBOURS = frozenset(t for t, c in TERMS.items() if c in ("medication", "brand", "diagnostic", "treatment"))
+"""Things on the article's own subject that it never names: the answer says so and quotes its nearest passage
+(a drug it does not name sits next to what it says about NSAIDs); another body part or condition gets no quote."""
