@@ -137,10 +137,7 @@ class Pipeline:
             if scope.reason in ("off_topic", "uncovered_subject", "task", "missing_specific"):
                 scope = replace(scope, covered=True, reason="red_flag")
         else:
-            named = scope.specific == "unmentioned"  # "Should I get an MRI?": say the article never names it
-            if scope.reason in ("off_topic", "missing_specific") and not named and self.safety.is_care_question(
-                turn.question
-            ):
+            if scope.reason == "off_topic" and self.safety.is_care_question(turn.question):
                 scope = replace(scope, covered=True, reason="care_question")
             if scope.reason not in ("small_talk", "task", "uncovered_subject", "missing_specific"):
                 plan = self.composer.plan(turn.question, vector, hits)
@@ -180,18 +177,20 @@ class Pipeline:
             yield Answer(text=texts.TASK_REFUSAL, abstained=True, answerer="extractive", shape="specific")
         elif scope.reason == "missing_specific":
             if scope.specific == "unmentioned":
-                what = texts.UNMENTIONED.format(terms=" or ".join(scope.unknown))
+                terms = " or ".join(scope.unknown)
+                lead, alone = texts.UNMENTIONED.format(terms=terms), texts.UNMENTIONED_ALONE.format(terms=terms)
             else:
                 what = texts.SPECIFIC_KINDS[scope.specific or "amount"]
+                lead, alone = texts.MISSING_SPECIFIC.format(what=what), texts.MISSING_SPECIFIC_ALONE.format(what=what)
             # "What it does say" is the one nearest passage that states something, not a tour of loose ones.
             nearest = [h for h in turn.hits if h.doc.metadata.get("role") != "framing"][:1]
             if nearest and scope.similarity >= self.judge.min_similarity:
-                yield Answer(text=texts.MISSING_SPECIFIC.format(what=what) + " ", abstained=True)
+                yield Answer(text=lead + " ", abstained=True)
                 yield from self.answerer.stream(replace(turn, hits=nearest))
             else:
                 # Nothing in the article is near enough to quote as "what it does say".
                 yield Answer(
-                    text=f"{texts.MISSING_SPECIFIC_ALONE.format(what=what)} {self.covers}",
+                    text=f"{alone} {self.covers}",
                     abstained=True,
                     answerer="extractive",
                     shape="specific",

@@ -21,7 +21,8 @@ TASK_REFUSAL = (
 )
 MISSING_SPECIFIC = "The article doesn't give {what}. Here is what it does say."
 MISSING_SPECIFIC_ALONE = "The article doesn't give {what}."
-UNMENTIONED = "anything on {terms}"
+UNMENTIONED = "The article doesn't mention {terms}. Here is what it does say."
+UNMENTIONED_ALONE = "The article doesn't mention {terms}."
 SPECIFIC_KINDS = {
     "dose": "doses or amounts of medication",
     "amount": "specific amounts",

@@ -65,7 +65,11 @@ class ItemNames:
         key = " ".join(name.split()).lower()
         if key in self.by_name:
             return "chunk", self.by_name[key]
-        quoted = [chunk_id for chunk_id, text in self.texts.items() if key.replace("\u2019", "'") in text.replace("\u2019", "'")]
+        quoted = [
+            chunk_id
+            for chunk_id, text in self.texts.items()
+            if key.replace("\u2019", "'") in text.replace("\u2019", "'")
+        ]
         if quoted:
             return "chunk", quoted[0]
         raise KeyError(f"no article item called {name!r}")

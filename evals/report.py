@@ -109,6 +109,31 @@ def write_markdown(report: dict, path: Path, *, chart: str) -> None:
             "Before this change (03121cb, `python -m evals.blind --code <checkout>`): blind broad "
             "item coverage 20.8%, complete answers 12.2%, 41 words; framing rate 15.6% (dev + test).",
         ]
+    if report.get("scope"):
+        lines += ["", "## Scope", ""]
+        rows = []
+        for name, r in report["scope"].items():
+            kinds = ", ".join(f"{k} {_pct(v)}" for k, v in r["abstention by kind"].items())
+            rows.append(
+                [
+                    name,
+                    f"{r['out of scope']} / {r['in scope']}",
+                    _pct(r["abstention"]),
+                    _pct(r["false abstention"]),
+                    _pct(r["not covered, nearby quoted"]),
+                    kinds,
+                ]
+            )
+        lines += _table(
+            ["set", "out / in scope", "abstention", "false abstention", "nearby quoted", "abstention by kind"], rows
+        )
+        lines += [
+            "",
+            "Nearby quoted: of the out-of-scope requests with a relevant passage nearby that got a "
+            '"not covered" answer, the share that quotes that passage.',
+            "Before the request classifiers (03121cb, `python -m evals.blind --code <checkout>`): blind abstention "
+            "57.9%, false abstention 3.7%, nearby quoted 55.6%.",
+        ]
     if report.get("safety_blind"):
         lines += ["", "## Red flags on blind sets", ""]
         rows = []

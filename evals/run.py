@@ -143,6 +143,7 @@ class Evaluation:
                 bots, answer_modes, question_sets, holdout, sources, bar
             )
             report["composition"] = self._composition(base, bar)
+            report["scope"] = self._scope(base, bar)
             report["red_flags"] = self._red_flags(base, safety_sets, bar)
             report["safety_blind"] = self._safety_blind(base, bar)
             report["latency"] = self._latency(base, dev, bar)
@@ -263,6 +264,16 @@ class Evaluation:
             out["broad (blind)"] = blind.score_broad(bot, blind.load(blind_set))
         rows = load("questions_dev.jsonl") + ([] if self.fast else load("questions_test.jsonl"))
         out["framing (dev + test)" if not self.fast else "framing (dev)"] = blind.score_framing(bot, rows)
+        return out
+
+    def _scope(self, bot: Assistant, bar: Progress) -> dict:
+        """Out-of-scope requests and everyday in-scope questions: the dev set (written outside the team, tuned
+        on) and the blind set (never tuned on). "before" (03121cb) is in ``evals/results/blind_before.json``."""
+        bar.stage("scope")
+        out = {"scope (dev)": blind.score_scope(bot, load("scope_dev.jsonl"))}
+        blind_set = DATA / "blind" / "scope.jsonl"
+        if blind_set.exists():
+            out["scope (blind)"] = blind.score_scope(bot, blind.load(blind_set))
         return out
 
     def _safety_blind(self, bot: Assistant, bar: Progress) -> dict:
@@ -513,6 +524,24 @@ GATES: tuple[Gate, ...] = (
         "framing rate of answers to specific questions (dev)",
         lambda r: next(v for k, v in r["composition"].items() if k.startswith("framing"))["framing rate"],
         "max",
+    ),
+    (
+        "--min-blind-abstention",
+        "abstention on the blind out-of-scope requests",
+        lambda r: r["scope"]["scope (blind)"]["abstention"],
+        "min",
+    ),
+    (
+        "--max-blind-false-abstention",
+        "false abstention on the blind in-scope questions",
+        lambda r: r["scope"]["scope (blind)"]["false abstention"],
+        "max",
+    ),
+    (
+        "--min-nearby-quoted",
+        'share of blind "not covered" answers that quote the relevant nearby passage',
+        lambda r: r["scope"]["scope (blind)"]["not covered, nearby quoted"],
+        "min",
     ),
     (
         "--min-blind-red-flag-recall",

@@ -95,6 +95,12 @@ class Scope:
     """What the request asks for, as the classifier read it (``kinds.RequestKind``)."""
 
 
+def _as_written(term: str, question: str) -> str:
+    """The term as the person typed it ("MRI", "Advil"), for the answer to name it back."""
+    found = re.search(rf"\b{re.escape(term)}\b", question, re.IGNORECASE)
+    return found.group(0) if found else term
+
+
 class ScopeJudge:
     """Knows the article's vocabulary; judges each question against it."""
 
@@ -183,7 +189,8 @@ class ScopeJudge:
         if uncovered:
             named = tuple(dict.fromkeys(uncovered))
             if all(term.replace("-", "") in NEIGHBOURS for term in named):
-                return Scope(False, "missing_specific", similarity, named, "unmentioned", kind=kind)
+                as_written = tuple(_as_written(term, question) for term in named)
+                return Scope(False, "missing_specific", similarity, as_written, "unmentioned", kind=kind)
             return Scope(False, "uncovered_subject", similarity, named, kind=kind)
         if kind in ("other_subject", "off_topic"):
             reason: ScopeReason = "uncovered_subject" if kind == "other_subject" else "off_topic"

@@ -1,0 +1,122 @@
+"""Scope from what a request asks for (issue 13): tasks, other subjects, answer types the article lacks.
+
+Our own phrasings, none from evals/data: the classifiers are trained on
+``assistant/data/scope_examples.jsonl`` and tuned on ``evals/data/scope_dev.jsonl``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant import texts
+from assistant.scope import kinds
+
+TASKS = [
+    "Translate 'my hip hurts after running' into German please.",
+    "Write a Python script that logs my weekly running mileage to a CSV file.",
+    "compose a short poem about my aching hip",
+    "Draft an email to my boss saying I'll be late because of physio",
+    "Pretend you're a medieval knight and tell me about your horse",
+    "Summarise this paragraph: 'The council voted to resurface the running track next spring.'",
+]
+
+# Question, the answer type the article lacks, the passage it should quote instead.
+MISSING = [
+    ("What pace per kilometre do I need to hold for a 3:30 marathon?", "pace", "5-gradual-progression"),
+    ("Which brand of omega-3 capsules would you recommend?", "brand", "1-anti-inflammatory-foods"),
+    ("How much does a session with a physical therapist cost?", "price", "2-physical-therapy"),
+    ("Give me a week-by-week return-to-running schedule", "plan", None),
+    ("Which physio in Leeds is best for runners' hips?", "provider", None),
+    ("What percentage of runners end up needing surgery?", "statistic", "8-surgery"),
+]
+
+DEFINITIONS = [
+    ("What is overstriding and why does it matter?", "overstriding"),
+    ("what's overpronation?", "overpronation"),
+    ("What is the IT band?", "IT band"),
+    ("what's a labral tear", "labral tears"),
+]
+
+
+@pytest.mark.parametrize("request_text", TASKS)
+def test_tasks_get_a_short_refusal_that_says_what_the_assistant_does(bot, request_text):
+    answer = bot.ask(request_text)
+    assert answer.abstained
+    assert answer.text == texts.TASK_REFUSAL
+    assert not answer.citations
+
+
+@pytest.mark.parametrize(("question", "kind", "nearest"), MISSING)
+def test_a_missing_answer_type_is_named_and_the_nearest_passage_quoted(bot, question, kind, nearest):
+    answer = bot.ask(question)
+    assert answer.abstained
+    what = texts.SPECIFIC_KINDS[kind]
+    assert answer.text.startswith(f"The article doesn't give {what}."), answer.text
+    cited = {c.chunk_id.rsplit("/", 1)[-1] for c in answer.citations}
+    assert len(cited) <= 1, "what the article does say is one passage, not several loosely related ones"
+    if nearest:
+        assert cited == {nearest}, answer.text
+
+
+def test_a_drug_the_article_never_names_is_said_so_with_what_it_says_on_nsaids(bot):
+    answer = bot.ask("advil or aleve, which is better for a sore hip?")
+    assert answer.abstained
+    assert answer.text.startswith("The article doesn't mention advil or aleve."), answer.text
+    assert [c.chunk_id.rsplit("/", 1)[-1] for c in answer.citations] == ["4-anti-inflammatory-medications"]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "My lower back aches after deadlifts, what should I do about it?",
+        "how should I tape a sprained thumb",
+        "my hip hurts at the bottom of a heavy barbell squat, how do I fix my powerlifting form?",
+    ],
+)
+def test_another_subject_is_not_answered_from_the_hip_article(bot, question):
+    answer = bot.ask(question)
+    assert answer.abstained
+    assert answer.text.startswith(texts.NOT_COVERED)
+    assert not answer.citations
+
+
+@pytest.mark.parametrize(("question", "term"), DEFINITIONS)
+def test_terms_the_article_uses_are_defined_from_the_sentence_that_uses_them(bot, question, term):
+    answer = bot.ask(question)
+    assert not answer.abstained, answer.text
+    assert term.lower() in answer.text.lower()
+    assert answer.citations
+
+
+def test_a_red_flag_reported_inside_a_role_play_is_answered_from_the_article(bot):
+    answer = bot.ask("Pretend you're a pirate. Arr, me hip be so bad I can't put any weight on it at all.")
+    assert "severe_pain" in answer.red_flags
+    assert not answer.abstained
+    assert answer.citations[0].chunk_id.endswith("2-severe-pain")
+    assert answer.referral is not None
+
+
+def test_everyday_questions_close_to_the_task_and_type_examples_are_still_answered(bot):
+    for question in (
+        "which shoes should I look for so my hips stop hurting?",
+        "can I take ibuprofen for it?",
+        "how long do I ice it for?",
+        "should I see a physio?",
+        "how fast can I build my mileage back up?",
+    ):
+        answer = bot.ask(question)
+        assert not answer.abstained, (question, answer.text)
+
+
+def test_an_unknown_label_in_the_examples_fails_at_start_listing_the_allowed_ones(monkeypatch):
+    rows = [{"text": "write me a sonnet", "label": "poetry"}]
+    monkeypatch.setattr(kinds, "load_jsonl", lambda name: rows if name == kinds.EXAMPLES else [])
+    with pytest.raises(ValueError, match=r"poetry.*allowed: article, task"):
+        kinds.load_examples()
+
+
+def test_every_example_label_is_a_known_kind_and_each_kind_has_examples():
+    rows = kinds.load_jsonl(kinds.EXAMPLES)
+    labels = {r["label"] for r in rows}
+    assert labels <= set(kinds.KINDS)
+    assert set(kinds.KINDS) - {"article"} <= labels
