@@ -37,10 +37,11 @@ asks about the signs and reports none (a hypothetical over the whole sentence)."
 Direction = Literal["forward", "backward", "both"]
 
 # Where a backward modifier ("... and I honestly don't") stops: only a sentence-level break, since
-# what it denies is often a list ("any numbness, tingling or weakness").
+# what it denies is often a list ("any numbness, tingling or weakness"). A parenthesis is an aside and
+# "and then" a new event: "(... if that matters), and then I started feeling feverish" is no hypothetical.
 STRONG_TERMINATOR = re.compile(
-    r"[.!?;\n]|\s[-\u2013\u2014]+\s|\b(?:but|however|although|though|altho|tho|yet)\b"
-    r"|\b(?:and )?now\b|\bstill\b"
+    r"[.!?;()\n]|\s[-\u2013\u2014]+\s|\b(?:but|however|although|though|altho|tho|yet)\b"
+    r"|\b(?:and )?now\b|\bstill\b|\band then\b"
 )
 # Another person's story ends where the writer turns to themselves ("... help me climb", "and mine tingles").
 FIRST_PERSON = re.compile(r"\b(?:i|me|my|mine|myself)\b")
@@ -167,7 +168,10 @@ def modifiers(text: str, start: int, end: int) -> list[Modifier]:
     return found
 
 
-_REPORTS = re.compile(r"\b(?:i|my \w+) (?:have|has|had|feel|feels|get|gets|got|am|is)\b")
+_REPORTS = re.compile(
+    r"\b(?:i|my \w+|the (?:hip|leg|thigh|groin|pain|ache)) (?:have|has|had|feel|feels|get|gets|got|am|is"
+    r"|hurts?|aches?|goes|went|keeps?|kept|tingles?|throbs?|burns?|gives?|gave|will not|can not|could not)\b"
+)
 
 
 _ASKS = re.compile(

@@ -66,6 +66,13 @@ class Detector:
     def __init__(self, learned: LearnedDetector | None) -> None:
         self.learned = learned
 
+    @staticmethod
+    def _defers(mod: context.Modifier, text: str, a: int, b: int) -> bool:
+        """Does this modifier keep the clause text[a:b] from the learned detector?"""
+        if mod.kind not in LEARNED_DEFERS_TO or not (mod.scope[0] < b and a < mod.scope[1]):
+            return False
+        return not (mod.kind == "other_experiencer" and _writer_too(text, mod, a, b))
+
     def detect(self, text: str) -> Finding:
         norm = Normalized.of(text)
         found: dict[str, Detection] = {}
@@ -91,7 +98,7 @@ class Detector:
                 a, b = _trim(norm.text, raw_a, raw_b)
                 if b <= a or len(norm.text[a:b].split()) < self.MIN_WORDS:
                     continue
-                if any(m.kind in LEARNED_DEFERS_TO and m.scope[0] < b and a < m.scope[1] for m in mods):
+                if any(self._defers(m, norm.text, a, b) for m in mods):
                     continue  # another time, person, place or a hypothetical: left to the rules
                 if context.asks(norm.text[a:b]):
                     continue  # "is there anything I can do to get back out there": a question reports nothing
@@ -114,6 +121,12 @@ class Detector:
                 elif score >= self.POSSIBLE and name not in found:
                     possible.append(name)
         return Finding(tuple(found[c] for c in RED_FLAGS if c in found), tuple(possible))
+
+
+def _writer_too(text: str, mod: context.Modifier, a: int, b: int) -> bool:
+    """Does the clause text[a:b] speak of the writer outside another person's mention?
+    "I'm using my kid's scooter", "my husband had to carry me": the symptom is the writer's."""
+    return any(not (mod.start <= m.start() and m.end() <= mod.end) for m in context.FIRST_PERSON.finditer(text, a, b))
 
 
 def _trim(text: str, a: int, b: int) -> tuple[int, int]:
