@@ -107,6 +107,8 @@ class ScopeJudge:
     KIND_MIN = 0.28
     """``Reading.score`` from which a request (also more likely not about the article than about it) is taken to be
     of its kind: a task is refused, another subject is out of scope, a missing answer type is said to be missing."""
+    VAGUE_MAX = 0.6
+    """A question with no word the article lacks and no word it shares is off topic only this likely not about it."""
     ARTICLE_MAX = 0.3
     """Below this probability of not being about the article, a question far from every chunk ("causes",
     "define IT band") is still answered."""
@@ -197,8 +199,10 @@ class ScopeJudge:
             return Scope(False, reason, similarity, unknown, kind=kind)
         if kind in MISSING_TYPES and not (kind == "number" and has_numbers):
             return Scope(False, "missing_specific", similarity, unknown, kind, kind=kind)
-        far = similarity < self.min_similarity and (unknown or lexical < 0.3)
-        if far and reading.not_article >= self.ARTICLE_MAX:
+        # Far from every passage: off topic when the question names things the article never does, or when it
+        # matches no word either and reads as not about the article. A vague "what now?" is asked of the article.
+        lost = lexical < 0.3 and reading.not_article >= self.VAGUE_MAX
+        if similarity < self.min_similarity and (unknown or lost) and reading.not_article >= self.ARTICLE_MAX:
             return Scope(False, "off_topic", similarity, unknown, kind=kind)
         specific = self._specific(question)
         if specific and not (specific == "amount" and has_numbers):
