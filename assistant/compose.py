@@ -30,6 +30,7 @@ import json
 from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -81,7 +82,7 @@ class Composer:
     texts the classifier calls 'summary' (a tweet to write, a paragraph to summarise) are not about it."""
     DEFINITION_MIN_SIMILARITY = 0.6
     """Likewise for definitions ("What is overstriding?"), which are answered even when scope doubts."""
-    OWN_TERMS_WEIGHT = 0.1
+    OWN_TERMS_WEIGHT = 0.15
     """What each word the question shares with a section's own title and lead-in adds to its best chunk's score:
     "avoid" (read as "prevent") names the prevention section however the embedding ranks its items."""
     STANDOUT = 0.08
@@ -205,10 +206,12 @@ def _terms(text: str) -> set[str]:
 
 
 def _own_terms(sections: list[Section], documents: dict) -> list[set[str]]:
-    """Each section's words in its title and lead-in, less those most sections share ("hip", "pain")."""
+    """Each section's words in its title and lead-in, less those most sections share ("hip", "pain") and the
+    article's own subject, named by its file ("hip-pain-from-running": "running" says nothing of a section)."""
     terms = [_terms(s.title + " " + " ".join(documents[c].page_content for c in s.leads)) for s in sections]
     shared = {t for t in set().union(*terms) if sum(t in ts for ts in terms) * 2 >= len(sections)} if terms else set()
-    return [ts - shared for ts in terms]
+    subject = set().union(*(_terms(Path(d.metadata["source"]).stem.replace("-", " ")) for d in documents.values()))
+    return [ts - shared - subject for ts in terms]
 
 
 def _sections(documents: dict) -> list[Section]:
