@@ -85,4 +85,8 @@ def test_fast_eval_writes_report_json_and_chart_and_gates(tmp_path, index_dir):
     assert set(report["retrieval"]["dev"]) == {"hybrid", "dense", "bm25"}
     assert report["gates"]["failed"] and report["retrieval"]["dev"]["hybrid"]["hit@3"] >= 0.5
     assert (tmp_path / "chart.png").stat().st_size > 10_000
-    assert "## Retrieval" in (tmp_path / "report.md").read_text()
+    markdown = (tmp_path / "report.md").read_text()
+    assert "## Retrieval" in markdown and "## Scope" in markdown
+    blind_scope = report["scope"]["scope (blind)"]
+    assert blind_scope["out of scope"] > 50 and 0.0 <= blind_scope["abstention"] <= 1.0
+    assert set(blind_scope["abstention by kind"]) >= {"task", "answer_type", "off_topic"}

@@ -29,7 +29,7 @@ from typing import Literal
 import numpy as np
 
 from .. import nlp
-from .kinds import ARTICLE_READING, MISSING_TYPES, RequestKinds
+from .kinds import MISSING_TYPES, UNREAD, RequestKinds
 from .terms import NEIGHBOURS, OTHER_BODY_PARTS, UNCOVERED_TERMS
 
 ScopeReason = Literal[
@@ -128,6 +128,12 @@ class ScopeJudge:
         self._near: dict[str, bool] = {}
         self.min_similarity = min_similarity
 
+    def _reads_as_english(self, question: str) -> bool:
+        """The request classifiers learned from English; a question in another language, emoji or a run of
+        letters without spaces is left to similarity and the word lists. English requests hold a function word
+        ("how", "my", "a") or one of the article's own words ("causes?")."""
+        return any(w in nlp.STOPWORDS or nlp.stem(w) in self.vocabulary for w in nlp.words(question))
+
     def closest_sentence(self, vector: np.ndarray) -> float:
         """Cosine similarity of the question to the article's closest single sentence.
 
@@ -175,8 +181,8 @@ class ScopeJudge:
         for name, pattern in _SMALL_TALK.items():
             if pattern.fullmatch(bare):
                 return Scope(False, "small_talk", similarity, specific=name)
-        reading = ARTICLE_READING
-        if self.kinds is not None and vector is not None and vector.size:
+        reading = UNREAD
+        if self.kinds is not None and vector is not None and vector.size and self._reads_as_english(question):
             reading = self.kinds.read(question, vector)
         kind = reading.kind if reading.score >= self.KIND_MIN and reading.not_article >= 0.5 else "article"
         if kind == "task":

@@ -76,7 +76,8 @@ class Reading:
         return self.not_article * self.kind_probability
 
 
-ARTICLE_READING = Reading("article", 0.0, 1.0)
+UNREAD = Reading("article", 1.0, 0.0)
+"""No reading (no classifier, or not English): no kind, and nothing vouches that the request is about the article."""
 
 
 class RequestKinds:
