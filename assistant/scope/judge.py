@@ -29,7 +29,7 @@ from typing import Literal
 import numpy as np
 
 from .. import nlp
-from .kinds import MISSING_TYPES, UNREAD, RequestKinds
+from .kinds import MISSING_TYPES, UNREAD, RequestKind, RequestKinds
 from .terms import NEIGHBOURS, OTHER_BODY_PARTS, UNCOVERED_TERMS
 
 ScopeReason = Literal[
@@ -91,8 +91,8 @@ class Scope:
     specific: str | None = None
     """For 'missing_specific': the answer type the article lacks ('dose', 'amount', 'brand', 'price', 'plan' ...);
     for 'small_talk': 'greeting', 'thanks' or 'goodbye'."""
-    kind: str = "article"
-    """What the request asks for, as the classifier read it (``kinds.RequestKind``)."""
+    kind: RequestKind = "article"
+    """What the request asks for, as the classifier read it."""
 
 
 def _as_written(term: str, question: str) -> str:
@@ -105,8 +105,10 @@ class ScopeJudge:
     """Knows the article's vocabulary; judges each question against it."""
 
     KIND_MIN = 0.28
-    """``Reading.score`` from which a request (also more likely not about the article than about it) is taken to be
-    of its kind: a task is refused, another subject is out of scope, a missing answer type is said to be missing."""
+    """``Reading.score`` from which a request is taken to be of its kind: a task is refused, another subject is out
+    of scope, a missing answer type is said to be missing..."""
+    NOT_ARTICLE_MIN = 0.5
+    """...provided it is also at least as likely not about the article as about it."""
     VAGUE_MAX = 0.6
     """A question with no word the article lacks and no word it shares is off topic only this likely not about it."""
     ARTICLE_MAX = 0.3
@@ -184,7 +186,8 @@ class ScopeJudge:
         reading = UNREAD
         if self.kinds is not None and vector is not None and vector.size and self._reads_as_english(question):
             reading = self.kinds.read(question, vector)
-        kind = reading.kind if reading.score >= self.KIND_MIN and reading.not_article >= 0.5 else "article"
+        taken = reading.score >= self.KIND_MIN and reading.not_article >= self.NOT_ARTICLE_MIN
+        kind: RequestKind = reading.kind if taken else "article"
         if kind == "task":
             return Scope(False, "task", similarity, kind=kind)
         unknown = tuple(self.unknown_terms(question))
