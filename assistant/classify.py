@@ -18,10 +18,14 @@ import logging
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .embeddings import embed_texts
+
+if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 log = logging.getLogger(__name__)
 
@@ -54,26 +58,64 @@ def cached_vectors(embeddings, texts: Sequence[str], cache_dir: Path | None, mod
 
 
 class TextClassifier:
-    """Multi-class: probabilities per label from meaning and from form, averaged."""
+    """Multi-class: probabilities per label from meaning and from form, averaged.
 
-    def __init__(self, texts: Sequence[str], labels: Sequence[str], vectors: np.ndarray, *, c: float = 8.0) -> None:
-        from sklearn.feature_extraction.text import TfidfVectorizer
+    Classifiers that read the same texts can share one fitted n-gram vectorizer (``ngrams``), so a request is
+    turned into n-grams once. Probabilities are computed from the fitted weights directly: sklearn's per-call
+    checks cost more than the arithmetic on one short text, and every question pays them.
+    """
+
+    def __init__(
+        self,
+        texts: Sequence[str],
+        labels: Sequence[str],
+        vectors: np.ndarray,
+        *,
+        c: float = 8.0,
+        ngrams: TfidfVectorizer | None = None,
+    ) -> None:
         from sklearn.linear_model import LogisticRegression
 
-        self.ngrams = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True)
-        grams = self.ngrams.fit_transform([t.lower() for t in texts])
-        y = np.array(labels)
-        self.dense = LogisticRegression(C=c, max_iter=3000, class_weight="balanced").fit(vectors, y)
-        self.sparse = LogisticRegression(C=c, max_iter=3000, class_weight="balanced").fit(grams, y)
-        self.labels: tuple[str, ...] = tuple(str(label) for label in self.dense.classes_)
-
-    def probabilities(self, texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
-        """(len(texts), len(self.labels))."""
+        self.ngrams = ngrams if ngrams is not None else fit_ngrams(texts)
         grams = self.ngrams.transform([t.lower() for t in texts])
-        return 0.5 * self.dense.predict_proba(vectors) + 0.5 * self.sparse.predict_proba(grams)
+        y = np.array(labels)
+        dense = LogisticRegression(C=c, max_iter=3000, class_weight="balanced").fit(vectors, y)
+        sparse = LogisticRegression(C=c, max_iter=3000, class_weight="balanced").fit(grams, y)
+        self.labels: tuple[str, ...] = tuple(str(label) for label in dense.classes_)
+        self._dense = (dense.coef_.T.astype(np.float32), dense.intercept_.astype(np.float32))
+        self._sparse = (sparse.coef_.T, sparse.intercept_)
 
-    def best(self, text: str, vector: np.ndarray) -> tuple[str, float]:
+    def grams(self, texts: Sequence[str]):
+        return self.ngrams.transform([t.lower() for t in texts])
+
+    def probabilities(self, texts: Sequence[str], vectors: np.ndarray, grams=None) -> np.ndarray:
+        """(len(texts), len(self.labels)); `grams` when the caller already has ``self.grams(texts)``."""
+        grams = self.grams(texts) if grams is None else grams
+        dense = _probabilities(vectors @ self._dense[0] + self._dense[1])
+        sparse = _probabilities(np.asarray(grams @ self._sparse[0]) + self._sparse[1])
+        return 0.5 * dense + 0.5 * sparse
+
+    def best(self, text: str, vector: np.ndarray, grams=None) -> tuple[str, float]:
         """The most likely label of one text and its probability."""
-        row = self.probabilities([text], vector.reshape(1, -1))[0]
+        row = self.probabilities([text], vector.reshape(1, -1), grams)[0]
         i = int(row.argmax())
         return self.labels[i], float(row[i])
+
+
+def fit_ngrams(texts: Sequence[str]) -> TfidfVectorizer:
+    """Character n-grams within words: "mg", "brand", "tinglyness" read for what they are."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True).fit(
+        [t.lower() for t in texts]
+    )
+
+
+def _probabilities(scores: np.ndarray) -> np.ndarray:
+    """LogisticRegression's predict_proba from its decision scores: a sigmoid for two classes, else a softmax."""
+    if scores.shape[1] == 1:
+        positive = 1.0 / (1.0 + np.exp(-scores))
+        return np.hstack([1.0 - positive, positive])
+    scores = scores - scores.max(axis=1, keepdims=True)
+    exp = np.exp(scores)
+    return exp / exp.sum(axis=1, keepdims=True)

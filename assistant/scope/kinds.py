@@ -25,7 +25,7 @@ from typing import Literal, get_args
 
 import numpy as np
 
-from ..classify import TextClassifier, cached_vectors, load_jsonl
+from ..classify import TextClassifier, cached_vectors, fit_ngrams, load_jsonl
 
 RequestKind = Literal[
     "article",
@@ -95,14 +95,20 @@ class RequestKinds:
         rows = self.rows
         texts = [r["text"] for r in rows]
         vectors = cached_vectors(self.embeddings, texts, self.cache_dir, self.model_key, "scope-examples")
-        about = TextClassifier(texts, ["article" if r["label"] == "article" else "other" for r in rows], vectors)
+        ngrams = fit_ngrams(texts)
+        about = TextClassifier(
+            texts, ["article" if r["label"] == "article" else "other" for r in rows], vectors, ngrams=ngrams
+        )
         other = [i for i, r in enumerate(rows) if r["label"] != "article"]
-        kinds = TextClassifier([texts[i] for i in other], [rows[i]["label"] for i in other], vectors[other])
+        kinds = TextClassifier(
+            [texts[i] for i in other], [rows[i]["label"] for i in other], vectors[other], ngrams=ngrams
+        )
         return about, kinds
 
     def read(self, text: str, vector: np.ndarray) -> Reading:
         """How likely the request is not about the article, and if not, what it most likely is."""
         about, kinds = self._classifiers
-        row = about.probabilities([text], vector.reshape(1, -1))[0]
-        kind, p_kind = kinds.best(text, vector)
+        grams = about.grams([text])
+        row = about.probabilities([text], vector.reshape(1, -1), grams)[0]
+        kind, p_kind = kinds.best(text, vector, grams)
         return Reading(kind, float(row[about.labels.index("other")]), p_kind)  # type: ignore[arg-type]
