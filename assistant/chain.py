@@ -177,20 +177,18 @@ class Pipeline:
             yield Answer(text=texts.TASK_REFUSAL, abstained=True, answerer="extractive", shape="specific")
         elif scope.reason == "missing_specific":
             if scope.specific == "unmentioned":
-                terms = " or ".join(scope.unknown)
-                lead, alone = texts.UNMENTIONED.format(terms=terms), texts.UNMENTIONED_ALONE.format(terms=terms)
+                missing = texts.UNMENTIONED.format(terms=" or ".join(scope.unknown))
             else:
-                what = texts.SPECIFIC_KINDS[scope.specific or "amount"]
-                lead, alone = texts.MISSING_SPECIFIC.format(what=what), texts.MISSING_SPECIFIC_ALONE.format(what=what)
+                missing = texts.MISSING_SPECIFIC.format(what=texts.SPECIFIC_KINDS[scope.specific or "amount"])
             # "What it does say" is the one nearest passage that states something, not a tour of loose ones.
             nearest = [h for h in turn.hits if h.doc.metadata.get("role") != "framing"][:1]
             if nearest and scope.similarity >= self.judge.min_similarity:
-                yield Answer(text=lead + " ", abstained=True)
+                yield Answer(text=f"{missing} {texts.DOES_SAY} ", abstained=True)
                 yield from self.answerer.stream(replace(turn, hits=nearest))
             else:
                 # Nothing in the article is near enough to quote as "what it does say".
                 yield Answer(
-                    text=f"{alone} {self.covers}",
+                    text=f"{missing} {self.covers}",
                     abstained=True,
                     answerer="extractive",
                     shape="specific",

@@ -26,18 +26,16 @@ chunks as its excerpts.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import cached_property
-from importlib import resources
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
 from . import nlp
+from .classify import cached_vectors, load_jsonl
 from .corpus import CONCLUSION, INTRODUCTION
-from .embeddings import embed_texts
 
 Shape = Literal["specific", "list", "summary", "definition"]
 SHAPES: tuple[Shape, ...] = ("specific", "list", "summary", "definition")
@@ -68,8 +66,7 @@ class Plan:
 
 def load_examples() -> list[dict]:
     """Example questions per shape (package data, not code)."""
-    text = resources.files("assistant").joinpath("data/answer_shapes.jsonl").read_text(encoding="utf-8")
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
+    return load_jsonl("answer_shapes.jsonl")
 
 
 class Composer:
@@ -88,7 +85,12 @@ class Composer:
     STANDOUT = 0.08
     """A list question whose top-ranked item beats its section's next item by this much is about that item."""
 
-    def __init__(self, documents: dict, embeddings, rank=None) -> None:
+    def __init__(
+        self, documents: dict, embeddings, rank=None, *, cache_dir: Path | None = None, model_key: str = ""
+    ) -> None:
+        self.cache_dir = cache_dir
+        """Where the example questions' embeddings are cached (``classify.cached_vectors``), keyed by model."""
+        self.model_key = model_key
         self.rank = rank
         """``rank(query, vector, k)`` -> fused hits, best first (the Assistant's ranker)."""
         self.documents = documents
@@ -101,7 +103,9 @@ class Composer:
     def examples(self) -> tuple[np.ndarray, np.ndarray]:
         """The example questions' vectors and shapes, embedded on first use."""
         examples = load_examples()
-        return embed_texts(self.embeddings, [e["text"] for e in examples]), np.array([e["shape"] for e in examples])
+        texts = [e["text"] for e in examples]
+        vectors = cached_vectors(self.embeddings, texts, self.cache_dir, self.model_key, "answer-shapes")
+        return vectors, np.array([e["shape"] for e in examples])
 
     @cached_property
     def classifier(self):

@@ -68,7 +68,13 @@ class Assistant:
             cache_dir=settings.models_dir,
             model_key=settings.embedding_model,
         )
-        self.composer = Composer(self.documents, self.embeddings, rank=lambda q, v, k: self.ranker.rank(q, v, k=k))
+        self.composer = Composer(
+            self.documents,
+            self.embeddings,
+            rank=lambda q, v, k: self.ranker.rank(q, v, k=k),
+            cache_dir=settings.models_dir,
+            model_key=settings.embedding_model,
+        )
         self.pipeline = Pipeline(
             settings,
             self.embeddings,

@@ -19,10 +19,10 @@ TASK_REFUSAL = (
     "I can't translate, write code, poems or emails, or take on a role. "
     "Ask me what the article says, for example: How do I relieve hip pain from running?"
 )
-MISSING_SPECIFIC = "The article doesn't give {what}. Here is what it does say."
-MISSING_SPECIFIC_ALONE = "The article doesn't give {what}."
-UNMENTIONED = "The article doesn't mention {terms}. Here is what it does say."
-UNMENTIONED_ALONE = "The article doesn't mention {terms}."
+MISSING_SPECIFIC = "The article doesn't give {what}."
+UNMENTIONED = "The article doesn't mention {terms}."
+DOES_SAY = "Here is what it does say."
+"""Follows MISSING_SPECIFIC or UNMENTIONED when the nearest passage is quoted after it."""
 SPECIFIC_KINDS = {
     "dose": "doses or amounts of medication",
     "amount": "specific amounts",

@@ -116,7 +116,7 @@ def test_knee_pain_from_cycling_is_not_answered_from_the_hip_article(bot):
 def test_missing_dose_abstains_but_quotes_the_article(bot, article_text, helpers):
     answer = bot.ask("How many milligrams of ibuprofen can I take after a long run?")
     assert answer.abstained
-    prefix = texts.MISSING_SPECIFIC.format(what=texts.SPECIFIC_KINDS["dose"])
+    prefix = f"{texts.MISSING_SPECIFIC.format(what=texts.SPECIFIC_KINDS['dose'])} {texts.DOES_SAY}"
     assert answer.text.startswith(prefix)
     assert answer.citations
     assert any("ibuprofen" in q for c in answer.citations for q in c.quotes)
@@ -134,7 +134,8 @@ def test_missing_dose_abstains_but_quotes_the_article(bot, article_text, helpers
 def test_missing_amount_abstains_with_a_quote(bot):
     answer = bot.ask("How many litres of water a day should I drink while my hip heals?")
     assert answer.abstained
-    assert answer.text.startswith(texts.MISSING_SPECIFIC.format(what=texts.SPECIFIC_KINDS["amount"]))
+    missing = texts.MISSING_SPECIFIC.format(what=texts.SPECIFIC_KINDS["amount"])
+    assert answer.text.startswith(f"{missing} {texts.DOES_SAY}")
     assert [c.chunk_id for c in answer.citations] == ["hip-pain-from-running/role-nutrition/4-hydration"]
     assert not re.search(r"\d", re.sub(r"\[\d+\]", "", answer.text))
 
