@@ -71,7 +71,8 @@ class TextClassifier:
         labels: Sequence[str],
         vectors: np.ndarray,
         *,
-        c: float = 8.0,
+        dense_c: float = 8.0,
+        sparse_c: float = 8.0,
         ngrams: TfidfVectorizer | None = None,
     ) -> None:
         from sklearn.linear_model import LogisticRegression
@@ -79,10 +80,10 @@ class TextClassifier:
         self.ngrams = ngrams if ngrams is not None else fit_ngrams(texts)
         grams = self.ngrams.transform([t.lower() for t in texts])
         y = np.array(labels)
-        dense = LogisticRegression(C=c, max_iter=3000, class_weight="balanced").fit(vectors, y)
-        sparse = LogisticRegression(C=c, max_iter=3000, class_weight="balanced").fit(grams, y)
+        dense = LogisticRegression(C=dense_c, max_iter=3000, class_weight="balanced").fit(vectors, y)
+        sparse = LogisticRegression(C=sparse_c, max_iter=3000, class_weight="balanced").fit(grams, y)
         self.labels: tuple[str, ...] = tuple(str(label) for label in dense.classes_)
-        self._dense = (dense.coef_.T.astype(np.float32), dense.intercept_.astype(np.float32))
+        self._dense = (dense.coef_.T, dense.intercept_)
         self._sparse = (sparse.coef_.T, sparse.intercept_)
 
     def grams(self, texts: Sequence[str]):
