@@ -50,10 +50,13 @@ def _spelled(token: str) -> str:
     if len(token) < 4 or token in _KEY_WORDS or token in _NOT_TYPOS:
         return token
     limit = 2 if len(token) >= 9 else 1
-    for word in _KEY_WORDS:
-        if word[0] == token[0] and OSA.distance(token, word, score_cutoff=limit) <= limit:
-            return word
-    return token
+    # The closest key word, ties in alphabetical order: iterating the frozenset made "improvd" read as
+    # "improved" in one process and "improve" in the next (string hashing differs per process).
+    distance, word = min(
+        ((OSA.distance(token, w, score_cutoff=limit), w) for w in _KEY_WORDS if w[0] == token[0]),
+        default=(limit + 1, token),
+    )
+    return word if distance <= limit else token
 
 
 def fold(ch: str) -> str:
