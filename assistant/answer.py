@@ -144,6 +144,17 @@ class Answer:
     items: list[ListItem] = field(default_factory=list)
     """The bullets of a list or summary answer, in the order ``text`` shows them."""
 
+    @classmethod
+    def from_dict(cls, data: dict) -> Answer:
+        """The inverse of ``to_dict``: the page keeps answers in the browser as JSON and renders them again."""
+        known = {f: data[f] for f in ("text", "red_flags", "abstained", "answerer", "notice", "shape") if f in data}
+        return cls(
+            **known,
+            citations=[Citation(**{**c, "quotes": tuple(c.get("quotes", ()))}) for c in data.get("citations", ())],
+            referral=Referral.from_dict(data["referral"]) if data.get("referral") else None,
+            items=[ListItem(**{**i, "subtitles": tuple(i.get("subtitles", ()))}) for i in data.get("items", ())],
+        )
+
     def to_dict(self) -> dict:
         """JSON-safe: only str, int, bool, None, lists and dicts."""
         data = asdict(self)

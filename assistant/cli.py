@@ -12,8 +12,9 @@ import logging
 import sys
 import textwrap
 from collections.abc import Sequence
+from pathlib import Path
 
-from . import texts
+from . import plain, texts
 from .answer import Answer, Referral
 from .embeddings import ModelMissingError
 from .settings import SettingsError
@@ -21,17 +22,6 @@ from .store import IndexUnavailableError
 
 EXIT_USAGE = 2
 KNOWN_ERRORS = (SettingsError, ModelMissingError, IndexUnavailableError, FileNotFoundError)
-
-
-def plain_text(text: str, *, width: int = 88) -> str:
-    """The answer for a terminal: paragraphs wrapped, bullets kept with a hanging indent, no Markdown."""
-    lines = []
-    for line in text.replace("**", "").split("\n"):
-        if line.startswith("- "):
-            lines.append(textwrap.fill(line, width=width, subsequent_indent="  "))
-        else:
-            lines.append(textwrap.fill(line, width=width) if line.strip() else "")
-    return "\n".join(lines)
 
 
 def format_referral(referral: Referral, *, width: int = 88, color: bool = False) -> str:
@@ -57,19 +47,16 @@ def format_referral(referral: Referral, *, width: int = 88, color: bool = False)
 
 
 def format_answer(answer: Answer, *, width: int = 88, color: bool = False) -> str:
-    """The answer for a terminal: referral set apart, then the text, then its sources."""
+    """The answer for a terminal: referral set apart, then the text, then its sources with the whole chunk."""
     parts: list[str] = []
     if answer.referral:
         parts += [format_referral(answer.referral, width=width, color=color), ""]
     if answer.notice:
         parts += [f"({answer.notice})", ""]
-    parts.append(plain_text(answer.text, width=width))
-    if answer.citations:
-        parts += ["", "Sources:"]
-        for c in answer.citations:
-            heading = f"[{c.marker}] {c.section}" + (f" > {c.title}" if c.title else "")
-            parts.append(f"{heading}  ({c.chunk_id})")
-            parts.append(textwrap.indent(textwrap.fill(f"\u201c{c.text}\u201d", width=width - 4), "    "))
+    parts.append(plain.wrap(answer.text, width))
+    sources = plain.source_lines(answer, width=width, whole_chunk=True)
+    if sources:
+        parts += ["", *sources]
     return "\n".join(parts)
 
 
@@ -156,6 +143,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_feedback(args: argparse.Namespace) -> int:
+    from .feedback import FeedbackStore, export_csv, summarize, summary_text
+    from .settings import load_settings
+
+    store = FeedbackStore(args.dir or load_settings().feedback_dir)
+    _, unreadable = store.lines()
+    votes = store.votes()
+    if args.export:
+        out = args.out or Path(f"feedback.{args.export}")
+        rows = export_csv(votes, out)
+        print(f"Wrote {rows} vote(s) to {out}", file=sys.stderr)
+        return 0
+    summary = summarize(votes, unreadable=unreadable)
+    if args.json:
+        print(json.dumps(summary.to_dict(), indent=2))
+    else:
+        print(f"Feedback in {store.folder}")
+        print(summary_text(summary))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hip-assistant",
@@ -177,6 +185,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (default 7860)")
     serve.add_argument("--auth", metavar="USER:PASSWORD", help="require this login")
     serve.set_defaults(func=cmd_serve)
+
+    feedback = sub.add_parser("feedback", help="summarise the page's votes on answers, or export them")
+    feedback.add_argument("--dir", type=Path, help="folder of the vote files (default: HIP_FEEDBACK_DIR)")
+    feedback.add_argument("--export", choices=["csv"], help="write the votes as a spreadsheet instead")
+    feedback.add_argument("--out", type=Path, help="file to export to (default feedback.csv)")
+    feedback.add_argument("--json", action="store_true", help="print the summary as JSON")
+    feedback.set_defaults(func=cmd_feedback)
 
     sub.add_parser("eval", help="run the evaluation (see `hip-assistant eval --help`)")
 

@@ -99,6 +99,15 @@ class Settings(BaseSettings):
         description="Answers the page computes at once; 2 measured best on 2 cores (evals/load.py, 16 clients).",
     )
 
+    browser_secret: str = Field(
+        "hip-assistant-page",
+        description="Key the page encrypts the conversation it keeps in the browser with. Keep it the same across "
+        "restarts and replicas (or saved conversations cannot be read); set your own on a shared server.",
+    )
+    feedback_dir: Path = Field(
+        PROJECT_ROOT / "feedback", description="Folder of the page's feedback votes (one JSON Lines file per day)."
+    )
+
     # Input limits: long input is answered from a bounded prefix, never dropped silently.
     max_question_chars: int = Field(2000, ge=50, description="Characters of a message used for retrieval.")
     max_history_messages: int = Field(40, ge=0, description="Most recent history messages considered.")

@@ -102,3 +102,19 @@ SCOPE_LINE = (
     "treatment, nutrition, the mental side, when to seek help, and its FAQs."
 )
 DISCLAIMER = "General information from one article, not a diagnosis or medical advice."
+
+# The page.
+FEEDBACK_REASONS = {
+    "wrong_source": "Wrong source",
+    "missed_warning": "Missed a warning",
+    "not_what_i_asked": "Not what I asked",
+    "other": "Something else",
+}
+FEEDBACK_PROMPT = "What was wrong with this answer? (optional)"
+FEEDBACK_THANKS = "Thank you: your vote is saved with the question and answer, nothing else about you."
+FEEDBACK_SAVED = "Thank you: your feedback is saved."
+SERVER_DOWN = (
+    "The assistant cannot be reached right now (its server may be restarting). "
+    "Your conversation and the text in the box are kept; send it again when this message goes away."
+)
+STOPPED_NOTICE = "Stopped: the answer was cut short at your request."

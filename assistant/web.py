@@ -1,10 +1,16 @@
 """The Gradio chat page and its ``/ask`` API: a thin front door over ``Assistant``.
 
 The only module of the package that imports Gradio. It renders what the core
-returns: the streamed answer with its [n] markers, the referral as a warning
-block above it, and a collapsible "Sources" block quoting each cited chunk.
-Everything shown is escaped first, so what a user types (``<script>`` or
-Markdown) appears as plain text and article text is never read as markup.
+returns: the streamed answer with its [n] markers as links to its sources, the
+referral as a warning block above it, and a folded "Sources" block quoting each
+cited chunk with the quoted sentences marked. Everything shown is escaped first,
+so what a user types (``<script>`` or Markdown) appears as plain text and
+article text is never read as markup.
+
+The conversation is kept in the browser (``gr.BrowserState``), so a reload or a
+server restart keeps it; votes on answers go to ``feedback.FeedbackStore``. What
+must happen in the browser (following a marker, copying plain text, keeping the
+typed question, saying when the server is unreachable) is ``data/page.js``.
 """
 
 from __future__ import annotations
@@ -12,13 +18,16 @@ from __future__ import annotations
 import html
 import logging
 import re
+import uuid
 from collections.abc import Iterator
+from importlib import resources
 
 import gradio as gr
 
-from . import texts
-from .answer import Answer, Referral
+from . import plain, texts
+from .answer import Answer, Citation, Referral, ReferralCriterion
 from .core import Assistant
+from .feedback import FeedbackStore, Vote
 
 log = logging.getLogger(__name__)
 
@@ -28,20 +37,16 @@ EXTRA_EXAMPLES = (
     "What should I eat to help my hip recover?",
     "My leg goes numb on long runs and my hip aches. Should I worry?",
 )
-
-CSS = """
-.hip-warning { background: #fff4e5; border: 2px solid #c75b00; border-radius: 8px; padding: 10px 14px;
-  margin-bottom: 10px; color: #4a2500; }
-.hip-warning strong { color: #8a3b00; }
-.hip-notice { font-style: italic; opacity: 0.85; }
-.hip-user { white-space: pre-wrap; }
-.hip-marker { font-weight: 600; color: #1d4ed8; }
-.hip-sources { margin-top: 10px; border-top: 1px solid #d0d7de; padding-top: 6px; }
-.hip-sources blockquote { margin: 4px 0 10px 0; padding-left: 10px; border-left: 3px solid #9ca3af; }
-.hip-sources code { font-size: 0.8em; }
-"""
+CONVERSATION_KEY = "hip-assistant-conversation"
+MAX_KEPT_TURNS = 200
+"""Turns the browser keeps; older ones are dropped from the saved conversation (localStorage is a few MB)."""
 
 _MARKER = re.compile(r"\[(\d+)\]")
+_BOLD = re.compile(r"\*\*([^*\n]+)\*\*")
+
+
+def _asset(name: str) -> str:
+    return resources.files("assistant").joinpath(f"data/{name}").read_text(encoding="utf-8")
 
 
 def as_text(value: str) -> str:
@@ -58,18 +63,23 @@ def _escape(value: str) -> str:
     return html.escape(value, quote=True)
 
 
-def render_referral(referral: Referral) -> str:
-    """The referral as people scan it: heading, the matching criteria, the others folded, one-line disclaimer."""
+def render_referral(referral: Referral, *, announce: bool = True) -> str:
+    """The referral as people scan it: heading, the matching criteria, the others folded, one-line disclaimer.
 
-    def item(c) -> str:
+    `announce` adds ``role="alert"``; it is left off while the answer streams,
+    so a screen reader announces the warning once, not at every piece.
+    """
+
+    def item(c: ReferralCriterion) -> str:
         said = f" (you wrote \u201c{_escape(c.trigger)}\u201d)" if c.trigger else ""
         return f"<li><strong>{_escape(c.title)}</strong>{said}: \u201c{_escape(c.quote)}\u201d</li>"
 
     if referral.kind == "reminder":
         return f'<div class="hip-reminder">\u26a0 {_escape(referral.text)}</div>'
     shown = referral.triggered if referral.kind == "flagged" else referral.criteria
+    role = ' role="alert"' if announce else ""
     parts = [
-        f'<div class="hip-warning" role="alert"><strong class="hip-warning-head">\u26a0 {_escape(referral.heading)}</strong>',
+        f'<div class="hip-warning"{role}><strong class="hip-warning-head">\u26a0 {_escape(referral.heading)}</strong>',
         "<ul>" + "".join(item(c) for c in shown) + "</ul>",
     ]
     if referral.kind == "flagged" and referral.others:
@@ -82,52 +92,92 @@ def render_referral(referral: Referral) -> str:
     return "".join(parts)
 
 
-def render_sources(answer: Answer) -> str:
-    items = []
-    for c in answer.citations:
-        where = _escape(c.section + (f" \u203a {c.title}" if c.title else ""))
-        items.append(
-            f"<li><strong>[{c.marker}] {where}</strong> <code>{_escape(c.chunk_id)}</code>"
-            f"<blockquote>{_escape(c.text)}</blockquote></li>"
-        )
+def source_id(key: str, marker: int) -> str:
+    """The element id of source [marker] of the answer `key`: what its [n] links to."""
+    return f"hip-{key}-{marker}"
+
+
+def highlight(text: str, quotes: tuple[str, ...]) -> str:
+    """`text` escaped, with each quoted sentence found in it wrapped in ``<mark>``."""
+    spans: list[tuple[int, int]] = []
+    for quote in quotes:
+        start = text.find(quote) if quote else -1
+        if start >= 0:
+            spans.append((start, start + len(quote)))
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    out, at = [], 0
+    for start, end in merged:
+        out += [_escape(text[at:start]), f"<mark>{_escape(text[start:end])}</mark>"]
+        at = end
+    out.append(_escape(text[at:]))
+    return "".join(out)
+
+
+def render_sources(answer: Answer, key: str) -> str:
+    """The cited chunks, folded: "[n] Section › Item" (chunk id as tooltip) and the chunk, quoted parts marked."""
+    items = [
+        f'<li class="hip-source" id="{source_id(key, c.marker)}" tabindex="-1" title="{_escape(c.chunk_id)}">'
+        f"<strong>[{c.marker}] {_escape(plain.source_label(c))}</strong>"
+        f"<blockquote>{highlight(c.text, c.quotes)}</blockquote></li>"
+        for c in answer.citations
+    ]
     return (
         f'<details class="hip-sources"><summary>Sources ({len(answer.citations)})</summary>'
         f"<ul>{''.join(items)}</ul></details>"
     )
 
 
-def render_answer(answer: Answer, *, streaming: bool = False) -> str:
-    """One chat message: warning block, answer text with markers, then sources (once complete).
+def render_answer(answer: Answer, *, key: str = "answer", streaming: bool = False) -> str:
+    """One chat message: warning block, answer text with markers, then sources and Copy (once complete).
 
-    Parts are joined without blank lines so the message stays one HTML block
-    and nothing inside is reinterpreted as Markdown.
+    `key` makes the ids of this answer's sources unique on the page. Parts are
+    joined without blank lines so the message stays one HTML block and nothing
+    inside is reinterpreted as Markdown.
     """
     parts = []
     if answer.referral:
-        parts.append(render_referral(answer.referral))
+        parts.append(render_referral(answer.referral, announce=not streaming))
     if answer.notice:
         parts.append(f'<p class="hip-notice">{_escape(answer.notice)}</p>')
-    body = render_text(answer.text)
+    cited = {} if streaming else {c.marker: c for c in answer.citations}
+    body = render_text(answer.text, key=key, cited=cited)
     if streaming and not body:
         body = "\u2026"
     parts.append(f'<div class="hip-answer">{body}</div>')
-    if answer.citations and not streaming:
-        parts.append(render_sources(answer))
+    if not streaming:
+        if answer.citations:
+            parts.append(render_sources(answer, key))
+        # Newlines as character references: a blank line would end the HTML block for Markdown.
+        copied = _escape(plain.answer_text(answer)).replace("\n", "&#10;")
+        parts.append(
+            '<div class="hip-tools"><button type="button" class="hip-copy">Copy answer</button>'
+            f'<pre class="hip-plain" hidden>{copied}</pre></div>'
+        )
     return "\n".join(parts)
 
 
-_BOLD = re.compile(r"\*\*([^*\n]+)\*\*")
-
-
-def render_text(text: str) -> str:
-    """The answer's text as HTML: paragraphs, and its "- **Title**: ..." lines as a bulleted list.
+def render_text(text: str, *, key: str = "answer", cited: dict[int, Citation] | None = None) -> str:
+    """The answer's text as HTML: paragraphs, its "- **Title**: ..." lines as a bulleted list, [n] as links.
 
     Built here rather than left to Markdown because the message is one raw HTML
     block; everything is escaped first, so only the answer's own structure
-    becomes markup.
+    becomes markup. A marker whose citation is in `cited` links to that source.
     """
+    cited = cited or {}
     html_parts: list[str] = []
     bullets: list[str] = []
+
+    def marker(match: re.Match) -> str:
+        c = cited.get(int(match.group(1)))
+        if c is None:
+            return f'<span class="hip-marker">{match.group(0)}</span>'
+        tip = _escape(f"Source {c.marker}: {plain.source_label(c)}")
+        return f'<a class="hip-marker" href="#{source_id(key, c.marker)}" title="{tip}">{match.group(0)}</a>'
 
     def close_list() -> None:
         if bullets:
@@ -135,7 +185,7 @@ def render_text(text: str) -> str:
             bullets.clear()
 
     for line in text.split("\n"):
-        body = _MARKER.sub(r'<span class="hip-marker">[\1]</span>', _escape(line.strip()))
+        body = _MARKER.sub(marker, _escape(line.strip()))
         body = _BOLD.sub(r"<strong>\1</strong>", body)
         if line.startswith("- "):
             bullets.append(body[2:])
@@ -152,9 +202,46 @@ def examples_for(bot: Assistant) -> list[str]:
     return list(dict.fromkeys([*faqs, *EXTRA_EXAMPLES]))
 
 
+def history_of(turns: list[dict]) -> list[dict]:
+    """The conversation the assistant reads (messages format) from the turns the page keeps."""
+    history: list[dict] = []
+    for turn in turns:
+        if turn.get("answer") is not None:
+            history += [
+                {"role": "user", "content": turn["question"]},
+                {"role": "assistant", "content": turn["answer"].get("text", "")},
+            ]
+    return history
+
+
+def render_turns(turns: list[dict]) -> list[dict]:
+    """The chat messages for kept turns: two per turn, so message i belongs to turn i // 2."""
+    chat: list[dict] = []
+    for turn in turns:
+        chat.append({"role": "user", "content": as_text(turn["question"])})
+        answer = turn.get("answer")
+        content = (
+            render_answer(Answer.from_dict(answer), key=turn["key"])
+            if answer is not None
+            else _escape(texts.ANSWER_FAILED)
+        )
+        chat.append({"role": "assistant", "content": content})
+    return chat
+
+
+def _turn_of(turns: list[dict], index: object) -> dict | None:
+    """The turn of chat message `index` (an int, or a one-element sequence in some Gradio versions)."""
+    if isinstance(index, list | tuple):
+        index = index[0] if index else None
+    if not isinstance(index, int) or not 0 <= index // 2 < len(turns):
+        return None
+    return turns[index // 2]
+
+
 def build_app(bot: Assistant | None = None) -> gr.Blocks:
-    """The page. One Assistant serves every session; each session keeps its own history."""
+    """The page. One Assistant serves every session; each browser keeps its own conversation."""
     bot = bot or Assistant()
+    store = FeedbackStore(bot.settings.feedback_dir)
 
     def add_question(message: str, chat: list, busy: bool):
         """Move the question from the box into the chat, unless it is empty or an answer is still coming.
@@ -164,52 +251,97 @@ def build_app(bot: Assistant | None = None) -> gr.Blocks:
         text = message or ""
         if not text.strip():
             gr.Warning(texts.EMPTY_QUESTION)
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         if busy:
             gr.Warning(texts.STILL_ANSWERING)
             # Put the text back: an earlier submission's reply may have cleared the box meanwhile.
-            return message, gr.skip(), gr.skip(), gr.skip()
-        return "", [*chat, {"role": "user", "content": as_text(text)}], text, True
+            return message, gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        chat = [*chat, {"role": "user", "content": as_text(text)}]
+        return "", chat, text, True, gr.update(visible=True)
 
-    def answer(pending: str | None, chat: list, history: list) -> Iterator[tuple]:
+    def answer(pending: str | None, chat: list, turns: list) -> Iterator[tuple]:
         if pending is None:
             return
-        chat = [*chat, {"role": "assistant", "content": render_answer(Answer(), streaming=True)}]
+        key = uuid.uuid4().hex[:12]
+        chat = [*chat, {"role": "assistant", "content": render_answer(Answer(), key=key, streaming=True)}]
         total = Answer()
         try:
-            for chunk in bot.stream(pending, history):
+            for chunk in bot.stream(pending, history_of(turns)):
                 total = total + chunk
-                chat[-1] = {"role": "assistant", "content": render_answer(total, streaming=True)}
-                yield chat, history, pending, True
+                chat[-1] = {"role": "assistant", "content": render_answer(total, key=key, streaming=True)}
+                partial = {"key": key, "question": pending, "answer": total.to_dict()}
+                yield chat, gr.skip(), pending, True, partial, gr.skip()
         except Exception:
             log.exception("answering failed")
             chat[-1] = {"role": "assistant", "content": _escape(texts.ANSWER_FAILED)}
-            yield chat, history, None, False
+            turns = [*turns, {"key": key, "question": pending, "answer": None}][-MAX_KEPT_TURNS:]
+            yield chat, turns, None, False, None, gr.update(visible=False)
             return
-        chat[-1] = {"role": "assistant", "content": render_answer(total)}
-        history = [*history, {"role": "user", "content": pending}, {"role": "assistant", "content": total.text}]
-        yield chat, history, None, False
+        chat[-1] = {"role": "assistant", "content": render_answer(total, key=key)}
+        turns = [*turns, {"key": key, "question": pending, "answer": total.to_dict()}][-MAX_KEPT_TURNS:]
+        yield chat, turns, None, False, None, gr.update(visible=False)
+
+    def stop_answer(pending: str | None, partial: dict | None, chat: list, turns: list):
+        """Keep what was answered so far, marked as stopped, and free the box for the next question."""
+        if pending is None:
+            return gr.skip(), gr.skip(), None, False, None, gr.update(visible=False)
+        key = partial["key"] if partial else uuid.uuid4().hex[:12]
+        so_far = Answer.from_dict(partial["answer"]) if partial else Answer()
+        so_far.notice = " ".join(n for n in (so_far.notice, texts.STOPPED_NOTICE) if n)
+        message = {"role": "assistant", "content": render_answer(so_far, key=key)}
+        chat = [*chat[:-1], message] if chat and chat[-1]["role"] == "assistant" else [*chat, message]
+        turns = [*turns, {"key": key, "question": pending, "answer": so_far.to_dict()}][-MAX_KEPT_TURNS:]
+        return chat, turns, None, False, None, gr.update(visible=False)
+
+    def clear():
+        """A new conversation: nothing shown, nothing kept, nothing the assistant remembers."""
+        return [], [], None, False, None, gr.update(visible=False), gr.update(visible=False), None
+
+    def vote(data: gr.LikeData, turns: list):
+        turn = _turn_of(turns, data.index)
+        if turn is None or turn.get("answer") is None:
+            return gr.skip(), gr.skip()
+        rating = "up" if data.liked is True else "down" if data.liked is False else "withdrawn"
+        store.add(Vote(turn["key"], rating, turn["question"], turn["answer"]), bot.settings)
+        if rating == "withdrawn":
+            return gr.update(visible=False), None
+        gr.Info(texts.FEEDBACK_THANKS)
+        return gr.update(visible=rating == "down"), turn["key"] if rating == "down" else None
+
+    def send_feedback(voted: str | None, reasons: list[str], comment: str, turns: list):
+        turn = next((t for t in turns if t["key"] == voted), None)
+        if turn is None:
+            return gr.update(visible=False), gr.skip(), gr.skip(), None
+        store.add(Vote(voted, "down", turn["question"], turn["answer"], tuple(reasons), comment or ""), bot.settings)
+        gr.Info(texts.FEEDBACK_SAVED)
+        return gr.update(visible=False), [], "", None
 
     def api_ask(message: str, history: list) -> dict:
         """Answer.to_dict() for a message and its history (messages format)."""
         return bot.ask(message, history).to_dict()
 
     with gr.Blocks(title="Hip pain from running: article assistant") as demo:
-        gr.Markdown(f"## Hip pain from running\n{texts.SCOPE_LINE}  \n*{texts.DISCLAIMER}*", elem_id="hip-intro")
+        gr.Markdown(f"# Hip pain from running\n{texts.SCOPE_LINE}  \n*{texts.DISCLAIMER}*", elem_id="hip-intro")
+        gr.HTML(f'<div id="hip-status" role="status" hidden>{_escape(texts.SERVER_DOWN)}</div>', padding=False)
         chat = gr.Chatbot(
             label="Conversation",
             height=520,
             elem_id="hip-chat",
+            autoscroll=False,  # page.js shows each new question at the top, so answers are read from their start
+            buttons=[],  # per-answer Copy is in the message (plain text); "Copy conversation" is below
             sanitize_html=True,
             render_markdown=True,
-            feedback_options=None,
+            feedback_options=("Like", "Dislike"),
             latex_delimiters=[],  # the article has no maths; "$$" a user types stays text
         )
-        history = gr.State([])
+        turns = gr.BrowserState([], storage_key=CONVERSATION_KEY, secret=bot.settings.browser_secret)
         pending = gr.State(None)
         busy = gr.State(False)
-        with gr.Row():
+        partial = gr.State(None)
+        voted = gr.State(None)
+        with gr.Row(elem_id="hip-ask-row"):
             box = gr.Textbox(
+                label="Your question",
                 placeholder="Ask about hip pain from running\u2026",
                 show_label=False,
                 scale=8,
@@ -217,28 +349,82 @@ def build_app(bot: Assistant | None = None) -> gr.Blocks:
                 max_lines=6,
             )
             send = gr.Button("Ask", variant="primary", scale=1, elem_id="hip-ask")
+            stop = gr.Button("Stop", variant="stop", scale=1, visible=False, elem_id="hip-stop")
+        with gr.Row():
+            new = gr.Button("New conversation", size="sm", elem_id="hip-clear")
+            copy_all = gr.Button("Copy conversation", size="sm", elem_id="hip-copy-all")
+        with gr.Group(visible=False, elem_id="hip-feedback") as feedback_box:
+            reasons = gr.CheckboxGroup(
+                choices=[(label, name) for name, label in texts.FEEDBACK_REASONS.items()],
+                label=texts.FEEDBACK_PROMPT,
+                elem_id="hip-feedback-reasons",
+            )
+            comment = gr.Textbox(label="Anything else you want to tell us (optional)", lines=2, elem_id="hip-comment")
+            send_comment = gr.Button("Send feedback", size="sm", elem_id="hip-send-feedback")
         examples = gr.Examples(examples=[[q] for q in examples_for(bot)], inputs=[box], label="Try a question")
 
+        answering = []
         for trigger in (box.submit, send.click, examples.load_input_event.then):
             # Queued one at a time (it takes microseconds) so two quick submissions see each other's state.
-            trigger(
-                add_question,
-                [box, chat, busy],
-                [box, chat, pending, busy],
-                concurrency_limit=1,
-                concurrency_id="hip-add-question",
-                trigger_mode="multiple",  # a second submission must reach add_question, not be dropped
+            answering.append(
+                trigger(
+                    add_question,
+                    [box, chat, busy],
+                    [box, chat, pending, busy, stop],
+                    concurrency_limit=1,
+                    concurrency_id="hip-add-question",
+                    trigger_mode="multiple",  # a second submission must reach add_question, not be dropped
+                    api_visibility="private",
+                ).then(
+                    answer,
+                    [pending, chat, turns],
+                    [chat, turns, pending, busy, partial, stop],
+                    api_visibility="private",
+                )
+            )
+        stop.click(
+            stop_answer,
+            [pending, partial, chat, turns],
+            [chat, turns, pending, busy, partial, stop],
+            cancels=answering,
+            api_visibility="private",
+        )
+        for reset in (new.click, chat.clear):  # the button below the box and the Chatbot's own bin icon
+            reset(
+                clear,
+                None,
+                [chat, turns, pending, busy, partial, stop, feedback_box, voted],
+                cancels=answering,
                 api_visibility="private",
-            ).then(answer, [pending, chat, history], [chat, history, pending, busy], api_visibility="private")
+            )
+        copy_all.click(None, js="() => window.hipCopyConversation()")
+        chat.like(vote, [turns], [feedback_box, voted], api_visibility="private")
+        send_comment.click(
+            send_feedback,
+            [voted, reasons, comment, turns],
+            [feedback_box, reasons, comment, voted],
+            api_visibility="private",
+        )
+        demo.load(render_turns, [turns], [chat], api_visibility="private")
         gr.api(api_ask, api_name="ask")
     return demo
 
 
 def make_theme() -> gr.themes.Base:
-    """System fonts only: the default theme would fetch fonts from Google."""
+    """System fonts only (the default theme would fetch fonts from Google), and text of 4.5:1 contrast or more."""
     return gr.themes.Soft(
         font=["ui-sans-serif", "system-ui", "Segoe UI", "Roboto", "sans-serif"],
         font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "monospace"],
+    ).set(
+        button_primary_background_fill="*primary_700",
+        button_primary_background_fill_hover="*primary_800",
+        button_primary_text_color="white",
+        button_cancel_background_fill="#b91c1c",
+        button_cancel_background_fill_hover="#991b1b",
+        button_cancel_text_color="white",
+        block_label_text_color="*neutral_700",
+        block_title_text_color="*neutral_800",
+        body_text_color_subdued="*neutral_600",
     )
 
 
@@ -267,7 +453,8 @@ def serve(
         enable_monitoring=False,
         footer_links=["api"],
         theme=make_theme(),
-        css=CSS,
+        css=_asset("page.css"),
+        head=f"<script>{_asset('page.js')}</script>",
         quiet=True,
     )
     return demo, local_url

@@ -32,6 +32,8 @@ from assistant.answer import strip_labels  # noqa: E402
 from assistant.core import Assistant  # noqa: E402
 from assistant.settings import load_settings  # noqa: E402
 
+pytest_plugins = ["pagekit"]  # the browser fixtures (tests/pagekit.py)
+
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS_DIR = ROOT / "corpus"
 ARTICLE = CORPUS_DIR / "hip-pain-from-running.txt"
@@ -109,8 +111,8 @@ def index_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def settings(index_dir):
-    return load_settings(index_dir=index_dir)
+def settings(index_dir, tmp_path_factory):
+    return load_settings(index_dir=index_dir, feedback_dir=tmp_path_factory.mktemp("feedback"))
 
 
 @pytest.fixture(scope="session")

@@ -31,7 +31,7 @@ def test_ask_prints_answer_and_sources(built_index):
     text = flat(out.stdout)
     assert "15-20 minutes" in text
     assert "Sources:" in out.stdout
-    assert "[1] Treatment Options for Hip Pain from Running > Rest and Ice" in out.stdout
+    assert "[1] Treatment Options for Hip Pain from Running \u203a Rest and Ice" in out.stdout
     assert "(hip-pain-from-running/treatment-options/1-rest-and-ice)" in out.stdout
     assert "Traceback" not in out.stderr
 

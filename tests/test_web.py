@@ -59,19 +59,26 @@ def red_flag_answer(bot) -> Answer:
 def test_render_real_answer_markers_and_one_sources_block(ice_answer):
     answer = ice_answer
     assert answer.citations and not answer.referral and "15-20 minutes" in answer.text
-    out = render_answer(answer)
+    out = render_answer(answer, key="k1")
 
     markers_in_text = re.findall(r"\[(\d+)\]", answer.text)
     assert markers_in_text
-    assert re.findall(r'<span class="hip-marker">\[(\d+)\]</span>', out) == markers_in_text
+    # Every marker links to its source's element, which exists in the same message.
+    links = re.findall(r'<a class="hip-marker" href="#(hip-k1-\d+)" title="Source (\d+): [^"]+">\[(\d+)\]</a>', out)
+    assert [n for _, _, n in links] == markers_in_text
+    assert all(target == f"hip-k1-{n}" and tip == n for target, tip, n in links)
     assert out.count('class="hip-sources"') == 1
     assert out.count("<details") == 1
     assert f"<summary>Sources ({len(answer.citations)})</summary>" in out
     sources = block(out, "hip-sources")
     for c in answer.citations:
-        assert f"[{c.marker}] {html.escape(c.section)}" in sources
-        assert f"<code>{html.escape(c.chunk_id)}</code>" in sources
-        assert f"<blockquote>{html.escape(c.text, quote=True)}</blockquote>" in sources
+        # "Section › Item", the chunk id only as a tooltip, the chunk quoted with the answer's sentences marked.
+        assert f'id="hip-k1-{c.marker}"' in sources
+        assert f'title="{html.escape(c.chunk_id)}"><strong>[{c.marker}] {html.escape(c.section)} \u203a {c.title}' in sources
+        assert "<code>" not in sources
+        assert c.quotes and all(f"<mark>{html.escape(q)}</mark>" in sources for q in c.quotes)
+        quoted = re.search(rf'id="hip-k1-{c.marker}".*?<blockquote>(.*?)</blockquote>', sources).group(1)
+        assert html.unescape(re.sub(r"</?mark>", "", quoted)) == c.text
     assert any(c.section == SECTION_TREATMENT and c.chunk_id == ICE_CHUNK for c in answer.citations)
     assert "hip-warning" not in out and 'role="alert"' not in out
     # One HTML block: a blank line would end it and the rest would be read as Markdown.
@@ -99,13 +106,17 @@ def test_render_red_flag_warning_first_and_escaped(red_flag_answer):
     assert '"' not in text_only and "'" not in text_only
     assert "seek immediate medical attention" in warning
     # The answer text itself follows, with its markers.
-    assert '<span class="hip-marker">[1]</span>' in out[out.index('class="hip-answer"') :]
+    assert 'class="hip-marker" href="#hip-answer-1"' in out[out.index('class="hip-answer"') :]
+    # Announced once: the alert role only on the complete answer, not while it streams.
+    streaming = render_answer(answer, streaming=True)
+    assert 'class="hip-warning"' in streaming and 'role="alert"' not in streaming
 
 
 def test_render_streaming_hides_sources(ice_answer):
     out = render_answer(ice_answer, streaming=True)
     assert "hip-sources" not in out and "<details" not in out and "Sources (" not in out
-    assert '<span class="hip-marker">[1]</span>' in out
+    assert "hip-copy" not in out and "hip-plain" not in out  # Copy arrives with the complete answer
+    assert '<span class="hip-marker">[1]</span>' in out  # no link yet: its source is not on the page
     assert "15-20 minutes" in out
     # Before the first words arrive the message shows an ellipsis, not an empty bubble.
     empty = render_answer(Answer(), streaming=True)
@@ -145,19 +156,19 @@ def test_render_escapes_markup_in_article_text_and_referral():
     )
     out = render_answer(answer)
 
-    for raw in ("<script", "<b>", "<i>", "<a ", "<line>", "<chunk>", "<here>", "5 < 6", "6 > 4", " & "):
+    for raw in ("<script", "<b>", "<i>", "<a href", "<line>", "<chunk>", "<here>", "5 < 6", "6 > 4", " & "):
         assert raw not in out, raw
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; rest; 5 &lt; 6 &gt; 4" in out
     assert "Use &lt;b&gt;ice&lt;/b&gt; &amp; rest" in out
     assert "Causes &amp; &lt;b&gt;Effects&lt;/b&gt;" in out and "Ice &amp; &lt;i&gt;Heat&lt;/i&gt;" in out
-    assert "<code>doc/&lt;chunk&gt;&amp;1</code>" in out
+    assert 'title="doc/&lt;chunk&gt;&amp;1"' in out
     assert "Call &lt;a href=&quot;x&quot;&gt;help&lt;/a&gt; &amp; go" in out
     assert "Second &lt;line&gt;" in out and "&amp; &quot;quoted&quot;" in out
     assert "&lt;b&gt;me&lt;/b&gt;" in out and "&lt;i&gt;not&lt;/i&gt; a diagnosis" in out
     assert '<p class="hip-notice">Cut &lt;here&gt; &amp; there</p>' in out
     assert out.index("hip-warning") < out.index("hip-notice") < out.index("hip-answer") < out.index("hip-sources")
     # Markers are still marked up after escaping.
-    assert '<span class="hip-marker">[1]</span>' in out
+    assert '<a class="hip-marker" href="#hip-answer-1"' in out
 
 
 # ---------------------------------------------------------------- as_text
