@@ -219,7 +219,7 @@ def summary_text(summary: Summary) -> str:
     if not summary.total:
         lines = ["No votes yet."]
     else:
-        lines = [f"{summary.total} answers voted on: {summary.up} up, {summary.down} down."]
+        lines = [f"Answers voted on: {summary.total} ({summary.up} up, {summary.down} down)."]
         if summary.down:
             lines.append("Why answers were voted down:")
             lines += [f"  {reason.replace('_', ' ')}: {n}" for reason, n in summary.reasons.most_common()]

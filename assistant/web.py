@@ -265,6 +265,7 @@ def build_app(bot: Assistant | None = None) -> gr.Blocks:
         key = uuid.uuid4().hex[:12]
         chat = [*chat, {"role": "assistant", "content": render_answer(Answer(), key=key, streaming=True)}]
         total = Answer()
+        yield chat, gr.skip(), pending, True, {"key": key, "question": pending, "answer": total.to_dict()}, gr.skip()
         try:
             for chunk in bot.stream(pending, history_of(turns)):
                 total = total + chunk
@@ -380,6 +381,7 @@ def build_app(bot: Assistant | None = None) -> gr.Blocks:
                     [pending, chat, turns],
                     [chat, turns, pending, busy, partial, stop],
                     api_visibility="private",
+                    trigger_mode="multiple",  # after Stop, the page may still count the cancelled run as pending
                 )
             )
         stop.click(
@@ -398,7 +400,9 @@ def build_app(bot: Assistant | None = None) -> gr.Blocks:
                 api_visibility="private",
             )
         copy_all.click(None, js="() => window.hipCopyConversation()")
-        chat.like(vote, [turns], [feedback_box, voted], api_visibility="private")
+        chat.like(vote, [turns], [feedback_box, voted], api_visibility="private").then(
+            None, js="() => document.getElementById('hip-feedback-reasons')?.scrollIntoView({block: 'nearest'})"
+        )
         send_comment.click(
             send_feedback,
             [voted, reasons, comment, turns],

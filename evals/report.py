@@ -134,6 +134,19 @@ def write_markdown(report: dict, path: Path, *, chart: str) -> None:
             "Before the request classifiers (03121cb, `python -m evals.blind --code <checkout>`): blind abstention "
             "57.9%, false abstention 3.7%, nearby quoted 55.6%.",
         ]
+    if report.get("feedback"):
+        f = report["feedback"]
+        lines += ["", "## Feedback from the page", ""]
+        if f["votes"]:
+            reasons = ", ".join(f"{k.replace('_', ' ')} {n}" for k, n in f["down_reasons"].items())
+            lines.append(
+                f"Answers voted on in `{f['folder']}`: {f['votes']} ({f['up']} up, {f['down']} down)."
+                + (f" Why answers were voted down: {reasons}." if f["down"] else "")
+            )
+        else:
+            lines.append(f"No votes in `{f['folder']}` yet (`hip-assistant feedback` summarises them).")
+        if f["unreadable_lines"]:
+            lines.append(f"{f['unreadable_lines']} unreadable line(s) skipped.")
     if report.get("safety_blind"):
         lines += ["", "## Red flags on blind sets", ""]
         rows = []

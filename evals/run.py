@@ -29,8 +29,9 @@ import assistant  # noqa: F401  (offline environment first)
 from assistant.answer import RED_FLAGS, strip_markers
 from assistant.core import Assistant
 from assistant.embeddings import embed_query, embed_texts, load_embeddings
+from assistant.feedback import FeedbackStore, summarize
 from assistant.history import condense, normalize_history
-from assistant.settings import Settings, load_settings
+from assistant.settings import PROJECT_ROOT, Settings, load_settings
 
 from . import bench, blind, metrics
 from .report import write_chart, write_markdown
@@ -147,6 +148,7 @@ class Evaluation:
             report["red_flags"] = self._red_flags(base, safety_sets, bar)
             report["safety_blind"] = self._safety_blind(base, bar)
             report["latency"] = self._latency(base, dev, bar)
+            report["feedback"] = self._feedback()
             if self.answerers:
                 report["answerers"] = self._compare_answerers(base, comparison, sources, bar)
                 report["verdict"] = verdict(report["answerers"], self.settings.answerer)
@@ -154,6 +156,14 @@ class Evaluation:
             bar.close()
         report["meta"]["seconds"] = round(time.perf_counter() - started, 1)
         return report
+
+    def _feedback(self) -> dict:
+        """The page's standing votes (HIP_FEEDBACK_DIR): how many answers were voted down, and why."""
+        store = FeedbackStore(self.settings.feedback_dir)
+        _, unreadable = store.lines()
+        folder = store.folder.resolve()
+        shown = folder.relative_to(PROJECT_ROOT) if folder.is_relative_to(PROJECT_ROOT) else folder
+        return {"folder": str(shown), **summarize(store.votes(), unreadable=unreadable).to_dict()}
 
     def _meta(self) -> dict:
         def git(*args: str) -> str:

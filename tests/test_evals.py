@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from assistant.answer import Answer, Citation
+from assistant.feedback import FeedbackStore, Vote
 from assistant.grounding import is_supported
 from evals import metrics
 from evals.run import GATES, check_gates
@@ -72,8 +73,11 @@ def test_gates_fail_below_threshold_and_pass_above():
 
 
 @pytest.mark.slow
-def test_fast_eval_writes_report_json_and_chart_and_gates(tmp_path, index_dir):
-    env = {"HIP_INDEX_DIR": str(index_dir), "PATH": "/usr/bin:/bin"}
+def test_fast_eval_writes_report_json_and_chart_and_gates(tmp_path, index_dir, bot, settings):
+    votes = tmp_path / "votes"
+    question = "How long should I ice my hip?"
+    FeedbackStore(votes).add(Vote("a1", "down", question, bot.ask(question).to_dict(), ("wrong_source",)), settings)
+    env = {"HIP_INDEX_DIR": str(index_dir), "HIP_FEEDBACK_DIR": str(votes), "PATH": "/usr/bin:/bin"}
     run = [sys.executable, "-m", "evals", "--fast", "--no-progress", "--out", str(tmp_path)]
     # One run: a gate it passes and one it cannot; the outputs are written either way.
     done = subprocess.run(
@@ -87,6 +91,8 @@ def test_fast_eval_writes_report_json_and_chart_and_gates(tmp_path, index_dir):
     assert (tmp_path / "chart.png").stat().st_size > 10_000
     markdown = (tmp_path / "report.md").read_text()
     assert "## Retrieval" in markdown and "## Scope" in markdown
+    assert report["feedback"]["down"] == 1 and report["feedback"]["down_reasons"] == {"wrong_source": 1}
+    assert "(0 up, 1 down). Why answers were voted down: wrong source 1." in markdown
     blind_scope = report["scope"]["scope (blind)"]
     assert blind_scope["out of scope"] > 50 and 0.0 <= blind_scope["abstention"] <= 1.0
     assert set(blind_scope["abstention by kind"]) >= {"task", "answer_type", "off_topic"}

@@ -74,7 +74,10 @@ def test_render_real_answer_markers_and_one_sources_block(ice_answer):
     for c in answer.citations:
         # "Section › Item", the chunk id only as a tooltip, the chunk quoted with the answer's sentences marked.
         assert f'id="hip-k1-{c.marker}"' in sources
-        assert f'title="{html.escape(c.chunk_id)}"><strong>[{c.marker}] {html.escape(c.section)} \u203a {c.title}' in sources
+        assert (
+            f'title="{html.escape(c.chunk_id)}"><strong>[{c.marker}] {html.escape(c.section)} \u203a {c.title}'
+            in sources
+        )
         assert "<code>" not in sources
         assert c.quotes and all(f"<mark>{html.escape(q)}</mark>" in sources for q in c.quotes)
         quoted = re.search(rf'id="hip-k1-{c.marker}".*?<blockquote>(.*?)</blockquote>', sources).group(1)
