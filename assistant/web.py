@@ -323,9 +323,14 @@ def build_app(bot: Assistant | None = None) -> gr.Blocks:
 
     with gr.Blocks(title="Hip pain from running: article assistant") as demo:
         gr.Markdown(f"# Hip pain from running\n{texts.SCOPE_LINE}  \n*{texts.DISCLAIMER}*", elem_id="hip-intro")
-        gr.HTML(f'<div id="hip-status" role="status" hidden>{_escape(texts.SERVER_DOWN)}</div>', padding=False)
+        gr.HTML(
+            f'<div id="hip-status" role="status" hidden>{_escape(texts.SERVER_DOWN)}</div>',
+            padding=False,
+            elem_id="hip-status-box",
+        )
         chat = gr.Chatbot(
             label="Conversation",
+            show_label=False,
             height=520,
             elem_id="hip-chat",
             autoscroll=False,  # page.js shows each new question at the top, so answers are read from their start
@@ -351,9 +356,9 @@ def build_app(bot: Assistant | None = None) -> gr.Blocks:
             )
             send = gr.Button("Ask", variant="primary", scale=1, elem_id="hip-ask")
             stop = gr.Button("Stop", variant="stop", scale=1, visible=False, elem_id="hip-stop")
-        with gr.Row():
-            new = gr.Button("New conversation", size="sm", elem_id="hip-clear")
-            copy_all = gr.Button("Copy conversation", size="sm", elem_id="hip-copy-all")
+        with gr.Row(elem_id="hip-tools-row"):
+            new = gr.Button("New conversation", size="sm", scale=0, min_width=160, elem_id="hip-clear")
+            copy_all = gr.Button("Copy conversation", size="sm", scale=0, min_width=160, elem_id="hip-copy-all")
         with gr.Group(visible=False, elem_id="hip-feedback") as feedback_box:
             reasons = gr.CheckboxGroup(
                 choices=[(label, name) for name, label in texts.FEEDBACK_REASONS.items()],

@@ -18,8 +18,9 @@ except ImportError:  # the browser fixture skips the tests that need it
 
 
 ROOT = Path(__file__).resolve().parent.parent
-# Saved outside the tracked tree (test-artifacts/ is git-ignored); docs/screenshot.png is copied from it by hand.
+# Saved outside the tracked tree (test-artifacts/ is git-ignored); docs/screenshot*.png are copied from them by hand.
 SCREENSHOT = ROOT / "test-artifacts" / "screenshot.png"
+SCREENSHOT_PHONE = ROOT / "test-artifacts" / "screenshot-phone.png"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",

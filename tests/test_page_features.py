@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from conftest import child_env, free_port
-from pagekit import ASK, BOT_MSG, ICE, TEXTBOX, USER_MSG, WAIT, Session
+from pagekit import ASK, BOT_MSG, ICE, SCREENSHOT, SCREENSHOT_PHONE, TEXTBOX, USER_MSG, WAIT, Session
 
 from assistant import plain, texts
 from assistant.feedback import FeedbackStore
@@ -47,6 +47,13 @@ def in_viewport(page, locator) -> bool:
         and box["x"] + box["width"] <= size["width"] + 0.5
         and (box["y"] + box["height"] <= size["height"] + 0.5)
     )
+
+
+def screenshot(page, path: Path) -> None:
+    """The window as the person sees it (README pictures are copied from test-artifacts/)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path))
+    assert path.stat().st_size > 10_000
 
 
 def source_key(message) -> str:
@@ -85,6 +92,7 @@ def test_marker_opens_its_source_with_the_quoted_sentences_highlighted(session, 
     assert source.locator("blockquote").text_content() == second.text
     # Only the followed source is highlighted as current.
     expect(message.locator(".hip-source.hip-current")).to_have_count(1)
+    screenshot(session.page, SCREENSHOT)
 
 
 # ---------------------------------------------------------------- phone
@@ -104,6 +112,7 @@ def test_phone_layout_keeps_box_button_and_warning_heading_in_view(open_session,
     page.wait_for_timeout(300)  # let the page settle its scrolling
     assert in_viewport(page, head), head.bounding_box()
     assert in_viewport(page, page.locator(TEXTBOX)) and in_viewport(page, page.locator(ASK))
+    screenshot(page, SCREENSHOT_PHONE)
 
 
 # ---------------------------------------------------------------- a conversation that survives
