@@ -12,19 +12,25 @@ a section on it, however far a terse "When should I worry?" sits from it.
 answerer's sentences.
 The referral is decided from the user's words and history alone, outside any
 answerer, so nothing an answerer writes can remove it. ``invoke`` and
-``batch`` return whole ``Answer`` objects (the sum of the stream).
+``batch`` return whole ``Answer`` objects (the sum of the stream). The async
+methods (``ainvoke``, ``astream``, ``abatch``, ``astream_events``) run the same
+steps on worker threads (``asyncio.to_thread``), so an event loop keeps serving
+while an answer is computed.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import functools
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 
-from . import texts
+from . import cancel, texts
 from .answer import Answer
 from .compose import Composer, Plan
 from .embeddings import embed_query
@@ -200,7 +206,38 @@ class Pipeline:
         else:
             yield from self.answerer.stream(turn)
 
+    async def aprepare(self, inputs: dict | str) -> Turn:
+        """``prepare`` on a worker thread: it is CPU work (embedding, ranking) that must not block an event loop."""
+        return await asyncio.to_thread(self.prepare, inputs)
+
+    async def arespond(self, turns: AsyncIterator[Turn]) -> AsyncIterator[Answer]:
+        """``respond`` for async callers: each piece is computed on a worker thread, yielded on the loop."""
+        done = object()
+        loop = asyncio.get_running_loop()
+        async for turn in turns:
+            pieces = self.respond(iter([turn]))
+            # Like asyncio.to_thread, context variables travel (callbacks and tracing still see the run),
+            # and one context for every step carries this answer's cancel flag to the answerer.
+            context = contextvars.copy_context()
+            flag = context.run(cancel.new_flag)
+            step: asyncio.Future | None = None
+            try:
+                while True:
+                    step = loop.run_in_executor(None, functools.partial(context.run, next, pieces, done))
+                    piece = await asyncio.shield(step)  # cancelling the caller must not mark the step done
+                    if piece is done:
+                        break
+                    yield piece
+            finally:
+                # A caller that stops reading (a cancelled request, Stop on the page) ends the answerer's
+                # work too: the flag cuts a model short, and the generator is closed once its step returns.
+                flag.set()
+                if step is not None and not step.done():
+                    step.add_done_callback(lambda _, pieces=pieces: pieces.close())
+                else:
+                    pieces.close()
+
     def runnable(self) -> Runnable:
-        prepare = RunnableLambda(self.prepare).with_config(run_name="prepare")
-        respond = RunnableGenerator(self.respond).with_config(run_name="respond")
+        prepare = RunnableLambda(self.prepare, afunc=self.aprepare).with_config(run_name="prepare")
+        respond = RunnableGenerator(self.respond, self.arespond).with_config(run_name="respond")
         return (prepare | respond).with_config(run_name="hip_assistant")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 
 from langchain_core.documents import Document
 from langchain_core.runnables import Runnable
@@ -113,6 +113,15 @@ class Assistant:
     def stream(self, question: str, history: Sequence[dict] | None = None) -> Iterator[Answer]:
         """The answer in pieces; ``sum`` of them (with ``+``) is what ``ask`` returns."""
         yield from self.chain.stream({"question": question, "history": history})
+
+    async def aask(self, question: str, history: Sequence[dict] | None = None) -> Answer:
+        """``ask`` for async callers; the work runs on worker threads, not on the event loop."""
+        return await self.chain.ainvoke({"question": question, "history": history})
+
+    async def astream(self, question: str, history: Sequence[dict] | None = None) -> AsyncIterator[Answer]:
+        """``stream`` for async callers: the same pieces, each computed on a worker thread."""
+        async for piece in self.chain.astream({"question": question, "history": history}):
+            yield piece
 
     @property
     def retriever(self) -> HybridRetriever:

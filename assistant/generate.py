@@ -27,7 +27,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from . import grounding, nlp, texts
+from . import cancel, grounding, nlp, texts
 from .answer import Answer, Citation, ExtractiveAnswerer, strip_markers, with_marker
 from .embeddings import ModelMissingError
 from .retrieval import Hit
@@ -145,6 +145,7 @@ class GenerativeAnswerer:
         out: queue.Queue = queue.Queue()
         done = object()
         stop = threading.Event()
+        cancelled = cancel.current_flag() or threading.Event()  # set when an async caller stops reading
 
         def produce() -> None:
             try:
@@ -152,7 +153,8 @@ class GenerativeAnswerer:
                     # A completion stops at the end of its line; a chat model ends its own turn.
                     stop_at = None if self.chat else list(texts.GENERATION_STOP)
                     for chunk in self.model.stream(prompt, stop=stop_at):
-                        if stop.is_set():
+                        if stop.is_set() or cancelled.is_set():
+                            self.stats["cut short"] += 1
                             break
                         out.put(getattr(chunk, "content", chunk))
             except Exception as exc:  # handed to the consumer

@@ -19,7 +19,7 @@ import html
 import logging
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from importlib import resources
 
 import gradio as gr
@@ -259,7 +259,8 @@ def build_app(bot: Assistant | None = None) -> gr.Blocks:
         chat = [*chat, {"role": "user", "content": as_text(text)}]
         return "", chat, text, True, gr.update(visible=True)
 
-    def answer(pending: str | None, chat: list, turns: list) -> Iterator[tuple]:
+    async def answer(pending: str | None, chat: list, turns: list) -> AsyncIterator[tuple]:
+        """Stream the answer into the chat. Async, so Stop (a cancelled task) also ends the answerer's work."""
         if pending is None:
             return
         key = uuid.uuid4().hex[:12]
@@ -267,7 +268,7 @@ def build_app(bot: Assistant | None = None) -> gr.Blocks:
         total = Answer()
         yield chat, gr.skip(), pending, True, {"key": key, "question": pending, "answer": total.to_dict()}, gr.skip()
         try:
-            for chunk in bot.stream(pending, history_of(turns)):
+            async for chunk in bot.astream(pending, history_of(turns)):
                 total = total + chunk
                 chat[-1] = {"role": "assistant", "content": render_answer(total, key=key, streaming=True)}
                 partial = {"key": key, "question": pending, "answer": total.to_dict()}
