@@ -138,7 +138,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     port = args.port or settings.server_port
     auth = parse_auth(args.auth)
     bot = Assistant(settings)
-    print(f"hip-assistant page on http://{host}:{port}/  (Ctrl-C stops it)", file=sys.stderr, flush=True)
+    print(
+        f"hip-assistant page on http://{host}:{port}/, API on http://{host}:{port}/v1/  (Ctrl-C stops it)",
+        file=sys.stderr,
+        flush=True,
+    )
     serve(bot, host=host, port=port, auth=auth, concurrency=settings.web_concurrency)
     return 0
 

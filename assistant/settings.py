@@ -108,6 +108,15 @@ class Settings(BaseSettings):
         PROJECT_ROOT / "feedback", description="Folder of the page's feedback votes (one JSON Lines file per day)."
     )
 
+    # The HTTP API (/v1/...).
+    api_key: str | None = Field(None, description="When set, /v1/ requests need 'Authorization: Bearer <key>'.")
+    api_rate_limit: int = Field(
+        600, ge=0, description="Most /v1/ requests per client address in any minute; 0 means no limit."
+    )
+    api_max_messages: int = Field(200, ge=1, description="Most messages one chat completion request may carry.")
+    api_max_message_chars: int = Field(20_000, ge=100, description="Most characters in one message of a request.")
+    api_max_body_bytes: int = Field(2_000_000, ge=1000, description="Largest request body the API reads.")
+
     # Input limits: long input is answered from a bounded prefix, never dropped silently.
     max_question_chars: int = Field(2000, ge=50, description="Characters of a message used for retrieval.")
     max_history_messages: int = Field(40, ge=0, description="Most recent history messages considered.")

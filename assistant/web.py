@@ -18,13 +18,16 @@ from __future__ import annotations
 import html
 import logging
 import re
+import threading
+import time
 import uuid
 from collections.abc import AsyncIterator
 from importlib import resources
 
 import gradio as gr
+import uvicorn
 
-from . import plain, texts
+from . import api, plain, texts
 from .answer import Answer, Citation, Referral, ReferralCriterion
 from .core import Assistant
 from .feedback import FeedbackStore, Vote
@@ -438,24 +441,56 @@ def make_theme() -> gr.themes.Base:
     )
 
 
-def serve(
+class Server:
+    """The page and the HTTP API as one ASGI app under uvicorn: its URL, and ``close``."""
+
+    def __init__(self, app, demo: gr.Blocks, host: str, port: int) -> None:
+        self.app, self.demo = app, demo
+        self.url = f"http://{host}:{port}/"
+        self._server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on"))
+        self._thread: threading.Thread | None = None
+
+    def run(self) -> None:
+        """Serve until interrupted (Ctrl-C)."""
+        self._server.run()
+
+    def start(self, timeout: float = 60) -> Server:
+        """Serve on a background thread; returns once the server accepts connections."""
+        self._thread = threading.Thread(target=self._server.run, daemon=True, name="hip-server")
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not start on {self.url}")
+            time.sleep(0.02)
+        return self
+
+    def close(self) -> None:
+        self._server.should_exit = True
+        if self._thread:
+            self._thread.join(timeout=30)
+
+
+def create_server(
     bot: Assistant | None = None,
     *,
     host: str = "127.0.0.1",
     port: int = 7860,
     auth: tuple[str, str] | None = None,
     concurrency: int = 2,
-    block: bool = True,
-):
-    """Start the page on host:port (loopback unless asked); returns (app, local_url)."""
+) -> Server:
+    """The API (``assistant.api``) with the page mounted at ``/``, on host:port (loopback unless asked)."""
+    bot = bot or Assistant()
     demo = build_app(bot)
     demo.queue(default_concurrency_limit=concurrency, max_size=256)
-    _, local_url, _ = demo.launch(
+    app = api.create_app(bot)
+    app = gr.mount_gradio_app(
+        app,
+        demo,
+        path="/",
         server_name=host,
         server_port=port,
         auth=auth,
-        share=False,
-        prevent_thread_lock=not block,
         show_error=False,
         ssr_mode=False,
         pwa=False,
@@ -465,6 +500,22 @@ def serve(
         theme=make_theme(),
         css=_asset("page.css"),
         head=f"<script>{_asset('page.js')}</script>",
-        quiet=True,
     )
-    return demo, local_url
+    return Server(app, demo, host, port)
+
+
+def serve(
+    bot: Assistant | None = None,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    auth: tuple[str, str] | None = None,
+    concurrency: int = 2,
+    block: bool = True,
+) -> Server:
+    """Serve the page and the API; with ``block=False`` return the running server (tests close it)."""
+    server = create_server(bot, host=host, port=port, auth=auth, concurrency=concurrency)
+    if block:
+        server.run()
+        return server
+    return server.start()

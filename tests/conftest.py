@@ -162,8 +162,8 @@ def page_url(bot):
     """The chat page served once for the session on a free loopback port; each client is its own session."""
     from assistant.web import serve
 
-    demo, url = serve(bot, host="127.0.0.1", port=free_port(), block=False)
+    server = serve(bot, host="127.0.0.1", port=free_port(), block=False)
     try:
-        yield url
+        yield server.url
     finally:
-        demo.close()
+        server.close()

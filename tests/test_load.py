@@ -80,11 +80,11 @@ class _SharedHistoryBot:
 
 
 def test_driver_reports_leaks_of_a_leaky_page(bot):
-    demo, url = serve(_SharedHistoryBot(bot), host="127.0.0.1", port=free_port(), block=False, concurrency=4)
+    server = serve(_SharedHistoryBot(bot), host="127.0.0.1", port=free_port(), block=False, concurrency=4)
     try:
-        summary = run_load(url, clients=8, requests=48, max_seconds=60, pool_size=6)
+        summary = run_load(server.url, clients=8, requests=48, max_seconds=60, pool_size=6)
     finally:
-        demo.close()
+        server.close()
     print(json.dumps({k: summary[k] for k in ("requests", "errors", "leaks", "leak_examples")}, indent=2))
     assert summary["errors"] == 0, summary["error_examples"]
     assert summary["missing_pools"] == [], summary["excluded"]

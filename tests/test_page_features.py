@@ -352,11 +352,11 @@ def llm_page_url(settings):
     from assistant.core import Assistant
     from assistant.web import serve
 
-    demo, url = serve(Assistant(settings, answerer="llamacpp"), host="127.0.0.1", port=free_port(), block=False)
+    server = serve(Assistant(settings, answerer="llamacpp"), host="127.0.0.1", port=free_port(), block=False)
     try:
-        yield url
+        yield server.url
     finally:
-        demo.close()
+        server.close()
 
 
 def test_stop_halts_the_stream_and_frees_the_box(browser, llm_page_url):
