@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 import pytest
 from conftest import run_cli
+from feedback_writer import write_votes
 
 from assistant.feedback import (
     MAX_COMMENT_CHARS,
@@ -24,7 +25,6 @@ from assistant.feedback import (
     summarize,
     summary_text,
 )
-from assistant.settings import load_settings
 
 ICE = "How long should I ice my hip?"
 RED_FLAG = "My leg keeps going numb and I can't put weight on it"
@@ -98,19 +98,11 @@ def test_a_long_comment_is_kept_up_to_the_limit_and_marked(tmp_path, answers, se
     assert len(line["comment"]) == MAX_COMMENT_CHARS and line["comment_truncated"] is True
 
 
-def _write_votes(folder: str, writer: int, count: int, answer: dict) -> None:
-    settings = load_settings()
-    store = FeedbackStore(folder)
-    for n in range(count):
-        comment = f"writer {writer} vote {n} " + "long comment " * 300  # lines of ~4-6 KB, beyond one pipe buffer
-        store.add(Vote(f"w{writer}-{n}", "down", ICE, answer, ("other",), comment), settings)
-
-
 def test_concurrent_writers_lose_and_interleave_nothing(tmp_path, answers):
     writers, count = 4, 60
     context = multiprocessing.get_context("spawn")
     processes = [
-        context.Process(target=_write_votes, args=(str(tmp_path), w, count, answers[ICE])) for w in range(writers)
+        context.Process(target=write_votes, args=(str(tmp_path), w, count, ICE, answers[ICE])) for w in range(writers)
     ]
     for p in processes:
         p.start()
