@@ -20,6 +20,7 @@ never a 500 or a stack trace.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -37,7 +38,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from . import plain
+from . import plain, texts
 from .answer import Answer
 from .core import Assistant
 from .settings import Settings
@@ -45,7 +46,7 @@ from .settings import Settings
 log = logging.getLogger(__name__)
 
 MODEL_NAME = "hip-assistant"
-API_PATHS = ("/v1/",)
+API_PATHS = ("/v1/", "/mcp")
 """Paths the API key, rate limit and JSON errors apply to (the page has its own login)."""
 
 
@@ -93,6 +94,13 @@ class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     question: str
     history: list[ChatMessage] = Field(default_factory=list)
+
+
+class ToolAnswer(BaseModel):
+    """What the MCP tool returns: the text to show as is, and ``Answer.to_dict()``."""
+
+    content: str
+    answer: dict[str, Any]
 
 
 class Metrics:
@@ -200,10 +208,38 @@ def content_of(answer: Answer, *, complete: bool = True) -> str:
     return content
 
 
-def create_app(bot: Assistant, *, settings: Settings | None = None) -> FastAPI:
-    """A FastAPI app with the API routes; `settings` (default the assistant's) set key, limits and rate."""
+def mcp_server(bot: Assistant):
+    """An MCP server (streamable HTTP at ``/mcp``) whose one tool, ``ask``, is the assistant."""
+    from mcp.server.fastmcp import FastMCP
+
+    server = FastMCP("hip-assistant", instructions=texts.SCOPE_LINE, stateless_http=True, json_response=True)
+
+    @server.tool(name="ask", description=f"{texts.SCOPE_LINE} {texts.MCP_TOOL_NOTE}")
+    async def ask(question: str, history: list[dict[str, str]] | None = None) -> ToolAnswer:
+        """The answer to show (referral first, [n] markers, sources) and the structured answer."""
+        answer = await bot.aask(question, history or [])
+        return ToolAnswer(content=content_of(answer), answer=answer.to_dict())
+
+    return server
+
+
+def create_app(bot: Assistant, *, settings: Settings | None = None, mcp: bool = False) -> FastAPI:
+    """A FastAPI app with the API routes (and the MCP tool when asked); `settings` (default the assistant's)
+    set the key, limits and rate."""
     settings = settings or bot.settings
-    app = FastAPI(title="hip-assistant", docs_url="/v1/docs", openapi_url="/v1/openapi.json")
+    lifespan = None
+    if mcp:
+        server = mcp_server(bot)
+        mcp_app = server.streamable_http_app()
+
+        @contextlib.asynccontextmanager
+        async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+            async with server.session_manager.run():
+                yield
+
+    app = FastAPI(title="hip-assistant", docs_url="/v1/docs", openapi_url="/v1/openapi.json", lifespan=lifespan)
+    if mcp:
+        app.router.routes.extend(mcp_app.routes)  # /mcp, before the page claims every other path
     metrics = Metrics()
     limiter = RateLimiter(settings.api_rate_limit)
     app.state.metrics = metrics

@@ -143,7 +143,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
-    serve(bot, host=host, port=port, auth=auth, concurrency=settings.web_concurrency)
+    serve(bot, host=host, port=port, auth=auth, concurrency=settings.web_concurrency, mcp=args.mcp)
     return 0
 
 
@@ -188,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="interface to listen on (default 127.0.0.1, loopback only)")
     serve.add_argument("--port", type=int, help="port (default 7860)")
     serve.add_argument("--auth", metavar="USER:PASSWORD", help="require this login")
+    serve.add_argument("--mcp", action="store_true", help="also serve the MCP tool 'ask' at /mcp (streamable HTTP)")
     serve.set_defaults(func=cmd_serve)
 
     feedback = sub.add_parser("feedback", help="summarise the page's votes on answers, or export them")

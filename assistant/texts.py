@@ -118,3 +118,7 @@ SERVER_DOWN = (
     "Your conversation and the text in the box are kept; send it again when this message goes away."
 )
 STOPPED_NOTICE = "Stopped: the answer was cut short at your request."
+MCP_TOOL_NOTE = (
+    "Returns 'content' (the answer to show as is: the article's referral first when one applies, sentences "
+    "with [n] citation markers, then the sources) and 'answer' (citations, red flags, referral, abstention)."
+)

@@ -478,12 +478,13 @@ def create_server(
     port: int = 7860,
     auth: tuple[str, str] | None = None,
     concurrency: int = 2,
+    mcp: bool = False,
 ) -> Server:
-    """The API (``assistant.api``) with the page mounted at ``/``, on host:port (loopback unless asked)."""
+    """The API (``assistant.api``, and its MCP tool when `mcp`) with the page mounted at ``/``, on host:port."""
     bot = bot or Assistant()
     demo = build_app(bot)
     demo.queue(default_concurrency_limit=concurrency, max_size=256)
-    app = api.create_app(bot)
+    app = api.create_app(bot, mcp=mcp)
     app = gr.mount_gradio_app(
         app,
         demo,
@@ -512,9 +513,10 @@ def serve(
     auth: tuple[str, str] | None = None,
     concurrency: int = 2,
     block: bool = True,
+    mcp: bool = False,
 ) -> Server:
     """Serve the page and the API; with ``block=False`` return the running server (tests close it)."""
-    server = create_server(bot, host=host, port=port, auth=auth, concurrency=concurrency)
+    server = create_server(bot, host=host, port=port, auth=auth, concurrency=concurrency, mcp=mcp)
     if block:
         server.run()
         return server

@@ -265,3 +265,44 @@ def test_rate_limiter_window_slides():
     assert limiter.retry_after("b", now=2) == 0  # per client
     assert limiter.retry_after("a", now=60.5) == 0  # the first request left the window
     assert api.RateLimiter(0).retry_after("a") == 0
+
+
+# ---------------------------------------------------------------- MCP
+
+
+def test_mcp_tool_ask_answers_with_the_referral(bot):
+    pytest.importorskip("mcp", reason="the mcp package is in the test extra")
+    import asyncio
+
+    from mcp import ClientSession
+    from mcp.client.streamable_http import streamable_http_client
+
+    from assistant.web import Server
+
+    server = Server(api.create_app(bot, mcp=True), None, "127.0.0.1", free_port()).start()
+
+    async def call() -> tuple[list[str], object]:
+        async with (
+            streamable_http_client(server.url + "mcp") as (read, write, _),
+            ClientSession(read, write) as session,
+        ):
+            await session.initialize()
+            tools = [tool.name for tool in (await session.list_tools()).tools]
+            return tools, await session.call_tool("ask", {"question": RED_FLAG})
+
+    try:
+        tools, result = asyncio.run(call())
+    finally:
+        server.close()
+    expected = bot.ask(RED_FLAG)
+    assert tools == ["ask"] and not result.isError
+    assert result.structuredContent["answer"] == expected.to_dict()
+    assert result.structuredContent["content"] == api.content_of(expected)
+    assert expected.referral.heading in result.content[0].text
+
+
+def test_serve_has_an_mcp_flag():
+    from assistant.cli import build_parser
+
+    assert build_parser().parse_args(["serve", "--mcp"]).mcp is True
+    assert build_parser().parse_args(["serve"]).mcp is False
