@@ -447,7 +447,11 @@ class Server:
     def __init__(self, app, demo: gr.Blocks, host: str, port: int) -> None:
         self.app, self.demo = app, demo
         self.url = f"http://{host}:{port}/"
-        self._server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on"))
+        # Open pages hold a heartbeat stream; a shutdown waits for them 2 s, not until they go.
+        config = uvicorn.Config(
+            app, host=host, port=port, log_level="warning", lifespan="on", timeout_graceful_shutdown=2
+        )
+        self._server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
 
     def run(self) -> None:

