@@ -6,6 +6,7 @@ Nothing is mocked. The session index lives in a temp dir, so the project's own
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -165,13 +166,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@contextlib.contextmanager
+def served(bot, **options):
+    """The page and API of `bot` on a free loopback port, stopped on leaving the block."""
+    from assistant.web import serve
+
+    server = serve(bot, host="127.0.0.1", port=free_port(), block=False, **options)
+    try:
+        yield server
+    finally:
+        server.close()
+
+
 @pytest.fixture(scope="session")
 def page_url(bot):
     """The chat page served once for the session on a free loopback port; each client is its own session."""
-    from assistant.web import serve
-
-    server = serve(bot, host="127.0.0.1", port=free_port(), block=False)
-    try:
+    with served(bot) as server:
         yield server.url
-    finally:
-        server.close()

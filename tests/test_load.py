@@ -12,9 +12,8 @@ import threading
 import time
 
 import pytest
-from conftest import free_port
+from conftest import free_port, served
 
-from assistant.web import serve
 from evals.load import RED_FLAG_CRITERION, run_load, violations
 
 pytestmark = pytest.mark.slow
@@ -80,11 +79,8 @@ class _SharedHistoryBot:
 
 
 def test_driver_reports_leaks_of_a_leaky_page(bot):
-    server = serve(_SharedHistoryBot(bot), host="127.0.0.1", port=free_port(), block=False, concurrency=4)
-    try:
+    with served(_SharedHistoryBot(bot), concurrency=4) as server:
         summary = run_load(server.url, clients=8, requests=48, max_seconds=60, pool_size=6)
-    finally:
-        server.close()
     print(json.dumps({k: summary[k] for k in ("requests", "errors", "leaks", "leak_examples")}, indent=2))
     assert summary["errors"] == 0, summary["error_examples"]
     assert summary["missing_pools"] == [], summary["excluded"]

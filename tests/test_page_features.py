@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import free_port
+from conftest import free_port, served
 from pagekit import ASK, BOT_MSG, ICE, SCREENSHOT, SCREENSHOT_PHONE, TEXTBOX, USER_MSG, WAIT, Session
 
 from assistant import plain, texts
@@ -310,13 +310,8 @@ def test_server_restart_keeps_conversation_and_typed_text(browser, bot):
 
 @pytest.fixture(scope="module")
 def llm_page_url(llama_bot):
-    from assistant.web import serve
-
-    server = serve(llama_bot, host="127.0.0.1", port=free_port(), block=False)
-    try:
+    with served(llama_bot) as server:
         yield server.url
-    finally:
-        server.close()
 
 
 def test_stop_halts_the_stream_and_frees_the_box(browser, llm_page_url):
