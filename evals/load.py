@@ -1,13 +1,15 @@
-"""Load driver for the page's ``/ask`` API: concurrent conversations that must not leak into each other.
+"""Load driver for the page's ``/ask`` and the HTTP API: concurrent conversations that must not leak into each other.
 
 Usable as a library (``run_load(url, clients=16, requests=160, max_seconds=120)``)
 and from the shell::
 
     python -m evals.load --url http://127.0.0.1:7860/ --clients 16 --requests 160 --max-seconds 120
+    python -m evals.load --url http://127.0.0.1:7860/ --endpoint chat   # POST /v1/chat/completions
 
 It prints a JSON summary and exits 1 when any request failed or any conversation leaked.
 
-Each client is a thread with its own ``gradio_client.Client`` and its own history. It
+Each client is a thread with its own connection (``gradio_client.Client`` for the
+page, ``httpx.Client`` for ``/v1/ask`` and ``/v1/chat/completions``) and its own history. It
 runs short conversations of three turns, each turn sent with the history the client
 has built so far:
 
@@ -43,6 +45,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import assistant  # noqa: F401  (offline environment, no telemetry, before gradio_client loads)
 
@@ -127,17 +130,43 @@ def violations(answer: dict, criterion: str | None, expect: str | None = None) -
     return problems
 
 
-def _client(url: str):
-    from gradio_client import Client
-
-    return Client(url, verbose=False, download_files=False, analytics_enabled=False, max_workers=2)
+Endpoint = Literal["page", "ask", "chat"]
+ENDPOINTS: tuple[Endpoint, ...] = ("page", "ask", "chat")
 
 
-def _close(client) -> None:
-    close = getattr(client, "close", None)
-    if close:
+class _Client:
+    """One client of one endpoint: ``ask(message, history)`` returns ``Answer.to_dict()``.
+
+    ``page`` is the page's Gradio ``/ask`` through ``gradio_client``; ``ask`` is
+    ``POST /v1/ask``; ``chat`` is ``POST /v1/chat/completions`` (its ``hip`` field).
+    """
+
+    def __init__(self, url: str, endpoint: Endpoint) -> None:
+        self.endpoint = endpoint
+        if endpoint == "page":
+            from gradio_client import Client
+
+            self._page = Client(url, verbose=False, download_files=False, analytics_enabled=False, max_workers=2)
+        else:
+            import httpx
+
+            self._http = httpx.Client(base_url=url, timeout=60)
+
+    def ask(self, message: str, history: list) -> dict:
+        if self.endpoint == "page":
+            return self._page.predict(message, history, api_name=API_NAME)
+        if self.endpoint == "ask":
+            response = self._http.post("v1/ask", json={"question": message, "history": history})
+            response.raise_for_status()
+            return response.json()
+        messages = [*history, {"role": "user", "content": message}]
+        response = self._http.post("v1/chat/completions", json={"model": "hip-assistant", "messages": messages})
+        response.raise_for_status()
+        return response.json()["hip"]
+
+    def close(self) -> None:
         with contextlib.suppress(Exception):
-            close()
+            (self._page if self.endpoint == "page" else self._http).close()
 
 
 def calibrate(ask: Callable[[str, list], object], pools: Pools, deadline: float) -> int:
@@ -220,11 +249,13 @@ def _percentile(values: list[float], q: float) -> float | None:
     return round(ordered[rank - 1], 1)
 
 
-def _run_client(number: int, url: str, pools: Pools, budget: _Budget, tally: _Tally, seed: int) -> None:
+def _run_client(
+    number: int, url: str, endpoint: Endpoint, pools: Pools, budget: _Budget, tally: _Tally, seed: int
+) -> None:
     rng = random.Random(seed * 1000 + number)
     red = number % 2 == 0
     try:
-        client = _client(url)
+        client = _Client(url, endpoint)
     except Exception as exc:
         with tally.lock:
             tally.errors += 1
@@ -246,7 +277,7 @@ def _run_client(number: int, url: str, pools: Pools, budget: _Budget, tally: _Ta
                 where = f"client {number} ({'red-flag' if red else 'benign'}) turn {turn}"
                 start = time.perf_counter()
                 try:
-                    answer = client.predict(message, sent_history, api_name=API_NAME)
+                    answer = client.ask(message, sent_history)
                     error = None if isinstance(answer, dict) else f"not a dict: {type(answer).__name__}"
                 except Exception as exc:
                     answer, error = None, f"{type(exc).__name__}: {exc}"
@@ -261,7 +292,7 @@ def _run_client(number: int, url: str, pools: Pools, budget: _Budget, tally: _Ta
                     {"role": "assistant", "content": answer.get("text", "")},
                 ]
     finally:
-        _close(client)
+        client.close()
 
 
 def run_load(
@@ -272,6 +303,7 @@ def run_load(
     max_seconds: float = 120.0,
     pool_size: int = 12,
     seed: int = 0,
+    endpoint: Endpoint = "page",
 ) -> dict:
     """Drive `url`'s ``/ask`` with `clients` concurrent conversations; a JSON-safe summary.
 
@@ -285,13 +317,11 @@ def run_load(
     deadline = started + max_seconds
     pools = make_pools(pool_size, seed)
 
-    reference = _client(url)
+    reference = _Client(url, endpoint)
     try:
-        calibration_requests = calibrate(
-            lambda message, history: reference.predict(message, history, api_name=API_NAME), pools, deadline
-        )
+        calibration_requests = calibrate(reference.ask, pools, deadline)
     finally:
-        _close(reference)
+        reference.close()
     calibration_seconds = time.monotonic() - started
     missing = [name for name in ("red", "benign", "questions", "followups") if not getattr(pools, name)]
 
@@ -301,7 +331,10 @@ def run_load(
         budget = _Budget(requests, deadline)
         threads = [
             threading.Thread(
-                target=_run_client, args=(i, url, pools, budget, tally, seed), name=f"load-client-{i}", daemon=True
+                target=_run_client,
+                args=(i, url, endpoint, pools, budget, tally, seed),
+                name=f"load-client-{i}",
+                daemon=True,
             )
             for i in range(clients)
         ]
@@ -320,6 +353,7 @@ def run_load(
     with tally.lock:
         return {
             "url": url,
+            "endpoint": endpoint,
             "clients": clients,
             "requests": tally.requests,
             "answers": tally.answers,
@@ -348,6 +382,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-seconds", type=float, default=120.0, help="most wall seconds for the whole run")
     parser.add_argument("--pool-size", type=int, default=12, help="messages sampled per data set")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--endpoint",
+        choices=ENDPOINTS,
+        default="page",
+        help="the page's Gradio /ask (default), POST /v1/ask, or POST /v1/chat/completions",
+    )
     args = parser.parse_args(argv)
     try:
         summary = run_load(
@@ -357,6 +397,7 @@ def main(argv: list[str] | None = None) -> int:
             max_seconds=args.max_seconds,
             pool_size=args.pool_size,
             seed=args.seed,
+            endpoint=args.endpoint,
         )
     except Exception as exc:  # the page is not there, or not this page
         print(f"evals.load: cannot drive {args.url}: {type(exc).__name__}: {exc}", file=sys.stderr)

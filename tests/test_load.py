@@ -45,6 +45,15 @@ def test_sixteen_clients_get_their_own_answers(page):
     assert summary["pools"]["questions"] >= 6 and summary["pools"]["followups"] >= 6
 
 
+@pytest.mark.parametrize("endpoint", ["ask", "chat"])
+def test_api_endpoints_under_load_answer_every_client_its_own(page, endpoint):
+    summary = run_load(page, clients=8, requests=48, max_seconds=60, endpoint=endpoint)
+    assert summary["endpoint"] == endpoint and summary["requests"] == 48
+    assert summary["errors"] == 0, summary["error_examples"]
+    assert summary["leaks"] == 0, summary["leak_examples"]
+    assert summary["answers"] == 48 and summary["answers_per_second"] > 0
+
+
 def test_violations_rules():
     red = {"red_flags": [RED_FLAG_CRITERION], "referral": "see someone", "citations": []}
     benign = {"red_flags": [], "referral": None, "citations": [{"chunk_id": ICE_CHUNK}]}
