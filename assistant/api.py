@@ -164,8 +164,9 @@ class Guard:
     """API key, rate limit and body size for API paths; JSON errors, never a stack trace.
 
     A plain ASGI middleware: every other path (the page, its event streams)
-    passes straight through, untouched and without the cost of Starlette's
-    ``BaseHTTPMiddleware`` (which halved the page's answers per second).
+    passes straight through untouched, where Starlette's ``BaseHTTPMiddleware``
+    would wrap each of them (the API's answers per second rose from 53.9 to
+    64.6 on /v1/ask with this: one run each, 16 clients, ``python -m evals.load``).
     """
 
     def __init__(self, app, *, settings: Settings, metrics: Metrics, limiter: RateLimiter) -> None:
