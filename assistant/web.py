@@ -232,13 +232,18 @@ def render_turns(turns: list[dict]) -> list[dict]:
     return chat
 
 
-def _turn_of(turns: list[dict], index: object) -> dict | None:
-    """The turn of chat message `index` (an int, or a one-element sequence in some Gradio versions)."""
+def _turn_of(turns: list[dict], chat: list, index: object) -> dict | None:
+    """The turn of chat message `index` (an int, or a one-element sequence in some Gradio versions).
+
+    The chat shows two messages per turn; when the oldest turns were dropped
+    from the kept ones (``MAX_KEPT_TURNS``), the shown ones are counted from the end.
+    """
     if isinstance(index, list | tuple):
         index = index[0] if index else None
-    if not isinstance(index, int) or not 0 <= index // 2 < len(turns):
+    if not isinstance(index, int):
         return None
-    return turns[index // 2]
+    position = index // 2 - (len(chat) // 2 - len(turns))
+    return turns[position] if 0 <= position < len(turns) else None
 
 
 def build_app(bot: Assistant | None = None) -> gr.Blocks:
@@ -302,8 +307,8 @@ def build_app(bot: Assistant | None = None) -> gr.Blocks:
         """A new conversation: nothing shown, nothing kept, nothing the assistant remembers."""
         return [], [], None, False, None, gr.update(visible=False), gr.update(visible=False), None
 
-    def vote(data: gr.LikeData, turns: list):
-        turn = _turn_of(turns, data.index)
+    def vote(data: gr.LikeData, chat: list, turns: list):
+        turn = _turn_of(turns, chat, data.index)
         if turn is None or turn.get("answer") is None:
             return gr.skip(), gr.skip()
         rating = "up" if data.liked is True else "down" if data.liked is False else "withdrawn"
@@ -409,7 +414,7 @@ def build_app(bot: Assistant | None = None) -> gr.Blocks:
                 api_visibility="private",
             )
         copy_all.click(None, js="() => window.hipCopyConversation()")
-        chat.like(vote, [turns], [feedback_box, voted], api_visibility="private").then(
+        chat.like(vote, [chat, turns], [feedback_box, voted], api_visibility="private").then(
             None, js="() => document.getElementById('hip-feedback-reasons')?.scrollIntoView({block: 'nearest'})"
         )
         send_comment.click(

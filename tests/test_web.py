@@ -296,3 +296,15 @@ def test_serve_bad_auth_exits_2(index_dir):
     assert "--auth" in out.stderr and "user:password" in out.stderr
     assert "Traceback" not in out.stderr
     assert "page on http" not in out.stderr  # refused before starting anything
+
+
+def test_a_vote_finds_its_turn_when_old_turns_were_dropped():
+    from assistant.web import _turn_of
+
+    turns = [{"key": f"t{i}"} for i in range(3)]
+    chat = [{"role": r, "content": ""} for _ in range(5) for r in ("user", "assistant")]  # 5 turns shown, 3 kept
+    assert _turn_of(turns, chat, 9)["key"] == "t2"  # the last answer
+    assert _turn_of(turns, chat, 5)["key"] == "t0"
+    assert _turn_of(turns, chat, 3) is None  # a dropped turn
+    assert _turn_of(turns, chat, [7])["key"] == "t1"
+    assert _turn_of(turns, chat[:6], 5)["key"] == "t2" and _turn_of(turns, chat, "x") is None
