@@ -357,10 +357,11 @@ def create_app(bot: Assistant, *, settings: Settings | None = None, mcp: bool = 
             question, history = _split(
                 messages, max_chars=settings.api_max_message_chars, max_messages=settings.api_max_messages
             )
-        except ApiError as error:
+        except ApiError as error:  # name the fields of this request: question, history[i]
             last = f"messages[{len(messages) - 1}].content"
-            if error.param == last:  # the question is not a message here
-                error.param, error.message = "question", error.message.replace(last, "question")
+            named = "question" if error.param == last else (error.param or "").replace("messages", "history", 1)
+            error.message = error.message.replace(error.param or "", named, 1)
+            error.param = named
             raise
         started = time.perf_counter()
         answer = await bot.aask(question, history)

@@ -192,6 +192,8 @@ def test_bad_chat_requests_get_a_400_naming_the_field(base, body, field):
         ({"question": 3}, "question"),
         ({"question": "hi", "history": "no"}, "history"),
         ({"question": "hi", "extra": 1}, "extra"),
+        ({"question": "hi", "history": [{"role": "user", "content": "x" * 20_001}]}, "history[0].content"),
+        ({"question": "hi", "history": [{"role": "user", "content": "hi"}] * 200}, "history"),
     ],
 )
 def test_bad_ask_requests_get_a_400_naming_the_field(base, body, field):
