@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from assistant import texts
 from assistant.answer import RED_FLAGS, Answer, Citation, Referral
 from assistant.history import clean_text
-from assistant.web import render_answer
+from assistant.render import render_answer
 
 ICE = "How long should I ice my hip?"
 ICE_CHUNK = "hip-pain-from-running/treatment-options/1-rest-and-ice"

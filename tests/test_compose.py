@@ -11,7 +11,7 @@ from langchain_core.documents import Document
 
 from assistant.answer import strip_markers, without_framing
 from assistant.corpus import parse_text
-from assistant.web import render_text
+from assistant.render import render_text
 
 TREATMENT = "Treatment Options for Hip Pain from Running"
 PREVENTION = "Prevention: The Best Medicine"

@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 
 from assistant import texts
 from assistant.answer import Answer, Citation, Referral, ReferralCriterion
-from assistant.web import as_text, examples_for, render_answer
+from assistant.render import as_text, render_answer
+from assistant.web import examples_for
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLE = ROOT / "corpus" / "hip-pain-from-running.txt"
