@@ -323,6 +323,13 @@ def create_app(bot: Assistant, *, settings: Settings | None = None, mcp: bool = 
             return ApiError(exc.status_code, str(exc.detail), kind="invalid_request_error").response()
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
 
+    async def answered(endpoint: str, question: str, history: list[dict]) -> Answer:
+        """The whole answer, counted in the metrics."""
+        started = time.perf_counter()
+        answer = await bot.aask(question, history)
+        metrics.answered(endpoint, answer, time.perf_counter() - started)
+        return answer
+
     @router.post("/chat/completions")
     async def chat_completions(body: ChatRequest):
         question, history = _split(
@@ -335,9 +342,7 @@ def create_app(bot: Assistant, *, settings: Settings | None = None, mcp: bool = 
                 media_type="text/event-stream",
                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
             )
-        started = time.perf_counter()
-        answer = await bot.aask(question, history)
-        metrics.answered("/v1/chat/completions", answer, time.perf_counter() - started)
+        answer = await answered("/v1/chat/completions", question, history)
         return {
             "id": ident,
             "object": "chat.completion",
@@ -363,10 +368,7 @@ def create_app(bot: Assistant, *, settings: Settings | None = None, mcp: bool = 
             error.message = error.message.replace(error.param or "", named, 1)
             error.param = named
             raise
-        started = time.perf_counter()
-        answer = await bot.aask(question, history)
-        metrics.answered("/v1/ask", answer, time.perf_counter() - started)
-        return answer.to_dict()
+        return (await answered("/v1/ask", question, history)).to_dict()
 
     @router.get("/health")
     async def health():

@@ -48,16 +48,12 @@ def format_referral(referral: Referral, *, width: int = 88, color: bool = False)
 
 def format_answer(answer: Answer, *, width: int = 88, color: bool = False) -> str:
     """The answer for a terminal: referral set apart, then the text, then its sources with the whole chunk."""
-    parts: list[str] = []
-    if answer.referral:
-        parts += [format_referral(answer.referral, width=width, color=color), ""]
-    if answer.notice:
-        parts += [f"({answer.notice})", ""]
-    parts.append(plain.wrap(answer.text, width))
-    sources = plain.source_lines(answer, width=width, whole_chunk=True)
-    if sources:
-        parts += ["", *sources]
-    return "\n".join(parts)
+    return plain.answer_text(
+        answer,
+        width=width,
+        whole_chunk=True,
+        referral=lambda referral: format_referral(referral, width=width, color=color),
+    )
 
 
 def _progress(total: int, label: str):
@@ -148,12 +144,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_feedback(args: argparse.Namespace) -> int:
-    from .feedback import FeedbackStore, export_csv, summarize, summary_text
+    from .feedback import FeedbackStore, export_csv, standing, summarize, summary_text
     from .settings import load_settings
 
     store = FeedbackStore(args.dir or load_settings().feedback_dir)
-    _, unreadable = store.lines()
-    votes = store.votes()
+    lines, unreadable = store.lines()
+    votes = standing(lines)
     if args.export:
         out = args.out or Path(f"feedback.{args.export}")
         rows = export_csv(votes, out)

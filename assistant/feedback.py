@@ -174,8 +174,13 @@ class FeedbackStore:
 
     def votes(self) -> list[dict]:
         """The standing vote per answer: its latest line, without withdrawn ones."""
-        latest = {r.get("answer_id") or r["id"]: r for r in self.lines()[0]}
-        return [r for r in latest.values() if r["rating"] != "withdrawn"]
+        return standing(self.lines()[0])
+
+
+def standing(lines: Iterable[dict]) -> list[dict]:
+    """Of vote lines in time order, the latest per answer, without withdrawn ones."""
+    latest = {r.get("answer_id") or r["id"]: r for r in lines}
+    return [r for r in latest.values() if r["rating"] != "withdrawn"]
 
 
 @dataclass

@@ -8,8 +8,9 @@ of "Section › Item" with the quoted article text. No Markdown, no HTML.
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Callable
 
-from .answer import Answer, Citation
+from .answer import Answer, Citation, Referral
 
 SOURCE_SEPARATOR = " \u203a "
 
@@ -61,11 +62,17 @@ def source_lines(answer: Answer, *, width: int | None = None, whole_chunk: bool 
     return lines
 
 
-def answer_text(answer: Answer, *, width: int | None = None, whole_chunk: bool = False) -> str:
-    """The whole answer as plain text: referral, notice, text, sources."""
+def answer_text(
+    answer: Answer,
+    *,
+    width: int | None = None,
+    whole_chunk: bool = False,
+    referral: Callable[[Referral], str] = lambda r: r.text,
+) -> str:
+    """The whole answer as plain text: referral (as `referral` formats it), notice, text, sources."""
     parts: list[str] = []
     if answer.referral:
-        parts += [answer.referral.text, ""]
+        parts += [referral(answer.referral), ""]
     if answer.notice:
         parts += [f"({answer.notice})", ""]
     parts.append(wrap(answer.text, width))

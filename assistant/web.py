@@ -80,6 +80,17 @@ def render_turns(turns: list[dict]) -> list[dict]:
     return chat
 
 
+def _turn(key: str, question: str, answer: Answer | None) -> dict:
+    """One kept turn: the answer's key (its sources' ids, its votes), the question, ``Answer.to_dict()``
+    (None when answering failed)."""
+    return {"key": key, "question": question, "answer": answer.to_dict() if answer is not None else None}
+
+
+def _kept(turns: list[dict], turn: dict) -> list[dict]:
+    """The kept turns with `turn` added, the oldest dropped beyond ``MAX_KEPT_TURNS``."""
+    return [*turns, turn][-MAX_KEPT_TURNS:]
+
+
 def _turn_of(turns: list[dict], chat: list, index: object) -> dict | None:
     """The turn of chat message `index` (an int, or a one-element sequence in some Gradio versions).
 
@@ -122,22 +133,19 @@ def build_app(bot: Assistant | None = None) -> gr.Blocks:
         key = uuid.uuid4().hex[:12]
         chat = [*chat, {"role": "assistant", "content": render_answer(Answer(), key=key, streaming=True)}]
         total = Answer()
-        yield chat, gr.skip(), pending, True, {"key": key, "question": pending, "answer": total.to_dict()}, gr.skip()
+        yield chat, gr.skip(), pending, True, _turn(key, pending, total), gr.skip()
         try:
             async for chunk in bot.astream(pending, history_of(turns)):
                 total = total + chunk
                 chat[-1] = {"role": "assistant", "content": render_answer(total, key=key, streaming=True)}
-                partial = {"key": key, "question": pending, "answer": total.to_dict()}
-                yield chat, gr.skip(), pending, True, partial, gr.skip()
+                yield chat, gr.skip(), pending, True, _turn(key, pending, total), gr.skip()
         except Exception:
             log.exception("answering failed")
             chat[-1] = {"role": "assistant", "content": escape(texts.ANSWER_FAILED)}
-            turns = [*turns, {"key": key, "question": pending, "answer": None}][-MAX_KEPT_TURNS:]
-            yield chat, turns, None, False, None, gr.update(visible=False)
+            yield chat, _kept(turns, _turn(key, pending, None)), None, False, None, gr.update(visible=False)
             return
         chat[-1] = {"role": "assistant", "content": render_answer(total, key=key)}
-        turns = [*turns, {"key": key, "question": pending, "answer": total.to_dict()}][-MAX_KEPT_TURNS:]
-        yield chat, turns, None, False, None, gr.update(visible=False)
+        yield chat, _kept(turns, _turn(key, pending, total)), None, False, None, gr.update(visible=False)
 
     def stop_answer(pending: str | None, partial: dict | None, chat: list, turns: list):
         """Keep what was answered so far, marked as stopped, and free the box for the next question."""
@@ -148,8 +156,7 @@ def build_app(bot: Assistant | None = None) -> gr.Blocks:
         so_far.notice = " ".join(n for n in (so_far.notice, texts.STOPPED_NOTICE) if n)
         message = {"role": "assistant", "content": render_answer(so_far, key=key)}
         chat = [*chat[:-1], message] if chat and chat[-1]["role"] == "assistant" else [*chat, message]
-        turns = [*turns, {"key": key, "question": pending, "answer": so_far.to_dict()}][-MAX_KEPT_TURNS:]
-        return chat, turns, None, False, None, gr.update(visible=False)
+        return chat, _kept(turns, _turn(key, pending, so_far)), None, False, None, gr.update(visible=False)
 
     def clear():
         """A new conversation: nothing shown, nothing kept, nothing the assistant remembers."""

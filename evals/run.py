@@ -29,7 +29,7 @@ import assistant  # noqa: F401  (offline environment first)
 from assistant.answer import RED_FLAGS, strip_markers
 from assistant.core import Assistant
 from assistant.embeddings import embed_query, embed_texts, load_embeddings
-from assistant.feedback import FeedbackStore, summarize
+from assistant.feedback import FeedbackStore, standing, summarize
 from assistant.history import condense, normalize_history
 from assistant.settings import PROJECT_ROOT, Settings, load_settings
 
@@ -160,10 +160,10 @@ class Evaluation:
     def _feedback(self) -> dict:
         """The page's standing votes (HIP_FEEDBACK_DIR): how many answers were voted down, and why."""
         store = FeedbackStore(self.settings.feedback_dir)
-        _, unreadable = store.lines()
+        lines, unreadable = store.lines()
         folder = store.folder.resolve()
         shown = folder.relative_to(PROJECT_ROOT) if folder.is_relative_to(PROJECT_ROOT) else folder
-        return {"folder": str(shown), **summarize(store.votes(), unreadable=unreadable).to_dict()}
+        return {"folder": str(shown), **summarize(standing(lines), unreadable=unreadable).to_dict()}
 
     def _meta(self) -> dict:
         def git(*args: str) -> str:
