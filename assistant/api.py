@@ -373,8 +373,9 @@ def create_app(bot: Assistant, *, settings: Settings | None = None, mcp: bool = 
     @router.get("/health")
     async def health():
         return {
-            "status": "ok",
+            "status": bot.status,
             "index": bot.index.location,
+            "index_problem": bot.ranker.outage.reason or None,
             "answerer": settings.answerer,
             "chunks": len(bot.documents),
         }

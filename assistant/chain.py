@@ -66,6 +66,8 @@ class Turn:
     """Every earlier user message, as the safety layer reads them (``history`` keeps the recent ones)."""
     problem: str = ""
     """Why retrieval failed, when it did (shown as the answer's notice)."""
+    degraded: bool = False
+    """The index could not be reached: the hits were ranked from memory (said in the answer's notice)."""
 
 
 class Pipeline:
@@ -152,12 +154,24 @@ class Pipeline:
                 scope = replace(scope, covered=True, reason="ok")
             elif not scope.covered:
                 plan = Plan("specific")
-        return replace(turn, query=query, vector=vector, hits=hits, scope=scope, reported=tuple(reported), plan=plan)
+        degraded = any(h.source == "memory" for h in hits)
+        return replace(
+            turn,
+            query=query,
+            vector=vector,
+            hits=hits,
+            scope=scope,
+            reported=tuple(reported),
+            plan=plan,
+            degraded=degraded,
+        )
 
     def respond(self, turns: Iterator[Turn]) -> Iterator[Answer]:
         for turn in turns:
             if turn.truncated:
                 yield Answer(notice=texts.TRUNCATED_NOTICE.format(limit=self.settings.max_question_chars))
+            if turn.degraded:
+                yield Answer(notice=texts.DEGRADED_NOTICE)
             yield from self.safety.apply(turn.message or turn.question, turn.earlier, self._answer(turn))
 
     def _answer(self, turn: Turn) -> Iterator[Answer]:

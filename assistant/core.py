@@ -50,10 +50,10 @@ class Assistant:
         self.manifest = self.index.ensure()
         documents = self.index.chunk_documents()
         self.documents = {d.metadata["chunk_id"]: d for d in documents}
-        self.ranker = Ranker(settings, self.index, documents, heal=self._heal_after_error)
+        self.sentences = self.index.sentence_table()
+        self.ranker = Ranker(settings, self.index, documents, heal=self._heal_after_error, memory=self.index.chunk_vectors())
         self._checked_at = time.monotonic()
         self._heal_lock = threading.Lock()
-        self.sentences = self.index.sentence_table()
         judge = ScopeJudge(
             self.ranker.vocabulary,
             self.sentences.vectors,
@@ -104,7 +104,14 @@ class Assistant:
 
     def _heal_after_error(self, error: Exception) -> None:
         with self._heal_lock:
-            self.index.heal(f"failed a search ({type(error).__name__}: {error})", wipe=True)
+            self.index.heal(
+                f"failed a search ({type(error).__name__}: {error})", wipe=True, quiet=self.ranker.outage.active
+            )
+
+    @property
+    def status(self) -> str:
+        """"ok", or "degraded" while the index cannot be reached and answers come from memory."""
+        return "degraded" if self.ranker.outage.active else "ok"
 
     def ask(self, question: str, history: Sequence[dict] | None = None) -> Answer:
         """The whole answer to one question, given the conversation so far."""

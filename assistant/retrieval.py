@@ -9,7 +9,11 @@ on the dev set (see ``evals/``), where plain equal-weight RRF lost to dense.
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from langchain_community.retrievers import BM25Retriever
@@ -22,6 +26,9 @@ from . import nlp
 from .corpus import contextualize
 from .embeddings import embed_query
 from .settings import RetrievalMode, Settings
+from .store import ChunkVectors
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -34,6 +41,8 @@ class Hit:
     """Cosine similarity of question and chunk (0 when not among the dense candidates)."""
     lexical: float
     """BM25 score squashed into 0..1 with s / (s + bm25_half)."""
+    source: Literal["index", "memory"] = "index"
+    """Where the dense score came from: the Chroma index, or the chunk vectors in memory while it is away."""
 
     @property
     def chunk_id(self) -> str:
@@ -50,14 +59,72 @@ def _with_scores(hit: Hit) -> Document:
     return Document(page_content=hit.doc.page_content, metadata=meta, id=hit.doc.id)
 
 
+class Outage:
+    """Whether the index is away, since when, and when to try it again; shared by the threads of one Assistant.
+
+    While it is away, one question every ``retry_seconds`` tries the index
+    (and reconnects when it answers); the others are answered from memory at
+    once, so an outage costs no question a timeout.
+    """
+
+    def __init__(self, retry_seconds: float) -> None:
+        self.retry_seconds = retry_seconds
+        self.since: float | None = None
+        self.reason = ""
+        self._retry_at = 0.0
+        self._lock = threading.Lock()
+
+    @property
+    def active(self) -> bool:
+        return self.since is not None
+
+    def should_try(self) -> bool:
+        """True when this question should ask the index: it is up, or this one claimed the next attempt."""
+        if self.since is None:
+            return True
+        with self._lock:
+            now = time.monotonic()
+            if self.since is None or now >= self._retry_at:
+                self._retry_at = now + self.retry_seconds
+                return True
+            return False
+
+    def failed(self, error: Exception) -> None:
+        with self._lock:
+            now = time.monotonic()
+            if self.since is None:
+                self.since = now
+                log.warning("The index cannot be reached (%s); answering from memory until it is back", error)
+            self.reason = f"{type(error).__name__}: {error}"
+            self._retry_at = now + self.retry_seconds
+
+    def recovered(self) -> None:
+        if self.since is None:
+            return
+        with self._lock:
+            if self.since is not None:
+                log.warning("The index is back after %.1f s; answering from it again", time.monotonic() - self.since)
+                self.since, self.reason = None, ""
+
+
 class Ranker:
     """Ranks the chunks of one index; holds BM25 in memory, queries Chroma for vectors."""
 
-    def __init__(self, settings: Settings, index, documents: list[Document], heal=None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        index,
+        documents: list[Document],
+        heal=None,
+        memory: ChunkVectors | None = None,
+    ) -> None:
         self.settings = settings
         self.index = index
         self.heal = heal
         """Called with the error when vector search fails; repairs the index so the search can be retried."""
+        self.memory = memory
+        """The chunk vectors dense search falls back on while the index cannot be reached."""
+        self.outage = Outage(settings.reconnect_seconds)
         self.documents = documents
         self.position = {d.metadata["chunk_id"]: i for i, d in enumerate(documents)}
         self.bm25 = BM25Retriever.from_texts(
@@ -69,15 +136,29 @@ class Ranker:
         )
         self.vocabulary = {token for text in self.bm25.vectorizer.doc_freqs for token in text}
 
-    def dense_scores(self, vector: np.ndarray, k: int) -> dict[str, float]:
-        """Cosine similarity of the top-k chunks by vector search in Chroma."""
+    def dense_scores(self, vector: np.ndarray, k: int) -> tuple[dict[str, float], bool]:
+        """Cosine similarity of the top-k chunks by vector search in Chroma, and whether it came from memory.
+
+        A failed search is healed (reopened, rebuilt if need be) and retried;
+        when that fails too, the same vectors held in memory stand in.
+        """
+        if self.memory is not None and not self.outage.should_try():
+            return self.memory.nearest(vector, k), True
         try:
-            return self.index.nearest(vector, k)
+            try:
+                scores = self.index.nearest(vector, k)
+            except Exception as exc:
+                if self.heal is None:
+                    raise
+                self.heal(exc)
+                scores = self.index.nearest(vector, k)
         except Exception as exc:
-            if self.heal is None:
+            if self.memory is None:
                 raise
-            self.heal(exc)
-            return self.index.nearest(vector, k)
+            self.outage.failed(exc)
+            return self.memory.nearest(vector, k), True
+        self.outage.recovered()
+        return scores, False
 
     def lexical_scores(self, query: str) -> np.ndarray:
         """BM25 of every chunk, squashed into 0..1; everyday words also match the article's words for them."""
@@ -95,7 +176,7 @@ class Ranker:
         k = k or self.settings.top_k
         n = len(self.documents)
         fetch = min(max(self.settings.fetch_k, k), n)
-        dense = self.dense_scores(vector, fetch) if mode != "bm25" else {}
+        dense, from_memory = self.dense_scores(vector, fetch) if mode != "bm25" else ({}, False)
         lexical = self.lexical_scores(query) if mode != "dense" else np.zeros(n)
         dense_all = np.zeros(n)
         for chunk_id, sim in dense.items():
@@ -110,7 +191,10 @@ class Ranker:
             candidates = sorted(set(self.position[c] for c in dense) | set(np.argsort(-lexical)[:fetch]))
             fused = self._fuse(dense_all, lexical, candidates)
         order = sorted(candidates, key=lambda i: (-fused[i], i))[:k]
-        return [Hit(self.documents[i], float(fused[i]), float(dense_all[i]), float(lexical[i])) for i in order]
+        source = "memory" if from_memory else "index"
+        return [
+            Hit(self.documents[i], float(fused[i]), float(dense_all[i]), float(lexical[i]), source) for i in order
+        ]
 
     def promote(self, hits: list[Hit], chunk_ids: list[str]) -> list[Hit]:
         """`hits` with the given chunks moved (or added) to the front, same length."""
@@ -118,7 +202,8 @@ class Ranker:
             return hits
         known = {h.chunk_id: h for h in hits}
         top = max((h.score for h in hits), default=0.0)
-        front = [known.get(c) or Hit(self.documents[self.position[c]], top, 0.0, 0.0) for c in chunk_ids]
+        source = hits[0].source if hits else "index"
+        front = [known.get(c) or Hit(self.documents[self.position[c]], top, 0.0, 0.0, source) for c in chunk_ids]
         rest = [h for h in hits if h.chunk_id not in chunk_ids]
         return (front + rest)[: max(len(hits), len(front))]
 

@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     models_dir: Path = Field(PROJECT_ROOT / "models", description="Where the ONNX graph and assembled GGUF go.")
     chroma_host: str | None = Field(None, description="Chroma server host; unset means an embedded PersistentClient.")
     chroma_port: int = Field(8000, description="Chroma server port, used with chroma_host.")
+    reconnect_seconds: float = Field(
+        2.0,
+        gt=0,
+        description="While the index cannot be reached, answers come from memory and a reconnect is tried this often.",
+    )
 
     # Retrieval.
     retrieval: RetrievalMode = Field("hybrid", description="Which retriever ranks chunks.")

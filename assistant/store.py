@@ -83,6 +83,23 @@ class SentenceTable:
     rows_by_chunk: dict[str, list[int]]
 
 
+@dataclass(frozen=True)
+class ChunkVectors:
+    """Every chunk's unit vector, in memory: what dense search falls back on while the index is away."""
+
+    ids: list[str]
+    vectors: np.ndarray
+
+    def nearest(self, vector: np.ndarray, k: int) -> dict[str, float]:
+        """Cosine similarity of the k chunks nearest to a unit vector, by chunk id (exact, as Chroma's search)."""
+        if not self.ids:
+            return {}
+        sims = self.vectors @ vector
+        k = min(k, len(self.ids))
+        top = np.argpartition(-sims, k - 1)[:k]
+        return {self.ids[i]: float(sims[i]) for i in top[np.argsort(-sims[top])]}
+
+
 def make_client(settings: Settings) -> chromadb.ClientAPI:
     """An HTTP client when a Chroma server is configured, else an embedded persistent one."""
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
@@ -195,13 +212,19 @@ class Index:
             return f"cannot be read ({exc})"
         return None if header == b"SQLite format 3\x00" else "is corrupted"
 
-    def heal(self, reason: str, *, wipe: bool) -> None:
+    def heal(self, reason: str, *, wipe: bool, quiet: bool = False) -> None:
         """Reopen the index, wiping and rebuilding it if needed.
 
         Another process may have repaired it already: under the lock the state is
-        checked again, and only what is still broken is rebuilt.
+        checked again, and only what is still broken is rebuilt. ``quiet`` logs
+        the attempt at debug level (reconnect attempts during a known outage).
         """
-        log.warning("The index at %s %s; reopening it, and rebuilding what is missing", self.location, reason)
+        log.log(
+            logging.DEBUG if quiet else logging.WARNING,
+            "The index at %s %s; reopening it, and rebuilding what is missing",
+            self.location,
+            reason,
+        )
         with self._lock():
             if not self.settings.chroma_host and (wipe or self.local_problem()):
                 self._wipe()
@@ -384,6 +407,11 @@ class Index:
             for i, t, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
         ]
         return sorted(docs, key=lambda d: (d.metadata["source"], d.metadata["start"]))
+
+    def chunk_vectors(self) -> ChunkVectors:
+        got = self.client.get_collection(self.chunk_collection).get(include=["embeddings"])
+        vectors = np.asarray(got["embeddings"], dtype=np.float32) if got["ids"] else np.zeros((0, 1), np.float32)
+        return ChunkVectors(ids=list(got["ids"]), vectors=vectors)
 
     def sentence_table(self) -> SentenceTable:
         got = self.client.get_collection(self.sentence_collection).get(include=["documents", "metadatas", "embeddings"])

@@ -43,6 +43,10 @@ INDEX_UNAVAILABLE = (
     "The article's index cannot be reached right now, so this message could not be answered from it. "
     "Please try again in a moment."
 )
+DEGRADED_NOTICE = (
+    "The article's index server cannot be reached right now, so this answer was found in the copy of the "
+    "article this server keeps in memory."
+)
 TRUNCATED_NOTICE = "Your message was long, so only its first {limit:,} characters were used to answer."
 
 # The safety layer's referral. The criteria themselves are quoted from the article.

@@ -189,13 +189,24 @@ def test_dense_scores_are_cosine_similarities(bot):
     from assistant.embeddings import embed_query
 
     vector = embed_query(bot.embeddings, "Which foods reduce inflammation?")
-    scores = bot.ranker.dense_scores(vector, 6)
-    assert len(scores) == 6
+    scores, from_memory = bot.ranker.dense_scores(vector, 6)
+    assert len(scores) == 6 and from_memory is False
     stored = bot.index.client.get_collection(bot.index.chunk_collection).get(ids=list(scores), include=["embeddings"])
     for cid, embedding in zip(stored["ids"], stored["embeddings"], strict=True):
         assert float(np.dot(vector, embedding)) == pytest.approx(scores[cid], abs=1e-4), cid
     assert max(scores, key=scores.get) == "hip-pain-from-running/role-nutrition/1-anti-inflammatory-foods"
 
+
+def test_memory_fallback_gives_the_same_scores_as_the_index(bot):
+    # While the index is away, dense search runs on the chunk vectors held in memory: same chunks, same cosines.
+    from assistant.embeddings import embed_query
+
+    for question in ("Which foods reduce inflammation?", "can I keep running through it", "cortisone shot"):
+        vector = embed_query(bot.embeddings, question)
+        chroma, _ = bot.ranker.dense_scores(vector, 8)
+        memory = bot.ranker.memory.nearest(vector, 8)
+        assert list(memory) == list(chroma), question
+        assert list(memory.values()) == pytest.approx(list(chroma.values()), abs=1e-4)
 
 def test_corpus_edit_makes_index_stale_and_new_assistant_rebuilds(work, work_bot):
     path = work.corpus_dir / "hip-pain-from-running.txt"
@@ -217,7 +228,7 @@ def test_corpus_edit_makes_index_stale_and_new_assistant_rebuilds(work, work_bot
 
     docs = rebuilt.retrieve("Is a sauna good for tight hips?", k=3)
     ranked = [(d.id, d.metadata["dense"], d.metadata["lexical"]) for d in docs]
-    dense = rebuilt.ranker.dense_scores(embed_query(rebuilt.embeddings, "Is a sauna good for tight hips?"), 50)
+    dense, _ = rebuilt.ranker.dense_scores(embed_query(rebuilt.embeddings, "Is a sauna good for tight hips?"), 50)
     assert "sauna" in docs[0].page_content, (ranked, sorted(dense.items(), key=lambda kv: -kv[1])[:3], len(dense))
     assert docs[0].metadata["section"] == "FAQs"
     answer = rebuilt.ask("Is a sauna good for tight hips?")
