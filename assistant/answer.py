@@ -143,11 +143,14 @@ class Answer:
     """'specific', 'list', 'summary' or 'definition' (see ``compose``)."""
     items: list[ListItem] = field(default_factory=list)
     """The bullets of a list or summary answer, in the order ``text`` shows them."""
+    timings: dict[str, float] | None = None
+    """Milliseconds per step (condense, embed, rank, scope, plan, safety, answer) when asked for (``debug``)."""
 
     @classmethod
     def from_dict(cls, data: dict) -> Answer:
         """The inverse of ``to_dict``: the page keeps answers in the browser as JSON and renders them again."""
-        known = {f: data[f] for f in ("text", "red_flags", "abstained", "answerer", "notice", "shape") if f in data}
+        names = ("text", "red_flags", "abstained", "answerer", "notice", "shape", "timings")
+        known = {f: data[f] for f in names if f in data}
         return cls(
             **known,
             citations=[Citation(**{**c, "quotes": tuple(c.get("quotes", ()))}) for c in data.get("citations", ())],
@@ -185,6 +188,7 @@ class Answer:
             notice=" ".join(n for n in (self.notice, other.notice) if n) or None,
             shape=self.shape or other.shape,
             items=self.items + other.items,
+            timings={**self.timings, **other.timings} if self.timings and other.timings else self.timings or other.timings,
         )
 
 

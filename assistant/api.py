@@ -323,26 +323,26 @@ def create_app(bot: Assistant, *, settings: Settings | None = None, mcp: bool = 
             return ApiError(exc.status_code, str(exc.detail), kind="invalid_request_error").response()
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
 
-    async def answered(endpoint: str, question: str, history: list[dict]) -> Answer:
+    async def answered(endpoint: str, question: str, history: list[dict], debug: bool) -> Answer:
         """The whole answer, counted in the metrics."""
         started = time.perf_counter()
-        answer = await bot.aask(question, history)
+        answer = await bot.aask(question, history, debug=debug or None)
         metrics.answered(endpoint, answer, time.perf_counter() - started)
         return answer
 
     @router.post("/chat/completions")
-    async def chat_completions(body: ChatRequest):
+    async def chat_completions(body: ChatRequest, debug: bool = False):
         question, history = _split(
             body.messages, max_chars=settings.api_max_message_chars, max_messages=settings.api_max_messages
         )
         ident, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
         if body.stream:
             return StreamingResponse(
-                _sse(bot, metrics, question, history, ident, created, body.model),
+                _sse(bot, metrics, question, history, ident, created, body.model, debug),
                 media_type="text/event-stream",
                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
             )
-        answer = await answered("/v1/chat/completions", question, history)
+        answer = await answered("/v1/chat/completions", question, history, debug)
         return {
             "id": ident,
             "object": "chat.completion",
@@ -356,7 +356,7 @@ def create_app(bot: Assistant, *, settings: Settings | None = None, mcp: bool = 
         }
 
     @router.post("/ask")
-    async def ask(body: AskRequest):
+    async def ask(body: AskRequest, debug: bool = False):
         messages = [*body.history, ChatMessage(role="user", content=body.question)]
         try:
             question, history = _split(
@@ -368,7 +368,7 @@ def create_app(bot: Assistant, *, settings: Settings | None = None, mcp: bool = 
             error.message = error.message.replace(error.param or "", named, 1)
             error.param = named
             raise
-        return (await answered("/v1/ask", question, history)).to_dict()
+        return (await answered("/v1/ask", question, history, debug)).to_dict()
 
     @router.get("/health")
     async def health():
@@ -397,7 +397,14 @@ def create_app(bot: Assistant, *, settings: Settings | None = None, mcp: bool = 
 
 
 async def _sse(
-    bot: Assistant, metrics: Metrics, question: str, history: list[dict], ident: str, created: int, model: str
+    bot: Assistant,
+    metrics: Metrics,
+    question: str,
+    history: list[dict],
+    ident: str,
+    created: int,
+    model: str,
+    debug: bool = False,
 ) -> AsyncIterator[str]:
     """OpenAI's chunk format: the content grows piece by piece; the last chunk carries ``hip``."""
 
@@ -415,7 +422,7 @@ async def _sse(
     started = time.perf_counter()
     yield chunk({"role": "assistant", "content": ""})
     total, sent = Answer(), ""
-    async for piece in bot.astream(question, history):
+    async for piece in bot.astream(question, history, debug=debug or None):
         total = total + piece
         shown = content_of(total, complete=False)  # notice and sources go out with the last chunk
         if shown.startswith(sent) and len(shown) > len(sent):

@@ -24,6 +24,7 @@ import asyncio
 import contextvars
 import functools
 import logging
+import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field, replace
 
@@ -42,6 +43,36 @@ from .settings import Settings
 from .store import IndexUnavailableError
 
 log = logging.getLogger(__name__)
+
+
+class Clock:
+    """Milliseconds per step of one answer: each ``lap`` adds the time since the last one to a step."""
+
+    def __init__(self) -> None:
+        self.ms: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def restart(self) -> None:
+        self._last = time.perf_counter()
+
+    def lap(self, step: str) -> None:
+        now = time.perf_counter()
+        self.ms[step] = round(self.ms.get(step, 0.0) + (now - self._last) * 1000, 3)
+        self._last = now
+
+
+def _timed(pieces: Iterator[Answer], clock: Clock, first: str, rest: str) -> Iterator[Answer]:
+    """`pieces`, timing the work of the first under `first` and of the others under `rest` (not the reader's)."""
+    step = first
+    while True:
+        clock.restart()
+        try:
+            piece = next(pieces)
+        except StopIteration:
+            return
+        clock.lap(step)
+        step = rest
+        yield piece
 
 
 @dataclass
@@ -68,6 +99,9 @@ class Turn:
     """Why retrieval failed, when it did (shown as the answer's notice)."""
     degraded: bool = False
     """The index could not be reached: the hits were ranked from memory (said in the answer's notice)."""
+    debug: bool = False
+    """Add the per-step timings to the answer."""
+    clock: Clock = field(default_factory=Clock)
 
 
 class Pipeline:
@@ -99,6 +133,7 @@ class Pipeline:
         )
 
     def prepare(self, inputs: dict | str) -> Turn:
+        clock = Clock()
         if not isinstance(inputs, dict):
             inputs = {"question": inputs}
         limit = self.settings.max_question_chars
@@ -113,9 +148,16 @@ class Pipeline:
                 max_messages=self.settings.max_safety_messages,
             )
         )
-        turn = Turn(cleaned.text, history, "", np.zeros(0, np.float32), [], Scope(False, "empty", 0.0))
-        turn = replace(turn, message=message, earlier=tuple(earlier), truncated=cleaned.truncated)
+        turn = Turn(cleaned.text, history, "", np.zeros(0, np.float32), [], Scope(False, "empty", 0.0), clock=clock)
+        turn = replace(
+            turn,
+            message=message,
+            earlier=tuple(earlier),
+            truncated=cleaned.truncated,
+            debug=bool(inputs.get("debug", self.settings.debug)),
+        )
         query = condense(cleaned.text, history) if cleaned.text else ""
+        clock.lap("condense")
         if not query:
             return turn
         try:
@@ -129,15 +171,20 @@ class Pipeline:
             return replace(turn, query=query, scope=Scope(False, "unavailable", 0.0), problem=str(exc))
 
     def _retrieve(self, turn: Turn, query: str) -> Turn:
+        clock = turn.clock
         if self.guard:
             self.guard()
         vector = embed_query(self.embeddings, query)
+        clock.lap("embed")
         hits = self.ranker.rank(query, vector)
+        clock.lap("rank")
         similarity = max(max((h.dense for h in hits), default=0.0), self.judge.closest_sentence(vector))
         lexical = max((h.lexical for h in hits), default=0.0)
         has_numbers = bool(hits) and any(ch.isdigit() for ch in hits[0].doc.page_content)
         scope = self.judge.judge(turn.question, similarity, lexical, has_numbers, vector)
+        clock.lap("scope")
         reported = self.safety.reported_chunks(turn.message)
+        clock.lap("safety")
         plan = Plan("specific")
         if reported:
             hits = self.ranker.promote(hits, reported)
@@ -154,6 +201,7 @@ class Pipeline:
                 scope = replace(scope, covered=True, reason="ok")
             elif not scope.covered:
                 plan = Plan("specific")
+        clock.lap("plan")
         degraded = any(h.source == "memory" for h in hits)
         return replace(
             turn,
@@ -172,7 +220,13 @@ class Pipeline:
                 yield Answer(notice=texts.TRUNCATED_NOTICE.format(limit=self.settings.max_question_chars))
             if turn.degraded:
                 yield Answer(notice=texts.DEGRADED_NOTICE)
-            yield from self.safety.apply(turn.message or turn.question, turn.earlier, self._answer(turn))
+            pieces = self.safety.apply(turn.message or turn.question, turn.earlier, self._answer(turn))
+            if not turn.debug:
+                yield from pieces
+                continue
+            # The safety layer's assessment is the first piece; the answerer's work is every later one.
+            yield from _timed(pieces, turn.clock, "safety", "answer")
+            yield Answer(timings=dict(turn.clock.ms))
 
     def _answer(self, turn: Turn) -> Iterator[Answer]:
         scope = turn.scope

@@ -113,21 +113,35 @@ class Assistant:
         """"ok", or "degraded" while the index cannot be reached and answers come from memory."""
         return "degraded" if self.ranker.outage.active else "ok"
 
-    def ask(self, question: str, history: Sequence[dict] | None = None) -> Answer:
-        """The whole answer to one question, given the conversation so far."""
-        return self.chain.invoke({"question": question, "history": history})
+    @staticmethod
+    def _inputs(question: str, history: Sequence[dict] | None, debug: bool | None) -> dict:
+        inputs: dict = {"question": question, "history": history}
+        if debug is not None:
+            inputs["debug"] = debug
+        return inputs
 
-    def stream(self, question: str, history: Sequence[dict] | None = None) -> Iterator[Answer]:
+    def ask(self, question: str, history: Sequence[dict] | None = None, *, debug: bool | None = None) -> Answer:
+        """The whole answer to one question, given the conversation so far.
+
+        ``debug`` (default: the ``debug`` setting) adds ``Answer.timings``, milliseconds per step.
+        """
+        return self.chain.invoke(self._inputs(question, history, debug))
+
+    def stream(
+        self, question: str, history: Sequence[dict] | None = None, *, debug: bool | None = None
+    ) -> Iterator[Answer]:
         """The answer in pieces; ``sum`` of them (with ``+``) is what ``ask`` returns."""
-        yield from self.chain.stream({"question": question, "history": history})
+        yield from self.chain.stream(self._inputs(question, history, debug))
 
-    async def aask(self, question: str, history: Sequence[dict] | None = None) -> Answer:
+    async def aask(self, question: str, history: Sequence[dict] | None = None, *, debug: bool | None = None) -> Answer:
         """``ask`` for async callers; the work runs on worker threads, not on the event loop."""
-        return await self.chain.ainvoke({"question": question, "history": history})
+        return await self.chain.ainvoke(self._inputs(question, history, debug))
 
-    async def astream(self, question: str, history: Sequence[dict] | None = None) -> AsyncIterator[Answer]:
+    async def astream(
+        self, question: str, history: Sequence[dict] | None = None, *, debug: bool | None = None
+    ) -> AsyncIterator[Answer]:
         """``stream`` for async callers: the same pieces, each computed on a worker thread."""
-        async for piece in self.chain.astream({"question": question, "history": history}):
+        async for piece in self.chain.astream(self._inputs(question, history, debug)):
             yield piece
 
     @property

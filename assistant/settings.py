@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     models_dir: Path = Field(PROJECT_ROOT / "models", description="Where the ONNX graph and assembled GGUF go.")
     chroma_host: str | None = Field(None, description="Chroma server host; unset means an embedded PersistentClient.")
     chroma_port: int = Field(8000, description="Chroma server port, used with chroma_host.")
+    debug: bool = Field(False, description="Add per-step timings (ms) to every answer (Answer.timings).")
     reconnect_seconds: float = Field(
         2.0,
         gt=0,

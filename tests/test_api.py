@@ -100,7 +100,9 @@ def test_ask_returns_a_typed_answer(default_bot, question):
         "notice",
         "shape",
         "items",
+        "timings",
     }
+    assert data["timings"] is None  # only when asked for (debug)
     assert data["shape"] in ("specific", "list", "summary", "definition")
     for c in data["citations"]:
         assert {"marker", "chunk_id", "section", "text", "source", "start", "end", "title", "quotes"} == set(c)
@@ -211,3 +213,19 @@ def test_answer_addition():
     with pytest.raises(TypeError):
         a + "text"
     assert sum([a, b], Answer()) == total
+
+
+def test_debug_timings_from_the_python_api(bot):
+    """Assistant(debug=True) or ask(..., debug=True): milliseconds per step, summed over a stream too."""
+    from assistant import Assistant
+
+    plain = bot.ask("How long should I ice my hip?")
+    assert plain.timings is None
+    timed = bot.ask("How long should I ice my hip?", debug=True)
+    assert set(timed.timings) == {"condense", "embed", "rank", "scope", "safety", "plan", "answer"}
+    assert timed.text == plain.text and timed.citations == plain.citations
+    streamed = sum(bot.stream("My leg tingles when I run", debug=True))
+    assert streamed.timings and streamed.timings["safety"] > 0 and streamed.referral
+    debug_bot = Assistant(bot.settings, debug=True)
+    assert debug_bot.ask("hi").timings is not None
+    assert debug_bot.ask("hi", debug=False).timings is None

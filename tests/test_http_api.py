@@ -121,6 +121,25 @@ def test_ask_returns_answer_dict_with_history(base, bot):
     assert status == 200 and body == bot.ask("how long should each session be?", history).to_dict()
 
 
+STEPS = {"condense", "embed", "rank", "scope", "safety", "plan", "answer"}
+
+
+def test_debug_adds_per_step_timings_only_when_asked(base, client, bot):
+    status, body, _ = post(f"{base}/ask?debug=1", {"question": ICE})
+    assert status == 200 and set(body["timings"]) == STEPS
+    assert all(ms >= 0 for ms in body["timings"].values()) and body["timings"]["embed"] > 0
+    assert {k: v for k, v in body.items() if k != "timings"} == {
+        k: v for k, v in bot.ask(ICE).to_dict().items() if k != "timings"
+    }
+    status, body, _ = post(f"{base}/ask", {"question": ICE})
+    assert body["timings"] is None
+    reply = client.chat.completions.create(
+        model="hip-assistant", messages=[{"role": "user", "content": RED_FLAG}], extra_query={"debug": "true"}
+    )
+    assert set(reply.model_extra["hip"]["timings"]) == STEPS
+    assert reply.choices[0].message.content == api.content_of(bot.ask(RED_FLAG))  # the text is unchanged
+
+
 def test_health_says_ready(base, bot):
     status, text = get(f"{base}/health")
     body = json.loads(text)
