@@ -188,7 +188,7 @@ class Answer:
             notice=" ".join(n for n in (self.notice, other.notice) if n) or None,
             shape=self.shape or other.shape,
             items=self.items + other.items,
-            timings={**self.timings, **other.timings} if self.timings and other.timings else self.timings or other.timings,
+            timings={**(self.timings or {}), **(other.timings or {})} or None,
         )
 
 

@@ -34,7 +34,7 @@ from typing import Literal
 import numpy as np
 
 from . import nlp
-from .classify import cached_vectors, load_jsonl
+from .classify import cached_arrays, cached_vectors, load_jsonl, training_key
 from .corpus import CONCLUSION, INTRODUCTION
 
 Shape = Literal["specific", "list", "summary", "definition"]
@@ -107,24 +107,30 @@ class Composer:
         vectors = cached_vectors(self.embeddings, texts, self.cache_dir, self.model_key, "answer-shapes")
         return vectors, np.array([e["shape"] for e in examples])
 
-    @cached_property
-    def classifier(self):
-        """Trained on first use: start-up stays fast for front doors that never ask."""
-        from sklearn.linear_model import LogisticRegression
+    SHAPE_C = 4.0
 
+    @cached_property
+    def _weights(self) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """The shape classifier's weights: fitted once (scikit-learn) and cached with the example vectors."""
         vectors, shapes = self.examples
-        return LogisticRegression(C=4.0, max_iter=2000).fit(vectors, shapes)
+        texts = [e["text"] for e in load_examples()]
+
+        def fit() -> dict[str, np.ndarray]:
+            from sklearn.linear_model import LogisticRegression
+
+            model = LogisticRegression(C=self.SHAPE_C, max_iter=2000).fit(vectors, shapes)
+            return {"coef": model.coef_, "intercept": model.intercept_, "classes": model.classes_.astype(str)}
+
+        key = training_key(texts, list(shapes), self.model_key, self.SHAPE_C)
+        arrays = cached_arrays(self.cache_dir, "answer-shape-classifier", key, fit)
+        coef, intercept = arrays["coef"].astype(np.float32), arrays["intercept"].astype(np.float32)
+        return coef, intercept, [str(c) for c in arrays["classes"]]
 
     def nearest_example(self, vector: np.ndarray, shape: Shape) -> float:
         """Similarity to the closest example of `shape`: the classifier picks a shape for any text,
         this says whether the question is like those examples at all."""
         vectors, shapes = self.examples
         return float((vectors[shapes == shape] @ vector).max())
-
-    @cached_property
-    def _weights(self) -> tuple[np.ndarray, np.ndarray, list[str]]:
-        model = self.classifier
-        return model.coef_.astype(np.float32), model.intercept_.astype(np.float32), [str(c) for c in model.classes_]
 
     def shape_probabilities(self, vector: np.ndarray) -> dict[str, float]:
         """The classifier's softmax, computed directly: sklearn's per-call checks cost more than the maths."""

@@ -51,7 +51,9 @@ class Assistant:
         documents = self.index.chunk_documents()
         self.documents = {d.metadata["chunk_id"]: d for d in documents}
         self.sentences = self.index.sentence_table()
-        self.ranker = Ranker(settings, self.index, documents, heal=self._heal_after_error, memory=self.index.chunk_vectors())
+        self.ranker = Ranker(
+            settings, self.index, documents, heal=self._heal_after_error, memory=self.index.chunk_vectors()
+        )
         self._checked_at = time.monotonic()
         self._heal_lock = threading.Lock()
         judge = ScopeJudge(
@@ -110,7 +112,7 @@ class Assistant:
 
     @property
     def status(self) -> str:
-        """"ok", or "degraded" while the index cannot be reached and answers come from memory."""
+        """Either "ok", or "degraded" while the index cannot be reached and answers come from memory."""
         return "degraded" if self.ranker.outage.active else "ok"
 
     @staticmethod

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
-from langchain_huggingface import HuggingFaceEmbeddings
 
 log = logging.getLogger(__name__)
 
@@ -73,12 +72,11 @@ class OnnxEmbeddings(Embeddings):
 
     def __init__(self, path: Path, graph: Path) -> None:
         import onnxruntime as ort
-        from transformers import AutoTokenizer
 
-        self.tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
         config_file = path / "sentence_bert_config.json"
         config = json.loads(config_file.read_text()) if config_file.is_file() else {}
         self.max_length = int(config.get("max_seq_length", 256))
+        self.tokenizer = fast_tokenizer(path, self.max_length)
         options = ort.SessionOptions()
         options.log_severity_level = 3
         self.session = ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
@@ -87,14 +85,13 @@ class OnnxEmbeddings(Embeddings):
     def encode(self, texts: list[str]) -> np.ndarray:
         out = []
         for i in range(0, len(texts), self.BATCH):
-            batch = self.tokenizer(
-                texts[i : i + self.BATCH],
-                padding=True,
-                truncation=True,
-                max_length=self.max_length,
-                return_tensors="np",
-            )
-            feed = {k: v.astype(np.int64) for k, v in batch.items() if k in self.inputs}
+            encoded = self.tokenizer.encode_batch(texts[i : i + self.BATCH])
+            batch = {
+                "input_ids": np.array([e.ids for e in encoded], dtype=np.int64),
+                "attention_mask": np.array([e.attention_mask for e in encoded], dtype=np.int64),
+                "token_type_ids": np.array([e.type_ids for e in encoded], dtype=np.int64),
+            }
+            feed = {k: v for k, v in batch.items() if k in self.inputs}
             hidden = self.session.run(None, feed)[0]
             mask = batch["attention_mask"][..., None].astype(np.float32)
             pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
@@ -106,6 +103,22 @@ class OnnxEmbeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self.encode([text])[0].tolist()
+
+
+def fast_tokenizer(path: Path, max_length: int):
+    """The model's ``tokenizer.json`` through the ``tokenizers`` library, set up as the transformers tokenizer
+    is called here (truncate to `max_length`, pad to the longest in the batch): the same ids, without
+    importing transformers and torch, which took most of a cold start."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
+    config_file = path / "tokenizer_config.json"
+    config = json.loads(config_file.read_text()) if config_file.is_file() else {}
+    limit = min(max_length, int(config.get("model_max_length", max_length)))
+    tokenizer.enable_truncation(max_length=limit)
+    pad = config.get("pad_token", "[PAD]")
+    tokenizer.enable_padding(pad_id=tokenizer.token_to_id(pad), pad_token=pad)
+    return tokenizer
 
 
 def export_onnx(path: Path, graph: Path) -> Path:
@@ -152,6 +165,11 @@ def export_onnx(path: Path, graph: Path) -> Path:
     return graph
 
 
+def onnx_graph_path(name: str, models_dir: Path | None = None) -> Path:
+    """Where the ONNX graph of a model is (or will be) exported."""
+    return Path(models_dir or DEFAULT_MODELS_DIR) / f"{model_id(name).replace('@', '-')}.onnx"
+
+
 @lru_cache(maxsize=4)
 def load_embeddings(name: str = DEFAULT_MODEL, backend: str = "onnx", models_dir: Path | None = None) -> Embeddings:
     """The LangChain embeddings object, cached per process (loading takes seconds).
@@ -162,15 +180,17 @@ def load_embeddings(name: str = DEFAULT_MODEL, backend: str = "onnx", models_dir
     """
     path = model_path(name)
     log.debug("Loading embedding model from %s", path)
-    from transformers.utils import logging as transformers_logging
-
-    transformers_logging.disable_progress_bar()  # a bar per load is noise in a CLI or server log
     if backend == "onnx":
-        graph = Path(models_dir or DEFAULT_MODELS_DIR) / f"{model_id(name).replace('@', '-')}.onnx"
+        graph = onnx_graph_path(name, models_dir)
         try:
             return OnnxEmbeddings(path, export_onnx(path, graph))
         except Exception as exc:
             log.warning("ONNX embedding backend unavailable (%s: %s); using PyTorch", type(exc).__name__, exc)
+    # Torch, transformers and langchain-huggingface are imported only for this backend (seconds of start-up).
+    from langchain_huggingface import HuggingFaceEmbeddings
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # a bar per load is noise in a CLI or server log
     return HuggingFaceEmbeddings(
         model_name=str(path),
         model_kwargs={"device": "cpu", "local_files_only": True},

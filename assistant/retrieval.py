@@ -192,9 +192,7 @@ class Ranker:
             fused = self._fuse(dense_all, lexical, candidates)
         order = sorted(candidates, key=lambda i: (-fused[i], i))[:k]
         source = "memory" if from_memory else "index"
-        return [
-            Hit(self.documents[i], float(fused[i]), float(dense_all[i]), float(lexical[i]), source) for i in order
-        ]
+        return [Hit(self.documents[i], float(fused[i]), float(dense_all[i]), float(lexical[i]), source) for i in order]
 
     def promote(self, hits: list[Hit], chunk_ids: list[str]) -> list[Hit]:
         """`hits` with the given chunks moved (or added) to the front, same length."""

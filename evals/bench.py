@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -88,6 +90,65 @@ def synthetic_corpus(folder: Path, article: Path, chunks: int, per_file: int = 5
     return written
 
 
+BARE_START = """
+import sys
+import chromadb, numpy as np, onnxruntime as ort
+if sys.argv[3] == "runnable":
+    from langchain_core.runnables import Runnable
+else:
+    import langchain_core.documents
+from tokenizers import Tokenizer
+tokenizer = Tokenizer.from_file(sys.argv[2] + "/tokenizer.json")
+session = ort.InferenceSession(sys.argv[1], providers=["CPUExecutionProvider"])
+e = tokenizer.encode("How long should I ice my hip?")
+ids = np.array([e.ids], dtype=np.int64)
+session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)})
+"""
+"""A bare process: the libraries the assistant stands on (chromadb; langchain-core's Runnable, which every
+LangChain chain imports with its tracers), the ONNX model and its tokenizer, one query embedded."""
+
+FIRST_ANSWER = """
+import sys
+from assistant import Assistant
+Assistant(index_dir=sys.argv[1]).ask("How long should I ice my hip?")
+"""
+"""A fresh process's first answer, as ``hip-assistant ask`` gives it (index already built)."""
+
+
+def _process_seconds(script: str, *args: str) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", script, *args], check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+def cold_start(settings, index_dir: Path, rounds: int = 5) -> dict:
+    """Wall time of a fresh process's first answer against two bare processes, interleaved, medians.
+
+    Both bare processes import chromadb, onnxruntime and tokenizers, load the
+    ONNX model and ``tokenizer.json`` and embed one query; one also imports
+    langchain-core's ``Runnable`` (with the tracers it brings), which any
+    LangChain chain needs, the other only ``langchain_core.documents``.
+    """
+    from assistant.embeddings import model_path, onnx_graph_path
+
+    graph = str(onnx_graph_path(settings.embedding_model, settings.models_dir))
+    folder = str(model_path(settings.embedding_model))
+    _process_seconds(FIRST_ANSWER, str(index_dir))  # disk caches warm, example caches written
+    times: dict[str, list[float]] = {"first": [], "runnable": [], "documents": []}
+    for _ in range(rounds):
+        times["runnable"].append(_process_seconds(BARE_START, graph, folder, "runnable"))
+        times["documents"].append(_process_seconds(BARE_START, graph, folder, "documents"))
+        times["first"].append(_process_seconds(FIRST_ANSWER, str(index_dir)))
+    first, runnable, documents = (statistics.median(times[k]) for k in ("first", "runnable", "documents"))
+    return {
+        "first answer of a fresh process (s)": round(first, 2),
+        "bare process with langchain-core's Runnable (s)": round(runnable, 2),
+        "ratio": round(first / runnable, 2),
+        "bare process without it (s)": round(documents, 2),
+        "ratio without it": round(first / documents, 2),
+    }
+
+
 def run(chunks: int = 10_000) -> dict:
     settings = load_settings()
     embeddings = embeddings_for(settings)
@@ -108,6 +169,7 @@ def run(chunks: int = 10_000) -> dict:
             "ratio": round(build / bare, 2),
         }
         out["warm ask (article)"] = warm_latency(bot)
+        out["cold start"] = cold_start(settings, tmp_path / "article-index")
 
         # 2. A synthetic corpus of `chunks` chunks.
         corpus = tmp_path / "synthetic"

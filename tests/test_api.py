@@ -32,6 +32,24 @@ def test_import_is_light_and_offline():
     assert out.stdout.split() == ["1", "1", "False", "False"]
 
 
+def test_a_fresh_process_answers_without_torch_transformers_or_scikit_learn(index_dir, bot):
+    """Cold start: the ONNX backend tokenizes with `tokenizers`, and the classifiers' fitted weights are
+    cached, so a process whose caches exist never imports the heavy libraries (seconds of start-up)."""
+    from conftest import child_env
+
+    heavy = ("torch", "transformers", "sklearn", "langchain_huggingface", "sentence_transformers")
+    code = (
+        "import sys; from assistant import Assistant; "
+        "a = Assistant().ask('How long should I ice my hip?'); "
+        f"print('15-20 minutes' in a.text, *[m for m in {heavy!r} if m in sys.modules])"
+    )
+    env = child_env(index_dir, **({"HIP_MODELS_DIR": str(bot.settings.models_dir)}))
+    for _ in range(2):  # the first run may fit and write the caches
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+        assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["True"], out.stdout
+
+
 @pytest.fixture(scope="module")
 def default_bot(index_dir, bot, monkeypatch_module):
     """Assistant() with no arguments, pointed at the session index through HIP_INDEX_DIR."""

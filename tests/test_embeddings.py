@@ -41,3 +41,27 @@ def test_onnx_falls_back_to_torch_with_a_warning_when_it_cannot_export(tmp_path,
         emb = load_embeddings(backend="onnx", models_dir=blocked)
     assert isinstance(emb, HuggingFaceEmbeddings)
     assert any("using PyTorch" in r.getMessage() for r in caplog.records)
+
+
+def test_fast_tokenizer_gives_the_transformers_ids(bot):
+    """The ONNX backend tokenizes with `tokenizers` alone (no transformers import at start); the ids, masks
+    and type ids must be those of the transformers tokenizer it replaces, padding and truncation included."""
+    from transformers import AutoTokenizer
+
+    from assistant.embeddings import model_path
+
+    path = model_path(bot.settings.embedding_model)
+    reference = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+    questions = [row["question"] for row in load_jsonl("questions_dev.jsonl")][:40]
+    texts = [
+        *questions,
+        "Naïve café — “quotes” 38.7°C, f\u0435ver",
+        "word " * 400,
+        "",
+        "tinglyness   down\tthe leg\n\nnext line",
+        "日本語 🏃‍♀️",
+    ]
+    want = reference(texts, padding=True, truncation=True, max_length=bot.embeddings.max_length, return_tensors="np")
+    got = bot.embeddings.tokenizer.encode_batch(texts)
+    for key, attribute in (("input_ids", "ids"), ("attention_mask", "attention_mask"), ("token_type_ids", "type_ids")):
+        assert np.array_equal(want[key], np.array([getattr(e, attribute) for e in got])), key

@@ -208,6 +208,7 @@ def test_memory_fallback_gives_the_same_scores_as_the_index(bot):
         assert list(memory) == list(chroma), question
         assert list(memory.values()) == pytest.approx(list(chroma.values()), abs=1e-4)
 
+
 def test_corpus_edit_makes_index_stale_and_new_assistant_rebuilds(work, work_bot):
     path = work.corpus_dir / "hip-pain-from-running.txt"
     text = path.read_text(encoding="utf-8")

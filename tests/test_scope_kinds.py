@@ -6,6 +6,7 @@ Our own phrasings, none from evals/data: the classifiers are trained on
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from assistant import texts
@@ -120,3 +121,21 @@ def test_every_example_label_is_a_known_kind_and_each_kind_has_examples():
     labels = {r["label"] for r in rows}
     assert labels <= set(kinds.KINDS)
     assert set(kinds.KINDS) - {"article"} <= labels
+
+
+def test_ngram_features_match_scikit_learn():
+    """Questions are turned into n-grams without scikit-learn (it is needed to fit, not to answer); the
+    features must be exactly TfidfVectorizer's (char_wb 2-5, sublinear tf, idf, l2)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from assistant.classify import NgramFeatures
+    from assistant.scope.kinds import load_examples
+
+    texts = [r["text"] for r in load_examples()]
+    ours = NgramFeatures.fit(texts)
+    reference = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True).fit(
+        [t.lower() for t in texts]
+    )
+    probe = [*texts[:50], "Tinglyness  down my LEG\tx", "a", "", "f\u0435ver 38.7", "I can't walk!!"]
+    want = reference.transform([t.lower() for t in probe]).toarray()
+    np.testing.assert_allclose(ours.transform(probe), want, atol=1e-12)

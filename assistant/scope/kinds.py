@@ -25,7 +25,7 @@ from typing import Literal, get_args
 
 import numpy as np
 
-from ..classify import TextClassifier, cached_vectors, fit_ngrams, load_jsonl
+from ..classify import NgramFeatures, TextClassifier, cached_arrays, cached_vectors, load_jsonl, training_key
 
 RequestKind = Literal[
     "article",
@@ -94,16 +94,23 @@ class RequestKinds:
     def _classifiers(self) -> tuple[TextClassifier, TextClassifier]:
         rows = self.rows
         texts = [r["text"] for r in rows]
-        vectors = cached_vectors(self.embeddings, texts, self.cache_dir, self.model_key, "scope-examples")
-        ngrams = fit_ngrams(texts)
-        about = TextClassifier(
-            texts, ["article" if r["label"] == "article" else "other" for r in rows], vectors, ngrams=ngrams
+        labels = [r["label"] for r in rows]
+        other = [i for i, label in enumerate(labels) if label != "article"]
+
+        def fit() -> dict[str, np.ndarray]:
+            vectors = cached_vectors(self.embeddings, texts, self.cache_dir, self.model_key, "scope-examples")
+            ngrams = NgramFeatures.fit(texts)
+            about = TextClassifier.fit(
+                texts, ["article" if x == "article" else "other" for x in labels], vectors, ngrams
+            )
+            kinds = TextClassifier.fit([texts[i] for i in other], [labels[i] for i in other], vectors[other], ngrams)
+            return {**ngrams.to_arrays(), **about.to_arrays("about."), **kinds.to_arrays("kinds.")}
+
+        arrays = cached_arrays(self.cache_dir, "scope-kinds", training_key(texts, labels, self.model_key), fit)
+        ngrams = NgramFeatures.from_arrays(arrays)
+        return TextClassifier.from_arrays(arrays, "about.", ngrams), TextClassifier.from_arrays(
+            arrays, "kinds.", ngrams
         )
-        other = [i for i, r in enumerate(rows) if r["label"] != "article"]
-        kinds = TextClassifier(
-            [texts[i] for i in other], [rows[i]["label"] for i in other], vectors[other], ngrams=ngrams
-        )
-        return about, kinds
 
     def read(self, text: str, vector: np.ndarray) -> Reading:
         """How likely the request is not about the article, and if not, what it most likely is."""
