@@ -92,7 +92,7 @@ class Composer:
         """Where the example questions' embeddings are cached (``classify.cached_vectors``), keyed by model."""
         self.model_key = model_key
         self.rank = rank
-        """``rank(query, vector, k)`` -> fused hits, best first (the Assistant's ranker)."""
+        """``rank(query, vector)`` -> every chunk as a fused hit, best first (the Assistant's ``Ranker.rank_all``)."""
         self.documents = documents
         self.embeddings = embeddings
         self.sections = _sections(documents)
@@ -184,7 +184,7 @@ class Composer:
         """The section of the best-ranked listed chunk, unless one of its items stands out."""
         if not self.listable or self.rank is None:
             return None
-        ranking = self.rank(question, vector, len(self.documents))
+        ranking = self.rank(question, vector)
         fused = {h.chunk_id: h.score for h in ranking}
         asked = _terms(nlp.expand(question))
         scores = [

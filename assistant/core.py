@@ -73,7 +73,7 @@ class Assistant:
         self.composer = Composer(
             self.documents,
             self.embeddings,
-            rank=lambda q, v, k: self.ranker.rank(q, v, k=k),
+            rank=self.ranker.rank_all,
             cache_dir=settings.models_dir,
             model_key=settings.embedding_model,
         )

@@ -83,6 +83,17 @@ class OnnxEmbeddings(Embeddings):
         self.inputs = {i.name for i in self.session.get_inputs()}
 
     def encode(self, texts: list[str]) -> np.ndarray:
+        """Unit vectors of `texts`, in their order. Batches are made of texts of similar length (as
+        sentence-transformers does), so little of a batch is padding."""
+        if len(texts) > self.BATCH:
+            order = np.argsort([len(t) for t in texts], kind="stable")
+            sorted_vectors = self._encode([texts[i] for i in order])
+            vectors = np.empty_like(sorted_vectors)
+            vectors[order] = sorted_vectors
+            return vectors
+        return self._encode(texts)
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
         out = []
         for i in range(0, len(texts), self.BATCH):
             encoded = self.tokenizer.encode_batch(texts[i : i + self.BATCH])

@@ -10,13 +10,13 @@ on the dev set (see ``evals/``), where plain equal-weight RRF lost to dense.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from langchain_community.retrievers import BM25Retriever
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
@@ -57,6 +57,49 @@ def _with_scores(hit: Hit) -> Document:
         "lexical": round(hit.lexical, 4),
     }
     return Document(page_content=hit.doc.page_content, metadata=meta, id=hit.doc.id)
+
+
+class Bm25:
+    """Okapi BM25 over the chunks' stems as an inverted index: per term, its chunks and their weights.
+
+    The scores are rank_bm25's ``BM25Okapi`` up to rounding (k1 1.5, b 0.75,
+    a term in more than half the chunks weighs a quarter of the average idf;
+    the fusion weights were tuned on them, and a test holds them equal), but a
+    question costs a few array additions over the chunks that hold its terms
+    rather than a Python pass over every chunk per term, which is what keeps a
+    100,000-chunk corpus fast (``evals/bench.py`` measures both, and bm25s).
+    """
+
+    K1, B, EPSILON = 1.5, 0.75, 0.25
+
+    def __init__(self, token_lists: list[list[str]]) -> None:
+        self.size = len(token_lists)
+        lengths = np.array([len(tokens) for tokens in token_lists], dtype=np.float64)
+        average = float(lengths.mean()) if self.size and lengths.sum() else 1.0
+        postings: dict[str, dict[int, int]] = {}
+        for doc, tokens in enumerate(token_lists):
+            for token in tokens:
+                row = postings.setdefault(token, {})
+                row[doc] = row.get(doc, 0) + 1
+        idf = {t: math.log(self.size - len(row) + 0.5) - math.log(len(row) + 0.5) for t, row in postings.items()}
+        floor = self.EPSILON * (sum(idf.values()) / len(idf)) if idf else 0.0
+        norm = self.K1 * (1.0 - self.B + self.B * lengths / average)
+        self.postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for token, row in postings.items():
+            docs = np.fromiter(row, dtype=np.intp, count=len(row))
+            freq = np.fromiter(row.values(), dtype=np.float64, count=len(row))
+            weight = idf[token] if idf[token] >= 0 else floor
+            self.postings[token] = (docs, weight * freq * (self.K1 + 1.0) / (freq + norm[docs]))
+        self.vocabulary: set[str] = set(self.postings)
+
+    def scores(self, tokens: list[str]) -> np.ndarray:
+        """The BM25 score of every chunk for these tokens (a repeated token counts again), in chunk order."""
+        out = np.zeros(self.size)
+        for token in tokens:
+            posting = self.postings.get(token)
+            if posting is not None:
+                out[posting[0]] += posting[1]
+        return out
 
 
 class Outage:
@@ -127,14 +170,8 @@ class Ranker:
         self.outage = Outage(settings.reconnect_seconds)
         self.documents = documents
         self.position = {d.metadata["chunk_id"]: i for i, d in enumerate(documents)}
-        self.bm25 = BM25Retriever.from_texts(
-            [contextualize(d.metadata["section"], d.page_content) for d in documents],
-            metadatas=[d.metadata for d in documents],
-            ids=[d.id for d in documents],
-            preprocess_func=nlp.stems,
-            k=settings.top_k,
-        )
-        self.vocabulary = {token for text in self.bm25.vectorizer.doc_freqs for token in text}
+        self.bm25 = Bm25([nlp.stems(contextualize(d.metadata["section"], d.page_content)) for d in documents])
+        self.vocabulary = self.bm25.vocabulary
 
     def dense_scores(self, vector: np.ndarray, k: int) -> tuple[dict[str, float], bool]:
         """Cosine similarity of the top-k chunks by vector search in Chroma, and whether it came from memory.
@@ -165,18 +202,26 @@ class Ranker:
         tokens = nlp.stems(nlp.expand(query))
         if not tokens:
             return np.zeros(len(self.documents))
-        raw = np.maximum(self.bm25.vectorizer.get_scores(tokens), 0.0)
+        raw = np.maximum(self.bm25.scores(tokens), 0.0)
         return raw / (raw + self.settings.bm25_half)
 
     def rank(
-        self, query: str, vector: np.ndarray, *, mode: RetrievalMode | None = None, k: int | None = None
+        self,
+        query: str,
+        vector: np.ndarray,
+        *,
+        mode: RetrievalMode | None = None,
+        k: int | None = None,
+        dense: dict[str, float] | None = None,
     ) -> list[Hit]:
-        """The top-k chunks for a query whose unit embedding is `vector`."""
+        """The top-k chunks for a query whose unit embedding is `vector` (`dense`: scores already known)."""
         mode = mode or self.settings.retrieval
         k = k or self.settings.top_k
         n = len(self.documents)
         fetch = min(max(self.settings.fetch_k, k), n)
-        dense, from_memory = self.dense_scores(vector, fetch) if mode != "bm25" else ({}, False)
+        from_memory = False
+        if dense is None:
+            dense, from_memory = self.dense_scores(vector, fetch) if mode != "bm25" else ({}, False)
         lexical = self.lexical_scores(query) if mode != "dense" else np.zeros(n)
         dense_all = np.zeros(n)
         for chunk_id, sim in dense.items():
@@ -193,6 +238,12 @@ class Ranker:
         order = sorted(candidates, key=lambda i: (-fused[i], i))[:k]
         source = "memory" if from_memory else "index"
         return [Hit(self.documents[i], float(fused[i]), float(dense_all[i]), float(lexical[i]), source) for i in order]
+
+    def rank_all(self, query: str, vector: np.ndarray) -> list[Hit]:
+        """Every chunk, ranked as ``rank`` does; the cosines come from the chunk vectors in memory (exact, the
+        same as the index gives), so weighing whole sections costs no second query of the index."""
+        dense = self.memory.nearest(vector, len(self.documents)) if self.memory is not None else None
+        return self.rank(query, vector, k=len(self.documents), dense=dense)
 
     def promote(self, hits: list[Hit], chunk_ids: list[str]) -> list[Hit]:
         """`hits` with the given chunks moved (or added) to the front, same length."""

@@ -30,7 +30,9 @@ from .settings import Settings
 
 log = logging.getLogger(__name__)
 
-BATCH = 64
+BATCH = 1024
+"""Rows embedded and written together: large enough that the embedder can group texts of similar length
+(little padding), small enough for Chroma's batch limit and a progress bar that moves."""
 ProgressFactory = Callable[[int, str], object]
 """Makes a progress bar: (total, description) -> object with update(n) and close()."""
 

@@ -2,8 +2,10 @@
 
 Every time is reported next to a baseline measured in the same run, because
 the machines are noisy: warm ``ask()`` against a bare query embedding, index
-build against bare embedding of the same texts, and ``ask()`` on a synthetic
-corpus of 10,000 chunks against the same bare embedding.
+build against bare embedding of the same texts, a fresh process's first
+answer against bare processes, ``ask()`` on a synthetic corpus of 10,000
+chunks against the same bare embedding, and BM25 scoring on that corpus by
+rank_bm25, bm25s and the assistant's own inverted index.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+
+import numpy as np
 
 import assistant  # noqa: F401  (offline environment first)
 from assistant.core import Assistant
@@ -149,6 +153,37 @@ def cold_start(settings, index_dir: Path, rounds: int = 5) -> dict:
     }
 
 
+def bm25_comparison(bot: Assistant, questions: Sequence[str] = QUESTIONS, rounds: int = 5) -> dict:
+    """Scoring every chunk for a question: rank_bm25, bm25s and the assistant's own index, median ms."""
+    import bm25s
+    from rank_bm25 import BM25Okapi
+
+    from assistant import nlp
+    from assistant.corpus import contextualize
+    from assistant.retrieval import Bm25
+
+    tokens = [nlp.stems(contextualize(d.metadata["section"], d.page_content)) for d in bot.ranker.documents]
+    queries = [nlp.stems(nlp.expand(q)) for q in questions]
+    reference, ours = BM25Okapi(tokens), Bm25(tokens)
+    sparse = bm25s.BM25(method="robertson", k1=Bm25.K1, b=Bm25.B)
+    sparse.index(tokens, show_progress=False)
+
+    def median_ms(score) -> float:
+        return statistics.median(_timed(score, q) for _ in range(rounds) for q in queries)
+
+    return {
+        "chunks": len(tokens),
+        "rank_bm25 BM25Okapi (ms)": round(median_ms(reference.get_scores), 3),
+        "bm25s, Robertson (ms)": round(
+            median_ms(lambda q: sparse.get_scores([t for t in q if t in ours.vocabulary])), 3
+        ),
+        "assistant.retrieval.Bm25 (ms)": round(median_ms(ours.scores), 3),
+        "assistant's scores equal rank_bm25's": all(
+            np.allclose(ours.scores(q), reference.get_scores(q), rtol=1e-12, atol=1e-12) for q in queries
+        ),
+    }
+
+
 def run(chunks: int = 10_000) -> dict:
     settings = load_settings()
     embeddings = embeddings_for(settings)
@@ -187,6 +222,7 @@ def run(chunks: int = 10_000) -> dict:
             "sentences": len(big.sentences.texts),
             **warm_latency(big),
         }
+        out[f"BM25 scoring ({made} chunks)"] = bm25_comparison(big)
     return out
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from langchain_core.documents import Document
 
@@ -142,3 +143,21 @@ def test_follow_up_condensation_helps(bot, helpers):
     for (ok, query), (ok_alone, _), row in zip(with_history, without, rows, strict=True):
         if ok and not ok_alone:
             assert query != row["question"] and query.endswith(row["question"])
+
+
+def test_bm25_scores_equal_rank_bm25_okapi(bot, dev_rows):
+    """The inverted index scores exactly as rank_bm25's BM25Okapi (on which the fusion weights were tuned),
+    repeated and unknown tokens included, while costing only the chunks that hold a question's terms."""
+    from rank_bm25 import BM25Okapi
+
+    from assistant import nlp
+    from assistant.corpus import contextualize
+    from assistant.retrieval import Bm25
+
+    tokens = [nlp.stems(contextualize(d.metadata["section"], d.page_content)) for d in bot.ranker.documents]
+    reference, ours = BM25Okapi(tokens), Bm25(tokens)
+    queries = [nlp.stems(nlp.expand(row["question"])) for row in dev_rows]
+    queries += [["ice", "ice"], ["zzzunknown"], [], ["hip", "pain", "run"]]
+    for query in queries:
+        np.testing.assert_allclose(ours.scores(query), reference.get_scores(query), rtol=1e-12, atol=1e-12)
+    assert ours.vocabulary == set(reference.idf)
