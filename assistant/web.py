@@ -279,7 +279,9 @@ def build_app(bot: Assistant | None = None) -> gr.Blocks:
             api_visibility="private",
         )
         demo.load(render_turns, [turns], [chat], api_visibility="private")
-        gr.api(api_ask, api_name="ask")
+        # Whole answers for programs (gradio_client, Gradio's call API): more slots than the chat's two, since
+        # most of a request's time in Gradio's queue is waiting, not answering.
+        gr.api(api_ask, api_name="ask", concurrency_limit=8)
     return demo
 
 

@@ -4,8 +4,9 @@ Every time is reported next to a baseline measured in the same run, because
 the machines are noisy: warm ``ask()`` against a bare query embedding, index
 build against bare embedding of the same texts, a fresh process's first
 answer against bare processes, ``ask()`` on a synthetic corpus of 10,000
-chunks against the same bare embedding, and BM25 scoring on that corpus by
-rank_bm25, bm25s and the assistant's own inverted index.
+chunks against the same bare embedding, BM25 scoring on that corpus by
+rank_bm25, bm25s and the assistant's own inverted index, and answers per
+second through HTTP (page, /v1/ask, /v1/chat/completions) next to the core's.
 """
 
 from __future__ import annotations
@@ -184,6 +185,68 @@ def bm25_comparison(bot: Assistant, questions: Sequence[str] = QUESTIONS, rounds
     }
 
 
+def core_throughput(bot: Assistant, questions: Sequence[str] = QUESTIONS, seconds: float = 5.0) -> float:
+    """Answers per second of ``ask()`` itself, one after another on one thread (no HTTP, no queue)."""
+    answered, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        bot.safety.clear_cache()
+        bot.ask(questions[answered % len(questions)])
+        answered += 1
+    return answered / (time.perf_counter() - started)
+
+
+def http_throughput(settings, index_dir: Path, clients: int = 16, requests: int = 160) -> dict:
+    """The page, ``/v1/ask`` and ``/v1/chat/completions`` under `clients` concurrent conversations
+    (``evals.load``), next to the core's own answers per second measured in the same run.
+
+    The server is ``hip-assistant serve`` in a process of its own, as it runs in use: clients in the same
+    process would share its interpreter lock and measure themselves.
+    """
+    import os
+    import socket
+
+    import httpx
+
+    from .load import ENDPOINTS, run_load
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "HIP_INDEX_DIR": str(index_dir),
+        "HIP_MODELS_DIR": str(settings.models_dir),
+        "HIP_API_RATE_LIMIT": "0",  # every client comes from one address
+    }
+    command = [sys.executable, "-m", "assistant.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    out: dict = {"clients": clients, "requests per endpoint": requests}
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{url}v1/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("hip-assistant serve did not come up for the throughput benchmark")
+            time.sleep(0.2)
+        for endpoint in ENDPOINTS:
+            summary = run_load(url, clients=clients, requests=requests, max_seconds=180, endpoint=endpoint)
+            out[endpoint] = {
+                k: summary[k] for k in ("answers_per_second", "p50_ms", "p95_ms", "errors", "leaks", "requests")
+            }
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    out["core ask() alone, one thread (answers/s)"] = round(
+        core_throughput(Assistant(settings, index_dir=index_dir)), 1
+    )
+    return out
+
+
 def run(chunks: int = 10_000) -> dict:
     settings = load_settings()
     embeddings = embeddings_for(settings)
@@ -205,6 +268,7 @@ def run(chunks: int = 10_000) -> dict:
         }
         out["warm ask (article)"] = warm_latency(bot)
         out["cold start"] = cold_start(settings, tmp_path / "article-index")
+        out["HTTP throughput (article)"] = http_throughput(settings, tmp_path / "article-index")
 
         # 2. A synthetic corpus of `chunks` chunks.
         corpus = tmp_path / "synthetic"

@@ -8,8 +8,8 @@ and from the shell::
 
 It prints a JSON summary and exits 1 when any request failed or any conversation leaked.
 
-Each client is a thread with its own connection (``gradio_client.Client`` for the
-page, ``httpx.Client`` for ``/v1/ask`` and ``/v1/chat/completions``) and its own history. It
+Each client is a thread with its own connection (``httpx.Client``; ``gradio_client.Client``
+with ``--endpoint gradio_client``) and its own history. It
 runs short conversations of three turns, each turn sent with the history the client
 has built so far:
 
@@ -130,20 +130,22 @@ def violations(answer: dict, criterion: str | None, expect: str | None = None) -
     return problems
 
 
-Endpoint = Literal["page", "ask", "chat"]
-ENDPOINTS: tuple[Endpoint, ...] = ("page", "ask", "chat")
+Endpoint = Literal["page", "gradio_client", "ask", "chat"]
+ENDPOINTS: tuple[Endpoint, ...] = ("page", "gradio_client", "ask", "chat")
 
 
 class _Client:
     """One client of one endpoint: ``ask(message, history)`` returns ``Answer.to_dict()``.
 
-    ``page`` is the page's Gradio ``/ask`` through ``gradio_client``; ``ask`` is
-    ``POST /v1/ask``; ``chat`` is ``POST /v1/chat/completions`` (its ``hip`` field).
+    ``page`` is the page's Gradio ``/ask`` through Gradio's HTTP call API (``POST /gradio_api/call/ask``, then
+    its server-sent events: the same queue the page's own requests wait in); ``gradio_client`` is the same
+    endpoint through the ``gradio_client`` library, whose threads cost this process more CPU than the server
+    spends answering; ``ask`` is ``POST /v1/ask``; ``chat`` is ``POST /v1/chat/completions`` (its ``hip`` field).
     """
 
     def __init__(self, url: str, endpoint: Endpoint) -> None:
         self.endpoint = endpoint
-        if endpoint == "page":
+        if endpoint == "gradio_client":
             from gradio_client import Client
 
             self._page = Client(url, verbose=False, download_files=False, analytics_enabled=False, max_workers=2)
@@ -151,10 +153,13 @@ class _Client:
             import httpx
 
             self._http = httpx.Client(base_url=url, timeout=60)
+            self._http.get("")  # fail here, like gradio_client does, when nothing listens at `url`
 
     def ask(self, message: str, history: list) -> dict:
-        if self.endpoint == "page":
+        if self.endpoint == "gradio_client":
             return self._page.predict(message, history, api_name=API_NAME)
+        if self.endpoint == "page":
+            return self._gradio_call(message, history)
         if self.endpoint == "ask":
             response = self._http.post("v1/ask", json={"question": message, "history": history})
             response.raise_for_status()
@@ -164,9 +169,25 @@ class _Client:
         response.raise_for_status()
         return response.json()["hip"]
 
+    def _gradio_call(self, message: str, history: list) -> dict:
+        path = f"gradio_api/call{API_NAME}"
+        joined = self._http.post(path, json={"data": [message, history]})
+        joined.raise_for_status()
+        event = ""
+        with self._http.stream("GET", f"{path}/{joined.json()['event_id']}") as stream:
+            stream.raise_for_status()
+            for line in stream.iter_lines():
+                if line.startswith("event:"):
+                    event = line.removeprefix("event:").strip()
+                elif line.startswith("data:") and event == "complete":
+                    return json.loads(line.removeprefix("data:"))[0]
+                elif line.startswith("data:") and event == "error":
+                    raise RuntimeError(f"the page answered with an error: {line.removeprefix('data:').strip()}")
+        raise RuntimeError(f"the page's event stream ended without an answer (last event {event!r})")
+
     def close(self) -> None:
         with contextlib.suppress(Exception):
-            (self._page if self.endpoint == "page" else self._http).close()
+            (self._page if self.endpoint == "gradio_client" else self._http).close()
 
 
 def calibrate(ask: Callable[[str, list], object], pools: Pools, deadline: float) -> int:
@@ -386,7 +407,8 @@ def main(argv: list[str] | None = None) -> int:
         "--endpoint",
         choices=ENDPOINTS,
         default="page",
-        help="the page's Gradio /ask (default), POST /v1/ask, or POST /v1/chat/completions",
+        help="the page's Gradio /ask over HTTP (default) or through gradio_client, POST /v1/ask, "
+        "or POST /v1/chat/completions",
     )
     args = parser.parse_args(argv)
     try:

@@ -1,7 +1,7 @@
-"""The page under load: 16 concurrent conversations through ``/ask``, none leaking into another.
+"""The page and the API under load: 16 concurrent conversations, none leaking into another.
 
 A real Gradio server on a free loopback port, the session ``bot`` behind it, and
-``evals.load`` driving it with real ``gradio_client`` clients. The leak detector is
+``evals.load`` driving it over HTTP and with real ``gradio_client`` clients. The leak detector is
 itself checked against a page whose answers deliberately share one history.
 """
 
@@ -45,7 +45,7 @@ def test_sixteen_clients_get_their_own_answers(page):
     assert summary["pools"]["questions"] >= 6 and summary["pools"]["followups"] >= 6
 
 
-@pytest.mark.parametrize("endpoint", ["ask", "chat"])
+@pytest.mark.parametrize("endpoint", ["gradio_client", "ask", "chat"])
 def test_api_endpoints_under_load_answer_every_client_its_own(page, endpoint):
     summary = run_load(page, clients=8, requests=48, max_seconds=60, endpoint=endpoint)
     assert summary["endpoint"] == endpoint and summary["requests"] == 48
