@@ -184,22 +184,19 @@ def test_cli_exits_2_when_the_server_is_unreachable(closed_port, tmp_path, args)
     assert out.stdout == ""
 
 
+def server_assistant(settings, port: int, tmp_path: Path, **extra) -> Assistant:
+    """An Assistant on the Chroma server at `port`, with a lock folder of its own."""
+    update = {"chroma_host": "127.0.0.1", "chroma_port": port, "index_dir": tmp_path / "lock", **extra}
+    return Assistant(settings.model_copy(update=update))
+
+
 def test_server_gone_mid_session_answers_from_memory_and_reconnects_by_itself(settings, tmp_path, caplog):
-    """The server stops under a live Assistant: questions are still answered (from the sentence vectors and
+    """The server stops under a live Assistant: questions are still answered (from the chunk vectors and
     BM25 in memory) with a notice, red flags still get their referral, and the status is "degraded"; once
     the server is back, the next attempt reconnects and answers come from the index again."""
     data, log_file = tmp_path / "data", tmp_path / "chroma.log"
     with chroma_server(data, log_file) as port:
-        live = Assistant(
-            settings.model_copy(
-                update={
-                    "chroma_host": "127.0.0.1",
-                    "chroma_port": port,
-                    "index_dir": tmp_path / "lock",
-                    "reconnect_seconds": 0.3,
-                }
-            )
-        )
+        live = server_assistant(settings, port, tmp_path, reconnect_seconds=0.3)
         up = live.ask(ICE)
         assert "15-20 minutes" in up.text and up.notice is None and live.status == "ok"
     down = live.ask(ICE)
@@ -258,17 +255,8 @@ def test_load_through_a_chroma_restart_fails_no_request(settings, tmp_path):
         first_server = contextlib.ExitStack()
         first_server.enter_context(chroma_server(data, log_file, port=port))
         stack.callback(first_server.close)
-        bot = Assistant(
-            settings.model_copy(
-                update={
-                    "chroma_host": "127.0.0.1",
-                    "chroma_port": port,
-                    "index_dir": tmp_path / "lock",
-                    "reconnect_seconds": 0.5,
-                    "api_rate_limit": 100_000,  # eight clients share one address
-                }
-            )
-        )
+        # Eight clients share one address: no rate limit.
+        bot = server_assistant(settings, port, tmp_path, reconnect_seconds=0.5, api_rate_limit=0)
         url = stack.enter_context(served(bot)).url
         load = threading.Thread(
             target=lambda: summary.update(run_load(url, clients=8, requests=900, max_seconds=120, endpoint="ask")),
