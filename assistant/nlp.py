@@ -242,6 +242,8 @@ _STEMMER = snowballstemmer.stemmer("english")
 
 def normalize(text: str) -> str:
     """Lower-case, fold accents and curly apostrophes so matching ignores them."""
+    if text.isascii():  # nothing to fold (the common case, and this runs many times a question)
+        return text.lower()
     text = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES))
     return "".join(c for c in text if not unicodedata.combining(c)).lower()
 

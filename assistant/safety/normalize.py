@@ -45,6 +45,14 @@ _NOT_TYPOS = frozenset(
 _TOKEN = re.compile(r"[a-z]+")
 
 
+@lru_cache(maxsize=16384)
+def _word(word: str) -> str:
+    """One lower-case word as the rules read it: contractions expanded, misspelled key words corrected."""
+    for pattern, repl in _CONTRACTIONS:
+        word = re.sub(pattern, repl, word)
+    return _TOKEN.sub(lambda m: _spelled(m.group(0)), word)
+
+
 @lru_cache(maxsize=8192)
 def _spelled(token: str) -> str:
     if len(token) < 4 or token in _KEY_WORDS or token in _NOT_TYPOS:
@@ -86,12 +94,15 @@ class Normalized:
 
     @classmethod
     def of(cls, source: str) -> Normalized:
-        lowered, origin = [], []
-        for i, ch in enumerate(source):
-            for c in fold(ch).lower().translate(_APOSTROPHES):
-                lowered.append(c)
-                origin.append(i)
-        low = "".join(lowered)
+        if source.isascii():  # one character each, nothing to fold
+            low, origin = source.lower().translate(_APOSTROPHES), list(range(len(source)))
+        else:
+            lowered, origin = [], []
+            for i, ch in enumerate(source):
+                for c in fold(ch).lower().translate(_APOSTROPHES):
+                    lowered.append(c)
+                    origin.append(i)
+            low = "".join(lowered)
         out: list[str] = []
         begin: list[int] = []
         end: list[int] = []
@@ -102,9 +113,7 @@ class Normalized:
                     continue
                 word = " "
             elif word[0].isalnum() or word[0] == "'":
-                for pattern, repl in _CONTRACTIONS:
-                    word = re.sub(pattern, repl, word)
-                word = _TOKEN.sub(lambda m: _spelled(m.group(0)), word)
+                word = _word(word)
             first, last = origin[piece.start()], origin[piece.end() - 1] + 1
             out.append(word)
             begin += [first] * len(word)
