@@ -19,12 +19,13 @@ _OFFLINE_ENV = {
 }
 os.environ.update(_OFFLINE_ENV)
 
-__all__ = ["Answer", "Assistant", "Citation", "Settings", "load_settings"]
+__all__ = ["Answer", "Assistant", "Citation", "HipAssistantError", "Settings", "load_settings"]
 
 _LAZY = {
     "Assistant": "core",
     "Answer": "answer",
     "Citation": "answer",
+    "HipAssistantError": "errors",
     "Settings": "settings",
     "load_settings": "settings",
 }

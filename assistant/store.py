@@ -26,6 +26,7 @@ from langchain_core.documents import Document
 
 from .corpus import CHUNKING_VERSION, Chunk, contextualize, corpus_hash, load_corpus
 from .embeddings import embed_texts, model_id
+from .errors import HipAssistantError
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ ProgressFactory = Callable[[int, str], object]
 """Makes a progress bar: (total, description) -> object with update(n) and close()."""
 
 
-class IndexUnavailableError(RuntimeError):
+class IndexUnavailableError(HipAssistantError, RuntimeError):
     """The index cannot be reached or opened; the message says where and what to do."""
 
 

@@ -247,3 +247,26 @@ def test_debug_timings_from_the_python_api(bot):
     debug_bot = Assistant(bot.settings, debug=True)
     assert debug_bot.ask("hi").timings is not None
     assert debug_bot.ask("hi", debug=False).timings is None
+
+
+def test_every_deliberate_error_derives_from_one_base():
+    """Front doors catch one class; each error keeps the built-in class it always had."""
+    from assistant import HipAssistantError
+    from assistant.api import ApiError
+    from assistant.cli import KNOWN_ERRORS
+    from assistant.embeddings import ModelMissingError
+    from assistant.feedback import FeedbackError
+    from assistant.safety import SafetyConfigError
+    from assistant.settings import SettingsError
+    from assistant.store import IndexUnavailableError
+
+    for error, builtin in (
+        (SettingsError, ValueError),
+        (FeedbackError, ValueError),
+        (ModelMissingError, RuntimeError),
+        (IndexUnavailableError, RuntimeError),
+        (SafetyConfigError, RuntimeError),
+        (ApiError, Exception),
+    ):
+        assert issubclass(error, HipAssistantError) and issubclass(error, builtin), error
+    assert HipAssistantError in KNOWN_ERRORS

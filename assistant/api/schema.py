@@ -15,11 +15,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .. import plain
 from ..answer import Answer
+from ..errors import HipAssistantError
 
 MODEL_NAME = "hip-assistant"
 
 
-class ApiError(Exception):
+class ApiError(HipAssistantError):
     """A request the API refuses: HTTP status, OpenAI error type, the field at fault and a message."""
 
     def __init__(self, status: int, message: str, *, param: str | None = None, kind: str = "invalid_request_error"):

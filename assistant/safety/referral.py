@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from .. import texts
 from ..answer import Referral, ReferralCriterion
+from ..errors import HipAssistantError
 from .names import RED_FLAGS, URGENCY_ORDER
 
 
@@ -21,7 +22,7 @@ class CriterionText:
     section: str
 
 
-class SafetyConfigError(RuntimeError):
+class SafetyConfigError(HipAssistantError, RuntimeError):
     """The corpus lacks the referral criteria the safety layer must quote."""
 
 
