@@ -48,12 +48,10 @@ class Assistant:
         self.embeddings = embeddings_for(settings)
         self.index = Index(settings, self.embeddings)
         self.manifest = self.index.ensure()
-        documents = self.index.chunk_documents()
+        documents, vectors = self.index.read_chunks()
         self.documents = {d.metadata["chunk_id"]: d for d in documents}
         self.sentences = self.index.sentence_table()
-        self.ranker = Ranker(
-            settings, self.index, documents, heal=self._heal_after_error, memory=self.index.chunk_vectors()
-        )
+        self.ranker = Ranker(settings, self.index, documents, heal=self._heal_after_error, memory=vectors)
         self._checked_at = time.monotonic()
         self._heal_lock = threading.Lock()
         judge = ScopeJudge(

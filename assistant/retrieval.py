@@ -59,6 +59,11 @@ def _with_scores(hit: Hit) -> Document:
     return Document(page_content=hit.doc.page_content, metadata=meta, id=hit.doc.id)
 
 
+def bm25_tokens(documents: list[Document]) -> list[list[str]]:
+    """What BM25 indexes for each chunk: the stems of its section heading and its text."""
+    return [nlp.stems(contextualize(d.metadata["section"], d.page_content)) for d in documents]
+
+
 class Bm25:
     """Okapi BM25 over the chunks' stems as an inverted index: per term, its chunks and their weights.
 
@@ -170,7 +175,7 @@ class Ranker:
         self.outage = Outage(settings.reconnect_seconds)
         self.documents = documents
         self.position = {d.metadata["chunk_id"]: i for i, d in enumerate(documents)}
-        self.bm25 = Bm25([nlp.stems(contextualize(d.metadata["section"], d.page_content)) for d in documents])
+        self.bm25 = Bm25(bm25_tokens(documents))
         self.vocabulary = self.bm25.vocabulary
 
     def dense_scores(self, vector: np.ndarray, k: int) -> tuple[dict[str, float], bool]:

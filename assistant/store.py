@@ -402,19 +402,17 @@ class Index:
             create_collection_if_not_exists=False,
         )
 
-    def chunk_documents(self) -> list[Document]:
-        """Every chunk as a LangChain Document (exact source text, metadata incl. chunk_id)."""
-        got = self.client.get_collection(self.chunk_collection).get(include=["documents", "metadatas"])
+    def read_chunks(self) -> tuple[list[Document], ChunkVectors]:
+        """Every chunk as a LangChain Document (exact source text, metadata incl. chunk_id) in the article's
+        order, and the chunks' vectors, in one read."""
+        got = self.client.get_collection(self.chunk_collection).get(include=["documents", "metadatas", "embeddings"])
         docs = [
             Document(page_content=t, metadata=m, id=i)
             for i, t, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
         ]
-        return sorted(docs, key=lambda d: (d.metadata["source"], d.metadata["start"]))
-
-    def chunk_vectors(self) -> ChunkVectors:
-        got = self.client.get_collection(self.chunk_collection).get(include=["embeddings"])
         vectors = np.asarray(got["embeddings"], dtype=np.float32) if got["ids"] else np.zeros((0, 1), np.float32)
-        return ChunkVectors(ids=list(got["ids"]), vectors=vectors)
+        ordered = sorted(docs, key=lambda d: (d.metadata["source"], d.metadata["start"]))
+        return ordered, ChunkVectors(ids=list(got["ids"]), vectors=vectors)
 
     def sentence_table(self) -> SentenceTable:
         got = self.client.get_collection(self.sentence_collection).get(include=["documents", "metadatas", "embeddings"])

@@ -160,10 +160,9 @@ def bm25_comparison(bot: Assistant, questions: Sequence[str] = QUESTIONS, rounds
     from rank_bm25 import BM25Okapi
 
     from assistant import nlp
-    from assistant.corpus import contextualize
-    from assistant.retrieval import Bm25
+    from assistant.retrieval import Bm25, bm25_tokens
 
-    tokens = [nlp.stems(contextualize(d.metadata["section"], d.page_content)) for d in bot.ranker.documents]
+    tokens = bm25_tokens(bot.ranker.documents)
     queries = [nlp.stems(nlp.expand(q)) for q in questions]
     reference, ours = BM25Okapi(tokens), Bm25(tokens)
     sparse = bm25s.BM25(method="robertson", k1=Bm25.K1, b=Bm25.B)

@@ -114,7 +114,7 @@ def test_session_index_ensure_is_a_no_op(bot, caplog):
     assert not [r for r in caplog.records if "Building the index" in r.getMessage()]
     assert manifest == bot.manifest
     assert bot.index.stale_reasons() == []
-    assert sorted(d.metadata["chunk_id"] for d in bot.index.chunk_documents()) == ids_before
+    assert sorted(d.metadata["chunk_id"] for d in bot.index.read_chunks()[0]) == ids_before
 
 
 def test_rebuild_is_idempotent(work, work_bot, caplog):

@@ -151,10 +151,9 @@ def test_bm25_scores_equal_rank_bm25_okapi(bot, dev_rows):
     from rank_bm25 import BM25Okapi
 
     from assistant import nlp
-    from assistant.corpus import contextualize
-    from assistant.retrieval import Bm25
+    from assistant.retrieval import Bm25, bm25_tokens
 
-    tokens = [nlp.stems(contextualize(d.metadata["section"], d.page_content)) for d in bot.ranker.documents]
+    tokens = bm25_tokens(bot.ranker.documents)
     reference, ours = BM25Okapi(tokens), Bm25(tokens)
     queries = [nlp.stems(nlp.expand(row["question"])) for row in dev_rows]
     queries += [["ice", "ice"], ["zzzunknown"], [], ["hip", "pain", "run"]]
