@@ -10,6 +10,10 @@ a section on it, however far a terse "When should I worry?" sits from it.
 
 ``respond`` streams the answer: first the safety layer's referral, then the
 answerer's sentences.
+``Pipeline.stream`` and ``Pipeline.invoke`` run the same two steps without
+LangChain's run machinery (config, callbacks), which cost about as much as
+ranking on the article: ``Assistant.ask`` and ``stream`` use them, while
+``Assistant.chain`` serves LangChain consumers (callbacks, tracing, async).
 The referral is decided from the user's words and history alone, outside any
 answerer, so nothing an answerer writes can remove it. ``invoke`` and
 ``batch`` return whole ``Answer`` objects (the sum of the stream). The async
@@ -24,6 +28,7 @@ import asyncio
 import contextvars
 import functools
 import logging
+import operator
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field, replace
@@ -227,6 +232,14 @@ class Pipeline:
             # The safety layer's assessment is the first piece; the answerer's work is every later one.
             yield from _timed(pieces, turn.clock, "safety", "answer")
             yield Answer(timings=dict(turn.clock.ms))
+
+    def stream(self, inputs: dict | str) -> Iterator[Answer]:
+        """The answer's pieces, as the chain streams them."""
+        return self.respond(iter([self.prepare(inputs)]))
+
+    def invoke(self, inputs: dict | str) -> Answer:
+        """The whole answer, the sum of its pieces (as the chain's ``invoke`` adds them)."""
+        return functools.reduce(operator.add, self.stream(inputs))
 
     def _answer(self, turn: Turn) -> Iterator[Answer]:
         scope = turn.scope

@@ -124,14 +124,15 @@ class Assistant:
         """The whole answer to one question, given the conversation so far.
 
         ``debug`` (default: the ``debug`` setting) adds ``Answer.timings``, milliseconds per step.
+        The same steps as ``self.chain.invoke``, without LangChain's callbacks; use the chain to trace.
         """
-        return self.chain.invoke(self._inputs(question, history, debug))
+        return self.pipeline.invoke(self._inputs(question, history, debug))
 
     def stream(
         self, question: str, history: Sequence[dict] | None = None, *, debug: bool | None = None
     ) -> Iterator[Answer]:
         """The answer in pieces; ``sum`` of them (with ``+``) is what ``ask`` returns."""
-        yield from self.chain.stream(self._inputs(question, history, debug))
+        yield from self.pipeline.stream(self._inputs(question, history, debug))
 
     async def aask(self, question: str, history: Sequence[dict] | None = None, *, debug: bool | None = None) -> Answer:
         """``ask`` for async callers; the work runs on worker threads, not on the event loop."""

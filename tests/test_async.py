@@ -20,6 +20,13 @@ QUESTIONS = (
 )
 
 
+def test_ask_and_stream_answer_as_the_chain_does(bot):
+    """``ask``/``stream`` skip LangChain's run machinery; the answer must be the chain's, piece by piece."""
+    for q in QUESTIONS:
+        assert bot.ask(q).to_dict() == bot.chain.invoke({"question": q}).to_dict()
+        assert [p.to_dict() for p in bot.stream(q)] == [p.to_dict() for p in bot.chain.stream({"question": q})]
+
+
 def test_sixteen_concurrent_ainvokes_answer_as_invoke_does(bot):
     questions = [QUESTIONS[i % len(QUESTIONS)] for i in range(16)]
 
