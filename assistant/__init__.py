@@ -1,13 +1,16 @@
 """hip-assistant: answers a runner's questions about hip pain from one article, with citations.
 
-Importing the package switches off every call to outside hosts (model hub,
-telemetry, analytics) before any of those libraries load. ``Assistant`` and
-the answer types are imported lazily so light modules stay light.
+Importing the package switches off calls to outside hosts (model hub,
+telemetry, analytics) before any of those libraries load, by setting the
+variables below in ``os.environ`` where they are unset: a process that set
+one itself keeps its value. The assistant does not depend on them to stay
+offline: models load from local paths with ``local_files_only``.
+``Assistant`` and the answer types are imported lazily so light modules stay
+light.
 """
 
 import os
 
-# Forced, not defaulted: the assistant must never reach a model hub or send telemetry.
 _OFFLINE_ENV = {
     "HF_HUB_OFFLINE": "1",
     "TRANSFORMERS_OFFLINE": "1",
@@ -17,7 +20,8 @@ _OFFLINE_ENV = {
     "ANONYMIZED_TELEMETRY": "False",
     "TOKENIZERS_PARALLELISM": "false",
 }
-os.environ.update(_OFFLINE_ENV)
+for _name, _value in _OFFLINE_ENV.items():
+    os.environ.setdefault(_name, _value)
 
 __all__ = ["Answer", "Assistant", "Citation", "HipAssistantError", "Settings", "load_settings"]
 

@@ -21,15 +21,18 @@ def test_public_names_import():
     assert Settings is load_settings().__class__
 
 
-def test_import_is_light_and_offline():
+def test_import_is_light_and_offline_unless_the_process_says_otherwise():
     code = (
         "import os, sys, assistant; "
         "print(os.environ['HF_HUB_OFFLINE'], os.environ['TRANSFORMERS_OFFLINE'], "
         "'torch' in sys.modules, 'chromadb' in sys.modules)"
     )
-    env = {**os.environ, "HF_HUB_OFFLINE": "0", "TRANSFORMERS_OFFLINE": "0"}  # forced on, not defaulted
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True, env=env)
-    assert out.stdout.split() == ["1", "1", "False", "False"]
+    assert out.stdout.split() == ["1", "1", "False", "False"]  # defaulted to offline
+    env["TRANSFORMERS_OFFLINE"] = "0"  # the process's own choice is kept
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True, env=env)
+    assert out.stdout.split() == ["1", "0", "False", "False"]
 
 
 def test_a_fresh_process_answers_without_torch_transformers_or_scikit_learn(index_dir, bot):
