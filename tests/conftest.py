@@ -40,6 +40,16 @@ CORPUS_DIR = ROOT / "corpus"
 ARTICLE = CORPUS_DIR / "hip-pain-from-running.txt"
 DATA_DIR = ROOT / "evals" / "data"
 
+# The article's seven headings, in reading order (facts of the article).
+HEADINGS = (
+    "Understanding the Causes of Hip Pain from Running",
+    "Prevention: The Best Medicine",
+    "Treatment Options for Hip Pain from Running",
+    "The Role of Nutrition in Hip Pain Recovery",
+    "The Psychological Aspect of Hip Pain",
+    "When to Seek Professional Help",
+    "FAQs",
+)
 SECTION_TREATMENT = "Treatment Options for Hip Pain from Running"
 ICE_CHUNK = "hip-pain-from-running/treatment-options/1-rest-and-ice"
 RED_FLAG_NAMES = {"persistent_pain", "severe_pain", "infection", "nerve_symptoms"}

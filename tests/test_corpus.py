@@ -6,20 +6,11 @@ import re
 import shutil
 
 import pytest
+from conftest import HEADINGS
 
 from assistant import nlp
 from assistant.corpus import corpus_hash, load_corpus, parse_text
 
-# The article's seven headings, in reading order (facts of the article).
-HEADINGS = [
-    "Understanding the Causes of Hip Pain from Running",
-    "Prevention: The Best Medicine",
-    "Treatment Options for Hip Pain from Running",
-    "The Role of Nutrition in Hip Pain Recovery",
-    "The Psychological Aspect of Hip Pain",
-    "When to Seek Professional Help",
-    "FAQs",
-]
 NUMBERED_SECTIONS = HEADINGS[:6]
 ITEM_COUNTS = [6, 6, 8, 4, 3, 4]
 

@@ -5,19 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import load_jsonl
+from conftest import HEADINGS, load_jsonl
 
 from assistant import texts
-
-SECTIONS_NAMED = [
-    "Understanding the Causes of Hip Pain from Running",
-    "Prevention: The Best Medicine",
-    "Treatment Options for Hip Pain from Running",
-    "The Role of Nutrition in Hip Pain Recovery",
-    "The Psychological Aspect of Hip Pain",
-    "When to Seek Professional Help",
-    "FAQs",
-]
 
 # Our own questions (not from evals/data) the article does not answer.
 OWN_OFF_TOPIC = [
@@ -99,7 +89,7 @@ def test_off_topic_answer_names_what_the_article_covers(bot):
     assert answer.abstained
     assert answer.citations == []
     assert answer.text.startswith(texts.NOT_COVERED)
-    for section in SECTIONS_NAMED:
+    for section in HEADINGS:
         assert section in answer.text
     assert "Introduction" not in answer.text and "Conclusion" not in answer.text
     assert not re.search(r"\[\d+\]", answer.text)
