@@ -251,7 +251,12 @@ class Index:
                 entry.unlink()
 
     def _forget_client(self) -> None:
-        """Drop Chroma's per-process cache of this path, so the next client reads the disk again."""
+        """Drop Chroma's per-process cache of this path, so the next client reads the disk again.
+
+        chromadb's public ``Client.close()`` is not enough here: it only releases one reference (the
+        system stays cached while another client holds the path) and fails on a client whose database
+        was damaged ("no attribute 'bindings'"), which is when this runs. Tested in test_faults.
+        """
         if not self.settings.chroma_host:
             from chromadb.api.shared_system_client import SharedSystemClient
 
