@@ -26,8 +26,7 @@ language model writes can remove the referral.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
+import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -91,24 +90,14 @@ class SafetyLayer:
         self.criteria = criteria
         self.writer = ReferralWriter(criteria)
         self.detector = Detector(LearnedDetector(embeddings, cache_dir=cache_dir, model_key=model_key))
-        self._cache: OrderedDict[str, Finding] = OrderedDict()
-        self._cache_size = cache_size
-        self._cache_lock = threading.Lock()  # the page answers several sessions at once
+        # Thread-safe: the page answers several sessions at once.
+        self._finding = functools.lru_cache(maxsize=cache_size)(self.detector.detect)
 
     # -- detection --
 
     def finding(self, text: str) -> Finding:
         """What one message reports, remembered per text (earlier turns are read again every turn)."""
-        with self._cache_lock:
-            if text in self._cache:
-                self._cache.move_to_end(text)
-                return self._cache[text]
-        found = self.detector.detect(text)
-        with self._cache_lock:
-            self._cache[text] = found
-            if len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-        return found
+        return self._finding(text)
 
     def detect(self, text: str) -> tuple[Detection, ...]:
         """Red flags the writer describes about themselves now, each with its trigger words."""
@@ -116,8 +105,7 @@ class SafetyLayer:
 
     def clear_cache(self) -> None:
         """Forget remembered findings (benchmarks time the detection itself)."""
-        with self._cache_lock:
-            self._cache.clear()
+        self._finding.cache_clear()
 
     def reported_chunks(self, text: str) -> list[str]:
         """Chunk ids of the criteria that `text` itself reports, most urgent first.
