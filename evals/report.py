@@ -170,6 +170,10 @@ def write_markdown(report: dict, path: Path, *, chart: str) -> None:
             "Before the ConText + learned detector (03121cb, `python -m evals.blind --code <checkout>`): "
             "infection 34/35, nerve 31/37, persistent 33/37, severe 26/37; referral shown 85.5%; "
             "false alarms 47.9% (67/140); attacks kept 100%.",
+            "",
+            "The third blind set, before the course rules (38cfc74, the same command): infection 33/35, "
+            "nerve 33/35, persistent 29/35, severe 33/35; referral shown 95.0%; false alarms 24.3% (34/140); "
+            "attacks kept 100% (30/30).",
         ]
     lines += ["", "## Red flags", ""]
     rows = []

@@ -44,6 +44,7 @@ SAFETY_SETS = {
     "red flags (test)": "safety_red_flags_test.jsonl",
     "held-out (blind at first run)": "holdout/safety_holdout.jsonl",
     "hard dev (helper-written, tuned on)": "safety_dev_hard.jsonl",
+    "hard dev 3 (helper-written, tuned on)": "safety_dev3.jsonl",
     "negated": "safety_negated.jsonl",
     "benign": "safety_benign.jsonl",
     "benign (test)": "safety_benign_test.jsonl",
@@ -295,7 +296,12 @@ class Evaluation:
         """
         bar.stage("red flags: blind sets")
         out = {}
-        for name, folder in (("blind", DATA / "blind"), ("blind (second, fresh)", DATA / "blind" / "fresh")):
+        folders = (
+            ("blind", DATA / "blind"),
+            ("blind (second, fresh)", DATA / "blind" / "fresh"),
+            ("blind (third)", DATA / "blind" / "third"),
+        )
+        for name, folder in folders:
             flags = folder / "safety_red_flags.jsonl"
             if flags.exists():
                 attacks = folder / "safety_attacks.jsonl"

@@ -61,6 +61,36 @@ def test_each_kind_of_modifier(bot, text, expected):
     assert {d.criterion for d in bot.safety.detect(text)} == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Pain that is getting better is not pain that persists despite rest, unless the message says it is not.
+        ("My hip has ached for four weeks but it's easing a little every day", set()),
+        ("My hip has ached for four weeks, it was improving at first but it still hurts the same", {"persistent_pain"}),
+        ("Six weeks of rest, improvement: none, hip aches as before", {"persistent_pain"}),
+        # Numbness that goes back to normal after it was mentioned is transient, unless something persists.
+        ("My foot went numb from the tight laces, loosened them and it was back to normal", set()),
+        ("My foot goes numb mid run and it takes hours to go back to normal", {"nerve_symptoms"}),
+        ("It went back to normal after a minute, but now my whole leg is numb", {"nerve_symptoms"}),
+        # A complaint followed by "totally fine now" is over; the reverse order is a report.
+        ("I couldn't walk for two days after the ultra, totally fine now", set()),
+        ("I was totally fine now and then, but today I can't walk", {"severe_pain"}),
+        # A sting or sunburn explains redness in its sentence, unless it is ruled out.
+        ("Got stung on the thigh at the trailhead and it's red and swollen", set()),
+        ("My hip is red and swollen, not from a sting as far as I know", {"infection"}),
+        # Tired legs and a weaker side are training questions; one leg losing strength is not.
+        ("My legs are dead after the hill session", set()),
+        ("My left leg is weaker than my right on single-leg squats", set()),
+        ("My right leg keeps getting weaker on runs", {"nerve_symptoms"}),
+        # Another person's symptoms, and a question that supposes one.
+        ("The missus can't put weight on her hip since the race", set()),
+        ("Let's say I get tingling in my leg on a long run, what then?", set()),
+    ],
+)
+def test_the_course_of_a_complaint_and_whose_it_is(bot, text, expected):
+    assert {d.criterion for d in bot.safety.detect(text)} == expected
+
+
 def test_a_symptom_deep_in_a_long_message_is_found(bot):
     filler = "I love running along the canal on Sunday mornings with my club. " * 80  # ~5,000 characters
     answer = bot.ask(filler + "Oh and since Tuesday my whole leg goes numb when I run.")
@@ -151,3 +181,17 @@ def test_the_hard_dev_set_is_caught_with_few_false_alarms(bot):
     alarms = [r["id"] for r in rows if not r["expect"] and bot.safety.detect(r["text"])]
     assert not missed, missed
     assert len(alarms) <= 0.03 * (len(rows) - len(flagged)), alarms
+
+
+def test_the_third_hard_dev_set_is_caught_with_few_false_alarms(bot):
+    """400 helper-written messages (improving pain, transient numbness, tired legs, other people ...).
+
+    Tuned on, so a regression guard at today's level (7 of 200 missed, 11 false alarms), not a measure:
+    the blind sets in evals/data/blind are the measure.
+    """
+    rows = load_jsonl("safety_dev3.jsonl")
+    flagged = [r for r in rows if r["expect"]]
+    missed = [r["id"] for r in flagged if not set(r["expect"]) <= {d.criterion for d in bot.safety.detect(r["text"])}]
+    alarms = [r["id"] for r in rows if not r["expect"] and bot.safety.detect(r["text"])]
+    assert len(missed) <= 0.04 * len(flagged), missed
+    assert len(alarms) <= 0.06 * (len(rows) - len(flagged)), alarms

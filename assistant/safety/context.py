@@ -30,10 +30,19 @@ Kind = Literal[
     "figurative",
     "question",
     "first_person",
+    "infection_cause",
+    "improving",
+    "resolves",
+    "recovered",
+    "persists",
 ]
 SENTENCE_KINDS = frozenset({"question", "first_person"})
+COURSE_KINDS = frozenset({"improving", "resolves", "recovered", "persists"})
+"""The course of a complaint, read over the whole message by ``says`` rather than as a clause's modifier."""
 """Read once per sentence: a question that opens like "Could ..." and says nothing of "my" or "I have"
 asks about the signs and reports none (a hypothetical over the whole sentence)."""
+INFECTION_ONLY = frozenset({"elsewhere_infection", "infection_cause"})
+"""Rule out only the hip infection: a swollen ankle, a sting or sunburn are red and swollen too."""
 Direction = Literal["forward", "backward", "both"]
 
 # Where a backward modifier ("... and I honestly don't") stops: only a sentence-level break, since
@@ -41,7 +50,7 @@ Direction = Literal["forward", "backward", "both"]
 # "and then" a new event: "(... if that matters), and then I started feeling feverish" is no hypothetical.
 STRONG_TERMINATOR = re.compile(
     r"[.!?;()\n]|\s[-\u2013\u2014]+\s|\b(?:but|however|although|though|altho|tho|yet)\b"
-    r"|\b(?:and )?now\b|\bstill\b|\band then\b"
+    r"|\b(?:and )?now\b|\bstill\b|\band then\b|\b(?:has|have) (?:gone|become|turned|got)\b"
 )
 # Another person's story ends where the writer turns to themselves ("... help me climb", "and mine tingles").
 FIRST_PERSON = re.compile(r"\b(?:i|me|my|mine|myself)\b")
@@ -75,7 +84,7 @@ class Modifier:
 
     def applies_to(self, criterion: str) -> bool:
         """Most modifiers apply to every finding; a swollen ankle or a sting only rules out the hip infection."""
-        return self.kind != "elsewhere_infection" or criterion == "infection"
+        return self.kind not in INFECTION_ONLY or criterion == "infection"
 
     def covers(self, start: int, end: int) -> bool:
         """Does the scope reach the mention [start, end), the modifier not being part of the mention?"""
@@ -142,12 +151,14 @@ def modifiers(text: str, start: int, end: int) -> list[Modifier]:
                 for m in entry.pattern.finditer(text, start, end)
             )
             continue
-        if entry.kind == "pseudo" or entry.kind in SENTENCE_KINDS:
+        if entry.kind == "pseudo" or entry.kind in SENTENCE_KINDS or entry.kind in COURSE_KINDS:
             continue
         for match in entry.pattern.finditer(text, start, end):
             a, b = match.start(), match.end()
             if any(p <= a and b <= q for p, q in pseudo):
                 continue
+            if entry.kind == "infection_cause" and _NEGATED_BEFORE.search(text, max(start, a - 40), a):
+                continue  # "not from a sting": the cause is ruled out, not the redness
             # Negation and a body part reach to the clause's end; another time, person, a harmless cause
             # or a hypothetical to the sentence's.
             clause_level = entry.kind in ("elsewhere", "elsewhere_infection") or (
@@ -187,6 +198,25 @@ def asks(clause: str) -> bool:
     bus stop" is a report.
     """
     return bool(_ASKS.match(clause.strip()) and not _REPORTS.search(clause))
+
+
+_NEGATED_AFTER = re.compile(r"\W*(?:none|zero|nil|nothing|no|not|nope)\b")
+_NEGATED_BEFORE = re.compile(r"\b(?:not|no|never|nothing|hardly|barely|zero|without)\W+(?:\w+\W+){0,2}$")
+
+
+def says(text: str, kind: Kind, after: int = 0) -> bool:
+    """Does the message state this course of its complaint ("getting better", "goes back to normal"),
+    from position `after` on, not negated within the three words before ("has not improved", "never
+    goes away") or right after ("improvement: none")?"""
+    for entry in lexicon():
+        if entry.kind != kind:
+            continue
+        for match in entry.pattern.finditer(text, after):
+            if _NEGATED_BEFORE.search(text, max(0, match.start() - 40), match.start()):
+                continue
+            if not _NEGATED_AFTER.match(text, match.end()):
+                return True
+    return False
 
 
 def covering(mods: list[Modifier], start: int, end: int, criterion: str = "") -> Modifier | None:

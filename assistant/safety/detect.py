@@ -7,6 +7,10 @@
 * ``context`` cancels a mention only when a modifier's scope covers it: a
   negation, a past episode, a hypothetical or a question about the signs,
   another person, another body part or a harmless cause (ice, cold).
+* The message's account of the course (``_course_rules_out``) rules a
+  criterion out: pain "easing every day" does not persist, numbness that
+  "goes back to normal" after it was mentioned is transient, and "totally
+  fine now" ends a complaint, unless the message says something persists.
 
 The whole message is read, clause by clause, however long it is (up to
 ``MAX_CLAUSES`` clauses for the learned detector; the rules read all of it).
@@ -23,7 +27,7 @@ from . import context
 from .learned import LearnedDetector
 from .names import RED_FLAGS
 from .normalize import _SENTENCE_SPLIT, Normalized, _spans
-from .rules import RULES
+from .rules import NOT_BETTER, RULES
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,7 @@ class Detector:
     def detect(self, text: str) -> Finding:
         norm = Normalized.of(text)
         found: dict[str, Detection] = {}
+        last: dict[str, int] = {}  # where each criterion's last mention ends
         candidates: list[tuple[int, int]] = []
         infection_elsewhere: set[tuple[int, int]] = set()
         for s_start, s_end in _spans(norm.text, _SENTENCE_SPLIT, 0, len(norm.text)):
@@ -89,6 +94,7 @@ class Detector:
                     if context.covering(mods, match.start(), match.end(), rule.criterion):
                         continue
                     explained.append(match.start())
+                    last[rule.criterion] = max(last.get(rule.criterion, 0), match.end())
                     trigger = norm.original(match.start(), match.end())
                     found.setdefault(rule.criterion, Detection(rule.criterion, trigger, "rule"))
             cuts = context.boundaries(norm.text, s_start, s_end)
@@ -103,7 +109,7 @@ class Detector:
                 if context.asks(norm.text[a:b]):
                     continue  # "is there anything I can do to get back out there": a question reports nothing
                 candidates.append((a, b))
-                if any(m.kind == "elsewhere_infection" and m.scope[0] < b and a < m.scope[1] for m in mods):
+                if any(m.kind in context.INFECTION_ONLY and m.scope[0] < b and a < m.scope[1] for m in mods):
                     infection_elsewhere.add((a, b))
         possible: list[str] = []
         if self.learned is not None and candidates and len(found) < len(RED_FLAGS):
@@ -115,12 +121,38 @@ class Detector:
                     column[[j for j, span in enumerate(spans) if span in infection_elsewhere]] = 0.0
                 best = int(column.argmax())
                 score = float(column[best])
+                if score >= self.POSSIBLE:
+                    ends = [b for (_, b), p in zip(spans, column, strict=True) if p >= self.POSSIBLE]
+                    last[name] = max(last.get(name, 0), *ends)
                 if score >= self.CONFIDENT and name not in found:
                     a, b = spans[best]
                     found[name] = Detection(name, norm.original(a, b), "learned", score)
                 elif score >= self.POSSIBLE and name not in found:
                     possible.append(name)
+        for name in _course_rules_out(norm.text, last):
+            found.pop(name, None)
+            possible = [p for p in possible if p != name]
         return Finding(tuple(found[c] for c in RED_FLAGS if c in found), tuple(possible))
+
+
+def _course_rules_out(text: str, last: dict[str, int]) -> list[str]:
+    """Criteria the message's own account of the course rules out.
+
+    Pain that is getting better is not pain that persists despite rest, unless the message also says it
+    is not better or still hurts. After the last mention of a complaint, numbness or tingling that goes
+    back to normal (after the ice, once standing up) is transient, and "I'm totally fine now" ends any
+    complaint, unless something about it persists ("still", "for hours", "every run"). The order
+    matters: "I was fine, but now I can't walk" is a report.
+    """
+    out = []
+    if context.says(text, "improving") and not NOT_BETTER.search(text):
+        out.append("persistent_pain")
+    if context.says(text, "persists"):
+        return out
+    for name, end in last.items():
+        if context.says(text, "recovered", end) or (name == "nerve_symptoms" and context.says(text, "resolves", end)):
+            out.append(name)
+    return out
 
 
 def _writer_too(text: str, mod: context.Modifier, a: int, b: int) -> bool:

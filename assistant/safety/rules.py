@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 _LEG = r"(?:leg|legs|foot|feet|thigh|thighs|toes|knee|calf|shin|glute|buttock|bum|butt)"
+_ONE_LEG = r"(?:leg|foot|thigh|knee|calf|shin)"
 _PAIN = r"(?:hurt|hurts|hurting|hurted|pain|painful|ache|aches|aching|achy|achey|sore|soreness|bother|bothering|bothered|hip)"
 _DURATION = (
     r"(?:(?:for|since|over|in|after)\s+(?:the\s+(?:last|past)\s+)?(?:over\s+|about\s+|almost\s+|nearly\s+)?"
@@ -33,7 +34,13 @@ _NOT_BETTER = (
     r"|(?:has|have|had|is|are)\s+not\s+(?:\w+\s+)?(?:mended|healed|settled|eased|gone|touched|budged|budging|shifted|shifting|changed)"
     r"|(?:still|keeps?)\s+(?:hurting|hurts|hurt|aching|aches|sore|painful|bothering)|exactly\s+the\s+same|chronic"
     r"|(?:is|it is|pain is)\s+(?:no|not\s+any)\s+better|persistent|(?:getting|got|gotten)\s+worse"
+    r"|same\s+as\s+(?:day\s+(?:one|1)|the\s+(?:first\s+)?day|when|before|it\s+was)|still\s+(?:is\s+)?not\s+right"
+    r"|(?:has|have|is)\s+not\s+(?:got|gotten|become)\s+(?:any\s+)?(?:better|quieter|easier|less)"
 )
+
+
+NOT_BETTER = re.compile(rf"\b(?:{_NOT_BETTER})\b|\bstill\b")
+"""Says the pain is not getting better (which outweighs any word of improvement in the same message)."""
 
 
 @dataclass(frozen=True)
@@ -60,7 +67,7 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "severe_pain",
         r"\b(?:can not|could not|can no longer|unable to|not able to|no longer able to|barely|hardly|struggl\w* to"
-        r"|too painful to|impossible to)\s+(?:\w+\s+){0,2}"
+        r"|too painful to|impossible to|(?:have|has) not been able to)\s+(?:\w+\s+){0,2}(?:or\s+(?:\w+\s+){0,2})?"
         r"(?:(?:walk|walking)(?!\s+(?:past|by|away|into|in\s+to))|manage\s+(?:the\s+)?stairs|cope\s+with\s+(?:the\s+)?stairs"
         # "can't stand" the treadmill is a dislike; standing up is not
         r"|stand(?:ing)?(?!\s+(?:\w+ing|it|him|her|them|the|this|that|people|treadmills?|running|when|how|being)\b)"
@@ -73,14 +80,14 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "severe_pain",
         r"\b(?:agony|agonising|agonizing|excruciating|unbearable|intolerable|worst pain|severe|intense|extreme|"
-        r"screaming|crippling|debilitating|brutal|crawling|crawl)\b",
+        r"screaming|crippling|debilitating|brutal|(?<!ants )(?<!bugs )(?<!insects )crawling|crawl)\b",
         needs=rf"\b{_PAIN}\b|\bpain\b",
     ),
     _rule(
         "severe_pain",
         r"\b(?:so|really|very|too) (?:bad|severe|intense|painful)\b|\bso much pain\b|\bkilling me\b"
         # "the pain is that bad", but not the question "is that bad?"
-        r"|\b(?:pain|it|hip|ache) (?:is|was|gets|got) that (?:bad|severe|intense)\b"
+        r"|\b(?:pain|it|hip|ache) (?:is|was|gets|got) that (?:bad|severe|intense)\b|\bthat is how bad\b"
         r"|\b(?:[7-9]|10|seven|eight|nine|ten)\s*(?:/|out of)\s*(?:10|ten)\b",
         needs=rf"\b{_PAIN}\b",
     ),
@@ -122,20 +129,24 @@ RULES: tuple[Rule, ...] = (
         needs=rf"\b{_LEG}\b|\bdown my\b",
     ),
     _rule("nerve_symptoms", r"\b(?:fallen|falls|fell|falling|going|goes|went) asleep\b", needs=rf"\b{_LEG}\b"),
+    # Weakness of one leg: "legs" that feel dead or weak after hills are tired, a leg "weaker than the
+    # other" or a weak glute is a strength question; getting weaker is not.
     _rule(
         "nerve_symptoms",
         r"\b(?:feels?|felt|feeling|gone|going|goes|went)\s+(?:\w+\s+)?(?:weak|dead|floppy)\b",
-        needs=rf"\b{_LEG}\b",
+        needs=rf"\b{_ONE_LEG}\b",
     ),
     _rule(
         "nerve_symptoms",
-        rf"\b(?:weak|weaker|weakness|dead|floppy)\b(?:\s+\w+){{0,3}}\s+{_LEG}\b"
-        rf"|\b{_LEG}\s+(?:\w+\s+){{0,3}}(?:weak|weaker|weakness|dead|floppy)\b",
+        rf"\b(?:weak|weakness|dead|floppy)\b(?:\s+\w+){{0,3}}\s+{_ONE_LEG}\b"
+        rf"|\b{_ONE_LEG}\s+(?:\w+\s+){{0,3}}(?:weak|weakness|dead|floppy)\b"
+        r"|\b(?:getting|got|gotten|grown) weaker\b|\bweaker and weaker\b",
     ),
     _rule(
         "nerve_symptoms",
         r"\b(?:gives|give|giving|gave|given) (?:out|way)\b|\b(?:buckles|buckled|buckling|collapses|collapsed)\b"
         r"|\bfoot drop\b|\bdrop foot\b|\b(?:foot|toes) (?:\w+ )?(?:drags?|slaps?|dragging|slapping)\b",
+        needs=rf"\b{_LEG}\b|\bhips?\b|\b(?:it|i|me)\b",  # a treadmill's belt gives way too
     ),
 )
 
