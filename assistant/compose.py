@@ -26,6 +26,8 @@ chunks as its excerpts.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -36,6 +38,7 @@ import numpy as np
 from . import nlp
 from .classify import cached_arrays, cached_vectors, load_jsonl, training_key
 from .corpus import CONCLUSION, INTRODUCTION
+from .embeddings import embed_texts
 
 Shape = Literal["specific", "list", "summary", "definition"]
 SHAPES: tuple[Shape, ...] = ("specific", "list", "summary", "definition")
@@ -80,10 +83,20 @@ class Composer:
     DEFINITION_MIN_SIMILARITY = 0.6
     """Likewise for definitions ("What is overstriding?"), which are answered even when scope doubts."""
     OWN_TERMS_WEIGHT = 0.15
-    """What each word the question shares with a section's own title and lead-in adds to its best chunk's score:
-    "avoid" (read as "prevent") names the prevention section however the embedding ranks its items."""
+    """What each word the question shares with a section's own title adds to its best chunk's score: "avoid"
+    (read as "prevent") names the prevention section however the embedding ranks its items. Titles only:
+    lead-ins share words across sections ("better than treating it" opens the prevention section)."""
     STANDOUT = 0.08
     """A list question whose top-ranked item beats its section's next item by this much is about that item."""
+    PART_MIN = 0.3
+    PART_MARGIN = 0.1
+    """A part of a question ("..., and when should I see a professional?", "prevention, treatment, nutrition")
+    names a section when the section scores at least PART_MIN for that part alone and beats the next by
+    PART_MARGIN: then a list or summary gives that section too (a part about nothing in particular,
+    "what are my options", scores about the same for every section)."""
+    TITLE_MIN_SIMILARITY = 0.6
+    """A part this close to a section's title names it outright ("the FAQ section", "prevention")."""
+    MAX_PARTS = 6
 
     def __init__(
         self, documents: dict, embeddings, rank=None, *, cache_dir: Path | None = None, model_key: str = ""
@@ -96,7 +109,7 @@ class Composer:
         self.documents = documents
         self.embeddings = embeddings
         self.sections = _sections(documents)
-        self.listable = [s for s in self.sections if len(s.items) >= 2 and s.leads]
+        self.listable = [s for s in self.sections if len(s.items) >= 2]
         self.own_terms = _own_terms(self.listable, documents)
 
     @cached_property
@@ -106,6 +119,12 @@ class Composer:
         texts = [e["text"] for e in examples]
         vectors = cached_vectors(self.embeddings, texts, self.cache_dir, self.model_key, "answer-shapes")
         return vectors, np.array([e["shape"] for e in examples])
+
+    @cached_property
+    def title_vectors(self) -> np.ndarray:
+        """The listable sections' titles, embedded once (cached like the example questions)."""
+        titles = [s.title for s in self.listable]
+        return cached_vectors(self.embeddings, titles, self.cache_dir, self.model_key, "section-titles")
 
     SHAPE_C = 4.0
 
@@ -149,6 +168,9 @@ class Composer:
             return Plan("specific", chunks=tuple(h.chunk_id for h in hits), confidence=probs["specific"])
         shape = max(probs, key=probs.__getitem__)
         if shape == "summary" and self.nearest_example(vector, "summary") >= self.SUMMARY_MIN_SIMILARITY:
+            named = self._named_sections(question, whole=True)
+            if named and len(named) < len(self.listable):
+                return self._listing(named, probs[shape])  # "Summarize the treatment part"
             return self._summary(probs[shape])
         if shape == "definition" and self.nearest_example(vector, "definition") >= self.DEFINITION_MIN_SIMILARITY:
             definition = self._definition(question, hits)
@@ -186,25 +208,60 @@ class Composer:
             return None
         ranking = self.rank(question, vector)
         fused = {h.chunk_id: h.score for h in ranking}
-        asked = _terms(nlp.expand(question))
-        scores = [
-            max(fused.get(c, 0.0) for c in (*s.leads, *s.items))
-            + self.OWN_TERMS_WEIGHT * len(asked & self.own_terms[i])
-            for i, s in enumerate(self.listable)
-        ]
+        scores = self._section_scores(question, vector, ranking)
         section = self.listable[int(np.argmax(scores))]
         first = max((h for h in ranking if h.chunk_id in (*section.leads, *section.items)), key=lambda h: h.score)
         others = sorted((fused.get(c, 0.0) for c in section.items if c != first.chunk_id), reverse=True)
         if first.chunk_id in section.items and first.score - others[0] >= self.STANDOUT:
             return None
-        chunks = [*section.leads[-1:], *section.items]
-        chunks += [
+        named = self._named_sections(question)
+        faqs = [
             h.chunk_id
             for h in ranking[:2]
             if h.doc.metadata.get("kind") == "faq" and h.doc.metadata["section"] != section.title
         ]
-        return Plan("list", (section.title,), tuple(dict.fromkeys(chunks)), confidence)
+        return self._listing([section, *named], confidence, extra=faqs)
 
+    def _section_scores(self, text: str, vector: np.ndarray, ranking: list | None = None) -> list[float]:
+        """Per listable section: its best-ranked chunk for `text`, plus the words `text` shares with its title."""
+        assert self.rank is not None
+        fused = {h.chunk_id: h.score for h in (ranking if ranking is not None else self.rank(text, vector))}
+        asked = _terms(nlp.expand(text))
+        return [
+            max(fused.get(c, 0.0) for c in (*s.leads, *s.items))
+            + self.OWN_TERMS_WEIGHT * len(asked & self.own_terms[i])
+            for i, s in enumerate(self.listable)
+        ]
+
+    def _named_sections(self, question: str, *, whole: bool = False) -> list[Section]:
+        """Sections that parts of a question name on their own ("causes ... and how do I stop it coming back");
+        with `whole`, a one-part question too ("Summarize the FAQ section")."""
+        parts = [p.strip() for p in _PART_BREAK.split(question) if p and p.strip()]
+        if (len(parts) < 2 and not whole) or self.rank is None:
+            return []
+        parts = parts[: self.MAX_PARTS]
+        named = []
+        for part, vector in zip(parts, embed_texts(self.embeddings, parts), strict=True):
+            scores = sorted(
+                zip(self._section_scores(part, vector), range(len(self.listable)), strict=True), reverse=True
+            )
+            (best, index), (second, _) = scores[0], scores[1]
+            titled = self.title_vectors @ vector
+            if best >= self.PART_MIN and best - second >= self.PART_MARGIN:
+                named.append(self.listable[index])
+            elif titled.max() >= self.TITLE_MIN_SIMILARITY:
+                named.append(self.listable[int(titled.argmax())])
+        return named
+
+    def _listing(self, sections: list[Section], confidence: float, extra: Sequence[str] = ()) -> Plan:
+        """Each section's announcing lead-in and every item, sections in the article's order."""
+        chosen = [s for s in self.listable if s in sections]
+        chunks = [c for s in chosen for c in (*s.leads[-1:], *s.items)] + list(extra)
+        return Plan("list", tuple(s.title for s in chosen), tuple(dict.fromkeys(chunks)), confidence)
+
+
+# Where a question's parts meet: a question mark, a colon, a semicolon, a comma, "and", a spaced dash.
+_PART_BREAK = re.compile(r"\?\s*|;\s*|:\s*|,\s*|\s+and\s+|\s+[-\u2013\u2014]+\s+")
 
 # Words that only give a definition question its form ("what is ... mean").
 _FORM_STEMS = frozenset(nlp.stems("what whats is are does mean meaning define definition explain term called"))
@@ -216,9 +273,9 @@ def _terms(text: str) -> set[str]:
 
 
 def _own_terms(sections: list[Section], documents: dict) -> list[set[str]]:
-    """Each section's words in its title and lead-in, less those most sections share ("hip", "pain") and the
+    """Each section's words in its title, less those most sections share ("hip", "pain") and the
     article's own subject, named by its file ("hip-pain-from-running": "running" says nothing of a section)."""
-    terms = [_terms(s.title + " " + " ".join(documents[c].page_content for c in s.leads)) for s in sections]
+    terms = [_terms(s.title) for s in sections]
     shared = {t for t in set().union(*terms) if sum(t in ts for ts in terms) * 2 >= len(sections)} if terms else set()
     subject = set().union(*(_terms(Path(d.metadata["source"]).stem.replace("-", " ")) for d in documents.values()))
     return [ts - shared - subject for ts in terms]

@@ -269,7 +269,10 @@ class Evaluation:
         The blind set's "before" (03121cb) is in ``evals/results/blind_before.json``.
         """
         bar.stage("composition")
-        out = {"broad (dev)": blind.score_broad(bot, load("questions_broad_dev.jsonl"))}
+        out = {
+            "broad (dev)": blind.score_broad(bot, load("questions_broad_dev.jsonl")),
+            "broad (dev 2, helper-written)": blind.score_broad(bot, load("questions_broad_dev2.jsonl")),
+        }
         blind_set = DATA / "blind" / "broad_questions.jsonl"
         if blind_set.exists():
             out["broad (blind)"] = blind.score_broad(bot, blind.load(blind_set))

@@ -77,6 +77,36 @@ def test_summary_gives_one_cited_bullet_per_section(bot, question, sources_check
     sources_check(answer)
 
 
+CAUSES = "Understanding the Causes of Hip Pain from Running"
+
+
+def test_a_two_part_question_lists_both_sections_in_the_articles_order(bot, sources_check):
+    answer = bot.ask("How do I stop hip pain coming back, and what causes it in the first place?")
+    assert answer.shape == "list"
+    assert cited(answer) == [*items_of(bot, CAUSES), *items_of(bot, PREVENTION)] or set(cited(answer)) >= {
+        *items_of(bot, CAUSES),
+        *items_of(bot, PREVENTION),
+    }
+    sections = [c.section for c in answer.citations]
+    assert sections.index(CAUSES) < sections.index(PREVENTION)  # the article's order, not the question's
+    sources_check(answer)
+
+
+@pytest.mark.parametrize(
+    ("question", "section"),
+    [
+        ("Summarize the FAQ section", "FAQs"),
+        ("Sum up the part about nutrition", "The Role of Nutrition in Hip Pain Recovery"),
+    ],
+)
+def test_a_summary_of_one_section_lists_that_section(bot, question, section, sources_check):
+    answer = bot.ask(question)
+    assert answer.shape == "list" and not answer.abstained
+    assert {c.section for c in answer.citations} == {section}
+    assert set(cited(answer)) >= set(items_of(bot, section))
+    sources_check(answer)
+
+
 def test_definition_is_answered_with_the_sentence_that_names_the_term(bot):
     answer = bot.ask("What is overstriding and why does it matter?")
     assert not answer.abstained and answer.shape == "definition"
