@@ -86,6 +86,10 @@ class Composer:
     """What each word the question shares with a section's own title adds to its best chunk's score: "avoid"
     (read as "prevent") names the prevention section however the embedding ranks its items. Titles only:
     lead-ins share words across sections ("better than treating it" opens the prevention section)."""
+    LEAD_WEIGHT = 0.25
+    """What the question's similarity to a section's lead-in adds: the lead-in says what the section offers
+    ("there are several treatment options available to help you recover"), so "my hip hurts after running,
+    what should I do?" is a treatment question though its words are as close to the causes' items."""
     STANDOUT = 0.08
     """A list question whose top-ranked item beats its section's next item by this much is about that item."""
     PART_MIN = 0.3
@@ -125,6 +129,17 @@ class Composer:
         """The listable sections' titles, embedded once (cached like the example questions)."""
         titles = [s.title for s in self.listable]
         return cached_vectors(self.embeddings, titles, self.cache_dir, self.model_key, "section-titles")
+
+    @cached_property
+    def lead_vectors(self) -> np.ndarray:
+        """Each listable section's lead-in text (its own words, without the title the index adds), embedded
+        once; a section without one has a zero vector."""
+        leads = [" ".join(self.documents[c].page_content for c in s.leads) for s in self.listable]
+        present = [t for t in leads if t]
+        vectors = cached_vectors(self.embeddings, present, self.cache_dir, self.model_key, "section-leads")
+        out = np.zeros((len(leads), vectors.shape[1]), dtype=np.float32)
+        out[[i for i, t in enumerate(leads) if t]] = vectors
+        return out
 
     SHAPE_C = 4.0
 
@@ -170,7 +185,9 @@ class Composer:
         if shape == "summary" and self.nearest_example(vector, "summary") >= self.SUMMARY_MIN_SIMILARITY:
             named = self._named_sections(question, whole=True)
             if named and len(named) < len(self.listable):
-                return self._listing(named, probs[shape])  # "Summarize the treatment part"
+                return self._listing(
+                    [s for s in self.listable if s in named], probs[shape]
+                )  # "Summarize the treatment part"
             return self._summary(probs[shape])
         if shape == "definition" and self.nearest_example(vector, "definition") >= self.DEFINITION_MIN_SIMILARITY:
             definition = self._definition(question, hits)
@@ -225,11 +242,14 @@ class Composer:
     def _section_scores(self, text: str, vector: np.ndarray, ranking: list | None = None) -> list[float]:
         """Per listable section: its best-ranked chunk for `text`, plus the words `text` shares with its title."""
         assert self.rank is not None
-        fused = {h.chunk_id: h.score for h in (ranking if ranking is not None else self.rank(text, vector))}
+        hits = ranking if ranking is not None else self.rank(text, vector)
+        fused = {h.chunk_id: h.score for h in hits}
         asked = _terms(nlp.expand(text))
+        offers = self.lead_vectors @ vector
         return [
             max(fused.get(c, 0.0) for c in (*s.leads, *s.items))
             + self.OWN_TERMS_WEIGHT * len(asked & self.own_terms[i])
+            + self.LEAD_WEIGHT * float(offers[i])
             for i, s in enumerate(self.listable)
         ]
 
@@ -254,8 +274,9 @@ class Composer:
         return named
 
     def _listing(self, sections: list[Section], confidence: float, extra: Sequence[str] = ()) -> Plan:
-        """Each section's announcing lead-in and every item, sections in the article's order."""
-        chosen = [s for s in self.listable if s in sections]
+        """Each section's announcing lead-in and every item: the section that answers the whole question
+        first, then those its parts name, in the article's order."""
+        chosen = [*sections[:1], *(s for s in self.listable if s in sections[1:] and s != sections[0])]
         chunks = [c for s in chosen for c in (*s.leads[-1:], *s.items)] + list(extra)
         return Plan("list", tuple(s.title for s in chosen), tuple(dict.fromkeys(chunks)), confidence)
 
