@@ -14,27 +14,23 @@ Parts used by more than one layer (safety, scope, compose):
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import re
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Sequence
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
+from . import datafiles
 from .embeddings import embed_texts
 
 log = logging.getLogger(__name__)
 
 
-def load_jsonl(name: str) -> list[dict]:
-    """Rows of a JSON-lines file in ``assistant/data``."""
-    text = resources.files("assistant").joinpath(f"data/{name}").read_text(encoding="utf-8")
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
+load_jsonl = datafiles.jsonl
 
 
 def cached_arrays(

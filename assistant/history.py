@@ -13,85 +13,15 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from . import nlp
+from . import datafiles, nlp
 
 Message = dict[str, str]
 
 # Words that point back to an earlier turn ("how long should *each* session be?").
-_ANAPHORA = frozenset(
-    [
-        "it",
-        "its",
-        "that",
-        "this",
-        "those",
-        "these",
-        "they",
-        "them",
-        "there",
-        "each",
-        "one",
-        "ones",
-        "same",
-        "such",
-        "then",
-    ]
-)
+_ANAPHORA = frozenset(datafiles.words("anaphora.txt"))
 _FOLLOW_UP_OPENERS = re.compile(r"^\s*(?:and|also|but|so|what about|how about|what if|ok(?:ay)?|then)\b", re.IGNORECASE)
 # Words too general to carry a topic on their own.
-_GENERIC = frozenset(
-    [
-        "long",
-        "often",
-        "much",
-        "many",
-        "good",
-        "bad",
-        "best",
-        "better",
-        "worse",
-        "ok",
-        "okay",
-        "safe",
-        "fine",
-        "normal",
-        "need",
-        "needs",
-        "take",
-        "help",
-        "helps",
-        "make",
-        "time",
-        "times",
-        "day",
-        "days",
-        "week",
-        "weeks",
-        "minute",
-        "minutes",
-        "hour",
-        "hours",
-        "session",
-        "sessions",
-        "start",
-        "stop",
-        "keep",
-        "try",
-        "work",
-        "works",
-        "worth",
-        "really",
-        "still",
-        "ever",
-        "kind",
-        "sort",
-        "do",
-        "go",
-        "going",
-        "idea",
-        "thing",
-    ]
-)
+_GENERIC = frozenset(datafiles.words("generic_words.txt"))
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 

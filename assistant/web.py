@@ -19,12 +19,11 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
-from importlib import resources
 
 import gradio as gr
 import uvicorn
 
-from . import api, texts
+from . import api, datafiles, texts
 from .answer import Answer
 from .core import Assistant
 from .feedback import FeedbackStore, Vote
@@ -43,8 +42,7 @@ MAX_KEPT_TURNS = 200
 """Turns the browser keeps; older ones are dropped from the saved conversation (localStorage is a few MB)."""
 
 
-def _asset(name: str) -> str:
-    return resources.files("assistant").joinpath(f"data/{name}").read_text(encoding="utf-8")
+_asset = datafiles.text
 
 
 def examples_for(bot: Assistant) -> list[str]:

@@ -15,8 +15,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Literal
+
+from .. import datafiles
 
 Kind = Literal[
     "negated",
@@ -97,14 +98,10 @@ class Modifier:
 
 @lru_cache(maxsize=1)
 def lexicon() -> tuple[Entry, ...]:
-    table = resources.files("assistant").joinpath("data/context_modifiers.tsv").read_text(encoding="utf-8")
-    entries = []
-    for line in table.splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        kind, direction, window, pattern = line.split("\t")
-        entries.append(Entry(kind, direction, int(window), re.compile(pattern)))  # type: ignore[arg-type]
-    return tuple(entries)
+    return tuple(
+        Entry(kind, direction, int(window), re.compile(pattern))  # type: ignore[arg-type]
+        for kind, direction, window, pattern in (line.split("\t") for line in datafiles.lines("context_modifiers.tsv"))
+    )
 
 
 def boundaries(text: str, start: int, end: int, *, strong: bool = False) -> list[int]:

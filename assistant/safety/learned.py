@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import datafiles
 from ..classify import NgramFeatures, TextClassifier, cached_arrays, cached_vectors, load_jsonl, training_key
 from ..embeddings import embed_texts
 from . import normalize as normalize_module
@@ -55,7 +56,9 @@ class LearnedDetector:
             return arrays
 
         # Keyed by the raw examples and the normalizer's code, so a cached start need not normalize them.
-        normalizer = hashlib.sha256(Path(normalize_module.__file__).read_bytes()).hexdigest()
+        normalizer = hashlib.sha256(
+            Path(normalize_module.__file__).read_bytes() + datafiles.text(normalize_module.WORDS_FILE).encode()
+        ).hexdigest()
         key = training_key(raw, labels, model_key, self.DENSE_C, self.SPARSE_C, RED_FLAGS, normalizer)
         arrays = cached_arrays(cache_dir, "safety-detector", key, fit)
         self.ngrams = NgramFeatures.from_arrays(arrays)

@@ -16,32 +16,15 @@ from functools import lru_cache
 from anyascii import anyascii
 from rapidfuzz.distance import OSA
 
+from .. import datafiles
 from ..nlp import trimmed
 
-_CONTRACTIONS = [
-    (r"\bcan'?t\b", "can not"),
-    (r"\bcannot\b", "can not"),
-    (r"\bwon'?t\b", "will not"),
-    (r"\b(is|are|was|were|has|have|had|does|do|did|could|would|should)n'?t\b", r"\1 not"),
-    (r"\bain'?t\b", "is not"),
-    (r"\bi'?m\b", "i am"),
-    (r"\bi'?ve\b", "i have"),
-    (r"\bit'?s\b", "it is"),
-    (r"\bthat'?s\b", "that is"),
-]
-# Key words people misspell ("numbnes", "swolen", "feaver"). A token one edit
-# away (two for long words), with the same first letter, is read as the key
-# word, unless it is itself a common word that happens to be close.
-_KEY_WORDS = frozenset(
-    """numbness tingling tingly needles weakness swollen swelling fever feverish temperature redness chills
-    shivering improved improving improve improvement better walking limping weight agony unbearable excruciating severe
-    nothing helps helped difference resting hurting painful barely sensation giving buckles collapses months
-    """.split()
-)
-_NOT_TYPOS = frozenset(
-    """fewer chilly chill weigh weighs height eight sever severs letter butter batter bitter nothings helms
-    impose rusting nesting testing resting sweating walked walks walker months month showering shower showers""".split()
-)
+WORDS_FILE = "safety_words.tsv"
+"""Contractions, misspelled key words and the common words that are not typos of them (package data)."""
+_TABLE = datafiles.rows(WORDS_FILE)
+_CONTRACTIONS = [(fields[1], fields[2]) for fields in _TABLE if fields[0] == "contraction"]
+_KEY_WORDS = frozenset(w for fields in _TABLE if fields[0] == "key" for w in fields[1].split())
+_NOT_TYPOS = frozenset(w for fields in _TABLE if fields[0] == "not_typo" for w in fields[1].split())
 _TOKEN = re.compile(r"[a-z]+")
 
 

@@ -7,20 +7,14 @@ an answer sentence to them as it does to names.
 
 from __future__ import annotations
 
-from importlib import resources
+from .. import datafiles
 
-TERMS_FILE = "data/scope_terms.tsv"
+TERMS_FILE = "scope_terms.tsv"
 
 
 def load_terms() -> dict[str, str]:
     """term -> category (body_part, condition, population, diagnostic, medication, treatment, brand)."""
-    text = resources.files("assistant").joinpath(TERMS_FILE).read_text(encoding="utf-8")
-    terms = {}
-    for line in text.splitlines():
-        if line.strip() and not line.startswith("#"):
-            term, category = line.split("\t")
-            terms[term.strip().lower()] = category.strip()
-    return terms
+    return {term.lower(): category for term, category in datafiles.rows(TERMS_FILE)}
 
 
 TERMS = load_terms()
