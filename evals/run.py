@@ -284,7 +284,10 @@ class Evaluation:
         """Out-of-scope requests and everyday in-scope questions: the dev set (written outside the team, tuned
         on) and the blind set (never tuned on). "before" (03121cb) is in ``evals/results/blind_before.json``."""
         bar.stage("scope")
-        out = {"scope (dev)": blind.score_scope(bot, load("scope_dev.jsonl"))}
+        out = {
+            "scope (dev)": blind.score_scope(bot, load("scope_dev.jsonl")),
+            "scope (dev 3, helper-written)": blind.score_scope(bot, load("scope_dev3.jsonl")),
+        }
         blind_set = DATA / "blind" / "scope.jsonl"
         if blind_set.exists():
             out["scope (blind)"] = blind.score_scope(bot, blind.load(blind_set))
