@@ -14,10 +14,14 @@ Two decisions, kept apart:
   the example questions in ``data/answer_shapes.jsonl``.
 * **Which part of the article answers it**: from the structure and the
   ranking, never from question wordings. A section scores its best-ranked
-  chunk plus the words the question shares with the section's own title and
-  lead-in; a list is only given when no single item of that section stands
-  out, else the question is specific after all. A FAQ pair ranked first is
-  the article's own answer to the question and stays specific.
+  chunk, the words the question shares with the section's title, and how
+  close the question is to the section's lead-in (which says what the
+  section offers); a list is only given when no single item of that section
+  stands out, else the question is specific after all. Parts of a question
+  ("what causes it, and how do I stop it coming back?") that each name a
+  section add it after the one that answers the whole question; a summary of
+  named sections lists them. A FAQ pair ranked first is the article's own
+  answer to the question and stays specific.
 
 The ``Plan`` goes to every answerer: the extractive one renders it (bullets
 quoted verbatim, each item its own citation), a generative one gets the plan's
@@ -136,6 +140,8 @@ class Composer:
         once; a section without one has a zero vector."""
         leads = [" ".join(self.documents[c].page_content for c in s.leads) for s in self.listable]
         present = [t for t in leads if t]
+        if not present:
+            return np.zeros((len(leads), self.title_vectors.shape[1]), dtype=np.float32)
         vectors = cached_vectors(self.embeddings, present, self.cache_dir, self.model_key, "section-leads")
         out = np.zeros((len(leads), vectors.shape[1]), dtype=np.float32)
         out[[i for i, t in enumerate(leads) if t]] = vectors
@@ -183,11 +189,10 @@ class Composer:
             return Plan("specific", chunks=tuple(h.chunk_id for h in hits), confidence=probs["specific"])
         shape = max(probs, key=probs.__getitem__)
         if shape == "summary" and self.nearest_example(vector, "summary") >= self.SUMMARY_MIN_SIMILARITY:
+            # "Summarize the treatment part": the sections it names, as lists, instead of the whole article.
             named = self._named_sections(question, whole=True)
             if named and len(named) < len(self.listable):
-                return self._listing(
-                    [s for s in self.listable if s in named], probs[shape]
-                )  # "Summarize the treatment part"
+                return self._listing([s for s in self.listable if s in named], probs[shape])
             return self._summary(probs[shape])
         if shape == "definition" and self.nearest_example(vector, "definition") >= self.DEFINITION_MIN_SIMILARITY:
             definition = self._definition(question, hits)

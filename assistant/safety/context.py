@@ -38,10 +38,10 @@ Kind = Literal[
     "persists",
 ]
 SENTENCE_KINDS = frozenset({"question", "first_person"})
-COURSE_KINDS = frozenset({"improving", "resolves", "recovered", "persists"})
-"""The course of a complaint, read over the whole message by ``says`` rather than as a clause's modifier."""
 """Read once per sentence: a question that opens like "Could ..." and says nothing of "my" or "I have"
 asks about the signs and reports none (a hypothetical over the whole sentence)."""
+COURSE_KINDS = frozenset({"improving", "resolves", "recovered", "persists"})
+"""The course of a complaint, read over the whole message by ``says`` rather than as a clause's modifier."""
 INFECTION_ONLY = frozenset({"elsewhere_infection", "infection_cause"})
 """Rule out only the hip infection: a swollen ankle, a sting or sunburn are red and swollen too."""
 Direction = Literal["forward", "backward", "both"]
