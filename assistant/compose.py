@@ -230,7 +230,7 @@ class Composer:
             return None
         ranking = self.rank(question, vector)
         fused = {h.chunk_id: h.score for h in ranking}
-        scores = self._section_scores(question, vector, ranking)
+        scores = self._section_scores(question, vector, fused)
         section = self.listable[int(np.argmax(scores))]
         first = max((h for h in ranking if h.chunk_id in (*section.leads, *section.items)), key=lambda h: h.score)
         others = sorted((fused.get(c, 0.0) for c in section.items if c != first.chunk_id), reverse=True)
@@ -244,11 +244,12 @@ class Composer:
         ]
         return self._listing([section, *named], confidence, extra=faqs)
 
-    def _section_scores(self, text: str, vector: np.ndarray, ranking: list | None = None) -> list[float]:
-        """Per listable section: its best-ranked chunk for `text`, plus the words `text` shares with its title."""
+    def _section_scores(self, text: str, vector: np.ndarray, fused: dict[str, float] | None = None) -> list[float]:
+        """Per listable section: its best-ranked chunk for `text` (`fused`: chunk id -> score, when the caller
+        ranked already), the words `text` shares with its title, and its lead-in's similarity."""
         assert self.rank is not None
-        hits = ranking if ranking is not None else self.rank(text, vector)
-        fused = {h.chunk_id: h.score for h in hits}
+        if fused is None:
+            fused = {h.chunk_id: h.score for h in self.rank(text, vector)}
         asked = _terms(nlp.expand(text))
         offers = self.lead_vectors @ vector
         return [
@@ -260,7 +261,8 @@ class Composer:
 
     def _named_sections(self, question: str, *, whole: bool = False) -> list[Section]:
         """Sections that parts of a question name on their own ("causes ... and how do I stop it coming back");
-        with `whole`, a one-part question too ("Summarize the FAQ section")."""
+        with `whole`, a one-part question too ("Summarize the FAQ section"). Parts are embedded on their own,
+        not with the conversation the question's vector may carry."""
         parts = [p.strip() for p in _PART_BREAK.split(question) if p and p.strip()]
         if (len(parts) < 2 and not whole) or self.rank is None:
             return []

@@ -42,9 +42,6 @@ MAX_KEPT_TURNS = 200
 """Turns the browser keeps; older ones are dropped from the saved conversation (localStorage is a few MB)."""
 
 
-_asset = datafiles.text
-
-
 def examples_for(bot: Assistant) -> list[str]:
     """The article's own FAQ questions, then a few everyday ones."""
     faqs = [d.metadata["title"] for d in bot.documents.values() if d.metadata.get("kind") == "faq"]
@@ -363,8 +360,8 @@ def create_server(
         enable_monitoring=False,
         footer_links=["api"],
         theme=make_theme(),
-        css=_asset("page.css"),
-        head=f"<script>{_asset('page.js')}</script>",
+        css=datafiles.text("page.css"),
+        head=f"<script>{datafiles.text('page.js')}</script>",
     )
     return Server(app, demo, host, port)
 
