@@ -15,12 +15,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import numpy as np
 
 from . import nlp, texts
 from .corpus import CONCLUSION
+
+if TYPE_CHECKING:
+    from .turn import Turn
 
 Criterion = Literal["persistent_pain", "severe_pain", "infection", "nerve_symptoms"]
 RED_FLAGS: tuple[Criterion, ...] = ("persistent_pain", "severe_pain", "infection", "nerve_symptoms")
@@ -438,6 +441,18 @@ def _summary_row(rows: list[int], doc) -> int:
     return rows[-1] if is_framing(doc) and len(rows) > 1 and doc.metadata["section"] != CONCLUSION else rows[0]
 
 
+class Answerer(Protocol):
+    """What the chain needs of an answerer: a name, and the answer to a turn streamed in pieces.
+
+    The first piece may carry only the answerer's name and shape; every later piece adds text and the
+    citations of its markers (``Answer.__add__`` joins them). The chain adds the safety layer's part.
+    """
+
+    name: str
+
+    def stream(self, turn: Turn) -> Iterator[Answer]: ...
+
+
 class ExtractiveAnswerer:
     """Quotes the article. The default: no language model, cannot invent."""
 
@@ -448,7 +463,7 @@ class ExtractiveAnswerer:
         self.table = table
         self.documents = documents
 
-    def quotes(self, turn) -> list[Quote]:
+    def quotes(self, turn: Turn) -> list[Quote]:
         return select_quotes(
             turn.vector,
             turn.query,
@@ -458,12 +473,11 @@ class ExtractiveAnswerer:
             required=turn.reported,
         )
 
-    def stream(self, turn) -> Iterator[Answer]:
+    def stream(self, turn: Turn) -> Iterator[Answer]:
         """One sentence (or one bullet) at a time, each with its marker; citations ride along."""
-        plan = getattr(turn, "plan", None)
-        shape = plan.shape if plan else "specific"
-        yield Answer(answerer=self.name, shape=shape)
-        if shape != "specific":
+        plan = turn.plan
+        yield Answer(answerer=self.name, shape=plan.shape)
+        if plan.shape != "specific":
             yield from render_plan(plan, turn.vector, self.table, self.documents)
         else:
             yield from render(self.quotes(turn), self.documents)

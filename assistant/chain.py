@@ -29,41 +29,25 @@ import contextvars
 import functools
 import logging
 import operator
-import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import numpy as np
 from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 
 from . import cancel, texts
-from .answer import Answer
+from .answer import Answer, Answerer
 from .compose import Composer, Plan
 from .embeddings import embed_query
-from .history import Message, clean_text, condense, normalize_history, user_messages
-from .retrieval import Hit, Ranker
+from .history import clean_text, condense, normalize_history, user_messages
+from .retrieval import Ranker
 from .safety import SafetyLayer
 from .scope import Scope, ScopeJudge
 from .settings import Settings
 from .store import IndexUnavailableError
+from .turn import Clock, Turn
 
 log = logging.getLogger(__name__)
-
-
-class Clock:
-    """Milliseconds per step of one answer: each ``lap`` adds the time since the last one to a step."""
-
-    def __init__(self) -> None:
-        self.ms: dict[str, float] = {}
-        self._last = time.perf_counter()
-
-    def restart(self) -> None:
-        self._last = time.perf_counter()
-
-    def lap(self, step: str) -> None:
-        now = time.perf_counter()
-        self.ms[step] = round(self.ms.get(step, 0.0) + (now - self._last) * 1000, 3)
-        self._last = now
 
 
 def _timed(pieces: Iterator[Answer], clock: Clock, first: str, rest: str) -> Iterator[Answer]:
@@ -80,35 +64,6 @@ def _timed(pieces: Iterator[Answer], clock: Clock, first: str, rest: str) -> Ite
         yield piece
 
 
-@dataclass
-class Turn:
-    """Everything known about one question before it is answered."""
-
-    question: str
-    history: list[Message]
-    query: str
-    """What retrieval used: the question, or the question condensed with earlier turns."""
-    vector: np.ndarray
-    hits: list[Hit]
-    scope: Scope
-    truncated: bool = False
-    reported: tuple[str, ...] = ()
-    """Chunk ids of the red-flag criteria the question itself reports; they lead `hits`."""
-    plan: Plan = field(default_factory=lambda: Plan("specific"))
-    """The answer's shape and the chunks it draws from (``compose``)."""
-    message: str = ""
-    """The whole message, as the safety layer reads it (``question`` may be cut for retrieval)."""
-    earlier: tuple[str, ...] = ()
-    """Every earlier user message, as the safety layer reads them (``history`` keeps the recent ones)."""
-    problem: str = ""
-    """Why retrieval failed, when it did (shown as the answer's notice)."""
-    degraded: bool = False
-    """The index could not be reached: the hits were ranked from memory (said in the answer's notice)."""
-    debug: bool = False
-    """Add the per-step timings to the answer."""
-    clock: Clock = field(default_factory=Clock)
-
-
 class Pipeline:
     """The parts of the chain, wired once per Assistant."""
 
@@ -118,7 +73,7 @@ class Pipeline:
         embeddings,
         ranker: Ranker,
         judge: ScopeJudge,
-        answerer,
+        answerer: Answerer,
         safety: SafetyLayer,
         sections: list[str],
         composer: Composer,

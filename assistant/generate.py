@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from . import cancel, grounding, nlp, texts
-from .answer import Answer, Citation, ExtractiveAnswerer, strip_markers, with_marker
+from .answer import Answer, Answerer, Citation, ExtractiveAnswerer, strip_markers, with_marker
 from .embeddings import ModelMissingError
 from .retrieval import Hit
 from .settings import PROJECT_ROOT, AnswererName, Settings, SettingsError
@@ -276,7 +276,7 @@ class GenerativeAnswerer:
 ANSWERERS: tuple[str, ...] = typing.get_args(AnswererName)
 
 
-def make_answerer(name: str, settings: Settings, table, documents: dict):
+def make_answerer(name: str, settings: Settings, table, documents: dict) -> Answerer:
     """The answerer called `name`; the extractive one is also every generative one's fallback."""
     extractive = ExtractiveAnswerer(settings, table, documents)
     if name == "extractive":
