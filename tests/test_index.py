@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-import assistant.store
+import assistant.store.index
 from assistant.core import Assistant
 from assistant.corpus import load_corpus
 from assistant.embeddings import embed_query, embeddings_for
@@ -173,7 +173,7 @@ def test_deleted_sentence_row_is_detected(work, work_bot):
 def test_chunking_version_bump_makes_index_stale(work, work_bot, monkeypatch):
     index = fresh_index(work)
     assert index.stale_reasons() == []
-    monkeypatch.setattr(assistant.store, "CHUNKING_VERSION", assistant.store.CHUNKING_VERSION + "-next")
+    monkeypatch.setattr(assistant.store.index, "CHUNKING_VERSION", assistant.store.index.CHUNKING_VERSION + "-next")
     reasons = index.stale_reasons()
     assert any("chunking" in r for r in reasons), reasons
 

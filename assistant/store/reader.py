@@ -1,0 +1,115 @@
+"""Reading an index: the per-question nearest-chunk query, and the tables the assistant holds in memory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from chromadb.api import ClientAPI
+from chromadb.api.models.Collection import Collection
+from langchain_chroma import Chroma
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+
+
+@dataclass(frozen=True)
+class SentenceTable:
+    """Answerable sentences of every chunk, with their unit vectors, in memory."""
+
+    texts: list[str]
+    chunk_ids: list[str]
+    spans: list[tuple[int, int]]
+    vectors: np.ndarray
+    rows_by_chunk: dict[str, list[int]]
+
+
+@dataclass(frozen=True)
+class ChunkVectors:
+    """Every chunk's unit vector, in memory: what dense search falls back on while the index is away."""
+
+    ids: list[str]
+    vectors: np.ndarray
+
+    def nearest(self, vector: np.ndarray, k: int) -> dict[str, float]:
+        """Cosine similarity of the k chunks nearest to a unit vector, by chunk id (exact, as Chroma's search)."""
+        if not self.ids:
+            return {}
+        sims = self.vectors @ vector
+        k = min(k, len(self.ids))
+        top = np.argpartition(-sims, k - 1)[:k]
+        return {self.ids[i]: float(sims[i]) for i in top[np.argsort(-sims[top])]}
+
+
+class Reader:
+    """Reads the two collections of one index through one client."""
+
+    def __init__(self, client: ClientAPI, chunk_collection: str, sentence_collection: str) -> None:
+        self.client = client
+        self.chunk_collection = chunk_collection
+        self.sentence_collection = sentence_collection
+        self._chunks: Collection | None = None  # the chunk collection handle for nearest(), opened on first use
+
+    def nearest(self, vector: np.ndarray, k: int) -> dict[str, float]:
+        """Cosine similarity of the k chunks nearest to a unit vector, by chunk id.
+
+        The hot path of every question. It asks Chroma for ids and distances
+        only (the texts are already in memory), which takes half the time of
+        LangChain's wrapper, since that always fetches documents and metadata.
+        """
+        if self._chunks is None:
+            self._chunks = self.client.get_collection(self.chunk_collection)
+        got = self._chunks.query(query_embeddings=[vector], n_results=k, include=["distances"])
+        distances = got["distances"] or [[]]
+        return {chunk_id: 1.0 - distance for chunk_id, distance in zip(got["ids"][0], distances[0], strict=True)}
+
+    def vectorstore(self, embeddings: Embeddings) -> Chroma:
+        """The chunk collection as a LangChain vector store."""
+        return Chroma(
+            client=self.client,
+            collection_name=self.chunk_collection,
+            embedding_function=embeddings,
+            create_collection_if_not_exists=False,
+        )
+
+    def read_chunks(self) -> tuple[list[Document], ChunkVectors]:
+        """Every chunk as a LangChain Document (exact source text, metadata incl. chunk_id) in the article's
+        order, and the chunks' vectors, in one read."""
+        got = self.client.get_collection(self.chunk_collection).get(include=["documents", "metadatas", "embeddings"])
+        ids, texts, metas = got["ids"], _present(got["documents"]), _present(got["metadatas"])
+        docs = [Document(page_content=t, metadata=dict(m), id=i) for i, t, m in zip(ids, texts, metas, strict=True)]
+        vectors = np.asarray(got["embeddings"], dtype=np.float32) if ids else np.zeros((0, 1), np.float32)
+        ordered = sorted(docs, key=lambda d: (d.metadata["source"], d.metadata["start"]))
+        return ordered, ChunkVectors(ids=list(ids), vectors=vectors)
+
+    def sentence_table(self) -> SentenceTable:
+        got = self.client.get_collection(self.sentence_collection).get(include=["documents", "metadatas", "embeddings"])
+        texts, metadatas = _present(got["documents"]), _present(got["metadatas"])
+        order = sorted(
+            range(len(got["ids"])), key=lambda i: (str(metadatas[i]["chunk_id"]), _int(metadatas[i]["position"]))
+        )
+        metas = [metadatas[i] for i in order]
+        rows_by_chunk: dict[str, list[int]] = {}
+        for row, meta in enumerate(metas):
+            rows_by_chunk.setdefault(str(meta["chunk_id"]), []).append(row)
+        vectors = np.asarray(got["embeddings"], dtype=np.float32)[order] if order else np.zeros((0, 1), np.float32)
+        return SentenceTable(
+            texts=[texts[i] for i in order],
+            chunk_ids=[str(m["chunk_id"]) for m in metas],
+            spans=[(_int(m["start"]), _int(m["end"])) for m in metas],
+            vectors=vectors,
+            rows_by_chunk=rows_by_chunk,
+        )
+
+
+def _present(values: list[Any] | None) -> list[Any]:
+    """A field that was asked for in ``include`` (Chroma types every field as optional)."""
+    if values is None:
+        raise ValueError("Chroma returned no values for a field that was asked for")
+    return values
+
+
+def _int(value: object) -> int:
+    if not isinstance(value, int):
+        raise ValueError(f"expected an integer in the index metadata, got {value!r}")
+    return value
