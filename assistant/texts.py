@@ -4,6 +4,8 @@ Nothing here is generated: these are the only words of an answer that do not
 come from the article, so they are kept short, plain and reviewable.
 """
 
+from . import datafiles
+
 EMPTY_QUESTION = "Please type a question about hip pain from running."
 
 NOT_COVERED = "The article doesn't cover that."
@@ -23,21 +25,8 @@ MISSING_SPECIFIC = "The article doesn't give {what}."
 UNMENTIONED = "The article doesn't mention {terms}."
 DOES_SAY = "Here is what it does say."
 """Follows MISSING_SPECIFIC or UNMENTIONED when the nearest passage is quoted after it."""
-SPECIFIC_KINDS = {
-    "dose": "doses or amounts of medication",
-    "amount": "specific amounts",
-    "brand": "brand names or product recommendations",
-    "price": "prices or costs",
-    "pace": "paces, speeds or target numbers for your running",
-    "plan": "a day-by-day or week-by-week plan",
-    "provider": "names of clinics, doctors or other people",
-    "date": "dates",
-    "statistic": "statistics or success rates",
-    "diagnosis": "a diagnosis: it can't tell what you have",
-    "number": "exact numbers for that",
-    "side_effects": "side effects or risks",
-    "procedure": "details of medical procedures",
-}
+SPECIFIC_KINDS: dict[str, str] = {kind: words for kind, words in datafiles.rows("specific_kinds.tsv")}
+"""What the article does not give, by the kind of specific asked for (``assistant/data/specific_kinds.tsv``)."""
 
 INDEX_UNAVAILABLE = (
     "The article's index cannot be reached right now, so this message could not be answered from it. "
