@@ -38,7 +38,7 @@ def test_import_is_light_and_offline_unless_the_process_says_otherwise():
 def test_a_fresh_process_answers_without_torch_transformers_or_scikit_learn(index_dir, bot):
     """Cold start: the ONNX backend tokenizes with `tokenizers`, and the classifiers' fitted weights are
     cached, so a process whose caches exist never imports the heavy libraries (seconds of start-up)."""
-    from conftest import child_env
+    from fixtures.common import child_env
 
     heavy = ("torch", "transformers", "sklearn", "langchain_huggingface", "sentence_transformers")
     code = (

@@ -17,7 +17,7 @@ import chromadb
 import httpx
 import pytest
 from chromadb.config import Settings as ChromaSettings
-from conftest import free_port, run_cli, served
+from fixtures.common import free_port, run_cli, served
 
 from assistant import texts
 from assistant.core import Assistant

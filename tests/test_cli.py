@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from fixtures.common import run_cli
 
 from assistant.embeddings import load_embeddings
 from assistant.settings import load_settings

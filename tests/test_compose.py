@@ -166,7 +166,7 @@ def test_page_renders_bullets_as_a_list(relieve):
 
 
 def test_cli_prints_plain_bullets(helpers, index_dir):
-    from conftest import run_cli
+    from fixtures.common import run_cli
 
     out = run_cli("ask", "How can I prevent hip pain?", index_dir=index_dir).stdout
     body = out.split("\nSources:")[0]

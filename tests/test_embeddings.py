@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-from conftest import load_jsonl
+from fixtures.common import load_jsonl
 from langchain_huggingface import HuggingFaceEmbeddings
 
 from assistant.embeddings import OnnxEmbeddings, embed_query, embed_texts, load_embeddings

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import child_env, run_cli
+from fixtures.common import child_env, run_cli
 
 from assistant.core import Assistant
 

@@ -12,8 +12,8 @@ import multiprocessing
 from datetime import UTC, datetime
 
 import pytest
-from conftest import run_cli
-from feedback_writer import write_votes
+from fixtures.common import run_cli
+from fixtures.feedback_writer import write_votes
 
 from assistant.feedback import (
     MAX_COMMENT_CHARS,

@@ -16,7 +16,7 @@ import urllib.request
 from collections.abc import Iterator
 
 import pytest
-from conftest import free_port
+from fixtures.common import free_port
 from langchain_core.language_models.llms import LLM
 
 pytest.importorskip("llama_cpp", reason='llama-cpp-python is not installed: pip install -e ".[llm]"')

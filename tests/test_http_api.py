@@ -14,7 +14,7 @@ import urllib.request
 from email.message import Message
 
 import pytest
-from conftest import free_port
+from fixtures.common import free_port
 
 from assistant import api
 

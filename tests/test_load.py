@@ -12,7 +12,7 @@ import threading
 import time
 
 import pytest
-from conftest import free_port, served
+from fixtures.common import free_port, served
 
 from evals.load import RED_FLAG_CRITERION, run_load, violations
 

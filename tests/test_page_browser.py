@@ -10,7 +10,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import pytest
-from pagekit import (
+from fixtures.pagekit import (
     ASK,
     BOT_MSG,
     CHAT,

@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import free_port, served
-from pagekit import ASK, BOT_MSG, ICE, SCREENSHOT, SCREENSHOT_PHONE, TEXTBOX, USER_MSG, WAIT, Session
+from fixtures.common import free_port, served
+from fixtures.pagekit import ASK, BOT_MSG, ICE, SCREENSHOT, SCREENSHOT_PHONE, TEXTBOX, USER_MSG, WAIT, Session
 
 from assistant import plain, texts
 from assistant.feedback import FeedbackStore

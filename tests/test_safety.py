@@ -12,7 +12,7 @@ import functools
 import operator
 
 import pytest
-from conftest import RED_FLAG_NAMES, load_jsonl, run_cli
+from fixtures.common import RED_FLAG_NAMES, load_jsonl, run_cli
 
 from assistant import texts
 from assistant.answer import Answer, Referral

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import load_jsonl
+from fixtures.common import load_jsonl
 
 from assistant import texts
 from assistant.safety import context

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import HEADINGS, load_jsonl
+from fixtures.common import HEADINGS, load_jsonl
 
 from assistant import texts
 

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from fixtures.common import run_cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -6,7 +6,7 @@ import re
 import shutil
 
 import pytest
-from conftest import HEADINGS
+from fixtures.common import HEADINGS
 
 from assistant import nlp
 from assistant.corpus import corpus_hash, load_corpus, parse_text

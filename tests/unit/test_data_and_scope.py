@@ -1,0 +1,62 @@
+"""The package data every part reads, and the scope rules that need no model."""
+
+from __future__ import annotations
+
+import typing
+
+import pytest
+
+from assistant import datafiles, texts
+from assistant.answer import RED_FLAGS
+from assistant.compose import Shape, load_examples
+from assistant.safety import context
+from assistant.safety.learned import load_examples as safety_examples
+from assistant.scope.judge import ScopeJudge
+from assistant.scope.kinds import KINDS
+from assistant.scope.kinds import load_examples as scope_examples
+from assistant.scope.terms import load_terms
+
+
+def test_every_example_is_labelled_with_a_known_value():
+    assert {row["shape"] for row in load_examples()} <= set(typing.get_args(Shape))
+    assert {row["label"] for row in scope_examples()} <= set(KINDS)
+    assert {label for row in safety_examples() for label in row["labels"]} <= set(RED_FLAGS)
+
+
+def test_context_modifiers_are_of_known_kinds():
+    kinds = {row[0] for row in datafiles.rows("context_modifiers.tsv")}
+    assert kinds <= set(typing.get_args(context.Kind))
+
+
+def test_every_answer_type_the_scope_can_name_has_its_words():
+    learned = {k for k in KINDS if k not in ("article", "task", "other_subject", "off_topic")}
+    by_rule = {"dose", "brand", "amount"}  # ScopeJudge._specific
+    assert learned | by_rule == set(texts.SPECIFIC_KINDS)
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("How many mg of ibuprofen should I take?", "dose"),
+        ("Which brand of running shoes is best?", "brand"),
+        ("How much protein should I eat a day?", "amount"),
+        ("How do I relieve hip pain from running?", None),
+        ("How many weeks should I rest?", None),
+    ],
+)
+def test_a_question_for_a_figure_or_product_is_recognised(question, kind):
+    assert ScopeJudge._specific(question) == kind
+
+
+def test_uncovered_terms_are_lower_case_and_categorised():
+    terms = load_terms()
+    assert terms and all(t == t.lower() for t in terms)
+    assert set(terms.values()) <= {
+        "body_part",
+        "condition",
+        "population",
+        "diagnostic",
+        "medication",
+        "treatment",
+        "brand",
+    }

@@ -1,0 +1,79 @@
+"""The safety layer's rules and ConText modifiers without the learned detector, and the referral it writes."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant import texts
+from assistant.answer import RED_FLAGS
+from assistant.render import render_referral
+from assistant.safety.detect import Detector
+from assistant.safety.names import URGENCY_ORDER
+from assistant.safety.normalize import normalize
+from assistant.safety.referral import ReferralWriter
+from assistant.safety.rules import RULES
+
+RULES_ONLY = Detector(None)
+
+
+def found(text: str) -> set[str]:
+    return {d.criterion for d in RULES_ONLY.detect(text).detections}
+
+
+@pytest.mark.parametrize(
+    ("text", "criterion"),
+    [
+        ("My leg tingles when I run", "nerve_symptoms"),
+        ("I can't walk because of the hip pain", "severe_pain"),
+        ("The pain has lasted three weeks and is not getting better", "persistent_pain"),
+        ("My hip is swollen and red and I have a fever", "infection"),
+        ("My GP said I'm totally fine but my foot still goes numb on every run", "nerve_symptoms"),
+    ],
+)
+def test_plain_wordings_are_caught_by_the_rules(text, criterion):
+    assert criterion in found(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My friend has a fever",
+        "I had a fever last week with a cold, fully over it now",
+        "What counts as severe pain?",
+        "Cold weather running: my fingers go numb even in gloves",
+    ],
+)
+def test_modifiers_cancel_what_they_cover(text):
+    assert found(text) == set()
+
+
+def test_a_negation_ends_at_but():
+    assert found("No fever but my hip is swollen and red") == {"infection"}
+
+
+def test_lookalike_letters_and_a_symptom_far_into_the_message():
+    assert normalize("f\u0435ver") == "fever"  # a Cyrillic e
+    assert "infection" in found("f\u0435ver and my hip is hot")
+    assert "nerve_symptoms" in found("I like running. " * 200 + "Now my leg tingles all the time.")
+
+
+def test_every_rule_names_a_known_criterion():
+    assert {rule.criterion for rule in RULES} == set(RED_FLAGS)
+    assert set(URGENCY_ORDER) == set(RED_FLAGS)
+
+
+def test_the_referral_quotes_the_article_and_puts_the_reported_criterion_first(criteria, article_text):
+    referral = ReferralWriter(criteria).full(["nerve_symptoms"], {"nerve_symptoms": "tingles"})
+    assert referral.kind == "flagged"
+    assert referral.criteria[0].name == "nerve_symptoms"
+    assert {c.name for c in referral.criteria} == set(RED_FLAGS), "all four criteria are always listed"
+    for criterion in referral.criteria:
+        assert criterion.quote in article_text
+    html = render_referral(referral)
+    assert texts.URGENCY["nerve_symptoms"] in referral.text and "tingles" in html
+
+
+def test_a_later_turn_gets_a_one_line_reminder(criteria):
+    reminder = ReferralWriter(criteria).short(["persistent_pain", "severe_pain"])
+    assert reminder.kind == "reminder"
+    assert [c.name for c in reminder.criteria] == ["severe_pain", "persistent_pain"]  # most urgent first
