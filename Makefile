@@ -1,6 +1,10 @@
 # Two commands for a fresh machine with Python 3.11:
 #   make run    set up .venv and start the chat page on http://127.0.0.1:7860
 #   make test   set up .venv (and Chromium for the browser test) and run the tests
+# For working on the code:
+#   make test-fast   the unit tier (tests/unit: no model, no index, no browser), in seconds
+#   make lint        ruff, and mypy strict on assistant/
+#   make test-unit-python UNIT_PYTHON=python3.13   the unit tier on another Python, without torch
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -9,7 +13,7 @@ EXTRAS ?= test
 comma := ,
 STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 
-.PHONY: install run serve chat index test browser eval lint clean
+.PHONY: install run serve chat index test test-fast test-unit-python browser eval lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,12 +56,27 @@ browser:
 test: install browser
 	$(BIN)/pytest
 
+test-fast: install
+	$(BIN)/pytest -q tests/unit
+
+# The unit tier on another Python (3.12, 3.13): the project's dependencies without the torch stack,
+# whose only wheels for those versions on PyPI are multi-GB CUDA builds (.ci/unit_requirements.py).
+UNIT_PYTHON ?= python3.13
+UNIT_VENV := .venv-$(notdir $(UNIT_PYTHON))
+test-unit-python:
+	$(UNIT_PYTHON) -m venv $(UNIT_VENV)
+	$(UNIT_VENV)/bin/pip install --quiet --upgrade pip
+	$(UNIT_VENV)/bin/pip install --quiet -c constraints.txt $$($(UNIT_VENV)/bin/python .ci/unit_requirements.py)
+	$(UNIT_VENV)/bin/pip install --quiet --no-deps -e .
+	$(UNIT_VENV)/bin/pytest -q -p no:cacheprovider tests/unit
+
 eval: install
 	$(BIN)/hip-assistant eval
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) .venv-python3.* .mypy_cache
 	find index -mindepth 1 ! -name README.md -exec rm -rf {} +
