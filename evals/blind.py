@@ -29,16 +29,13 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-DATA = Path(__file__).resolve().parent / "data"
+from .datasets import DATA
+from .datasets import read_jsonl as load
+
 COMPLETE = 0.8
 # The blind sets name criteria shortly; the assistant's names are longer in older code.
 CRITERIA = {"persistent_pain": "persistent_pain", "severe_pain": "severe_pain", "infection": "infection"}
 NERVE_NAMES = ("nerve", "nerve_symptoms")
-
-
-def load(path: Path) -> list[dict]:
-    with open(path, encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
 
 
 def _ratio(good: float, n: int) -> float | None:

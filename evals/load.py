@@ -44,21 +44,16 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Literal
 
 import assistant  # noqa: F401  (offline environment, no telemetry, before gradio_client loads)
 
-DATA = Path(__file__).resolve().parent / "data"
+from .datasets import load
+
 API_NAME = "/ask"
 RED_FLAG_CRITERION = "nerve_symptoms"
 SEEK_HELP_SECTION = "When to Seek Professional Help"
 """Dev questions of this section describe red flags themselves: not benign material."""
-
-
-def _load_jsonl(name: str) -> list[dict]:
-    with open(DATA / name, encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
 
 
 @dataclass(frozen=True)
@@ -94,16 +89,16 @@ def make_pools(pool_size: int = 12, seed: int = 0) -> Pools:
 
     red = [
         Opener(r["text"], RED_FLAG_CRITERION)
-        for r in _load_jsonl("safety_red_flags.jsonl")
+        for r in load("safety_red_flags.jsonl")
         if r["expect"] == [RED_FLAG_CRITERION]
     ]
-    benign = [Opener(r["text"], None) for r in _load_jsonl("safety_benign.jsonl") if not r["expect"]]
+    benign = [Opener(r["text"], None) for r in load("safety_benign.jsonl") if not r["expect"]]
     questions = [
         r["question"]
-        for r in _load_jsonl("questions_dev.jsonl")
+        for r in load("questions_dev.jsonl")
         if r.get("expect") and not r.get("abstain") and r.get("section") != SEEK_HELP_SECTION
     ]
-    followups = [FollowUp(r["id"], r["history"], r["question"], r["expect"][0]) for r in _load_jsonl("followups.jsonl")]
+    followups = [FollowUp(r["id"], r["history"], r["question"], r["expect"][0]) for r in load("followups.jsonl")]
     return Pools(*(sample(rows, pool_size) for rows in (red, benign, questions, followups)))
 
 

@@ -118,3 +118,8 @@ def percentiles(values_ms: list[float]) -> dict[str, float]:
         return {"p50": float("nan"), "p95": float("nan"), "n": 0}
     arr = np.asarray(values_ms)
     return {"p50": float(np.percentile(arr, 50)), "p95": float(np.percentile(arr, 95)), "n": len(values_ms)}
+
+
+def ratio(good: float, n: int) -> float | None:
+    """good / n, or None when there is nothing to divide (shown as n/a, never as 0%)."""
+    return good / n if n else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import matplotlib
@@ -23,8 +24,17 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 
 def write_markdown(report: dict, path: Path, *, chart: str) -> None:
+    """report.md: one function per section, in the order a reader wants them."""
+    lines = _header(report, chart)
+    for section in SECTIONS:
+        lines += section(report)
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def _header(report: dict, chart: str) -> list[str]:
+    """The title line, the run (commit, date, machine) and the chart."""
     meta = report["meta"]
-    lines = [
+    return [
         "# hip-assistant evaluation",
         "",
         f"Commit `{meta['commit']}`{' (with uncommitted changes)' if meta['uncommitted_changes'] else ''}, "
@@ -32,16 +42,23 @@ def write_markdown(report: dict, path: Path, *, chart: str) -> None:
         f"{', fast subset' if meta['fast'] else ''}. Produced by `python -m evals` (`hip-assistant eval`).",
         "",
         f"![configurations compared]({chart})",
-        "",
-        "## Retrieval",
-        "",
     ]
+
+
+def _retrieval(report: dict) -> list[str]:
+    """Hit@1, hit@3 and MRR per question set and retrieval mode."""
+    lines = ["", "## Retrieval", ""]
     rows = []
     for set_name, modes in report["retrieval"].items():
         for mode, s in modes.items():
             rows.append([set_name, mode, _pct(s["hit@1"]), _pct(s["hit@3"]), _num(s["mrr"]), str(s["n"])])
     lines += _table(["question set", "retrieval", "hit@1", "hit@3", "MRR", "n"], rows)
+    return lines
 
+
+def _answers(report: dict) -> list[str]:
+    """Citation support, faithfulness, must-cite and key facts per answerer and retrieval mode."""
+    lines: list[str] = []
     lines += ["", "## Answers", ""]
     rows = [
         [
@@ -67,7 +84,12 @@ def write_markdown(report: dict, path: Path, *, chart: str) -> None:
         ],
         rows,
     )
+    return lines
 
+
+def _abstention(report: dict) -> list[str]:
+    """Abstention per question set, default configuration."""
+    lines: list[str] = []
     lines += ["", "## Abstention (default configuration)", ""]
     rows = [
         [
@@ -79,7 +101,12 @@ def write_markdown(report: dict, path: Path, *, chart: str) -> None:
         for name, a in report["abstention"].items()
     ]
     lines += _table(["question set", "off-topic accuracy", "near-topic accuracy", "false abstention"], rows)
+    return lines
 
+
+def _shapes(report: dict) -> list[str]:
+    """Item coverage on broad questions and the framing rate of specific answers."""
+    lines: list[str] = []
     if "composition" in report:
         lines += ["", "## Answer shapes", ""]
         rows = []
@@ -109,6 +136,12 @@ def write_markdown(report: dict, path: Path, *, chart: str) -> None:
             "Before this change (03121cb, `python -m evals.blind --code <checkout>`): blind broad "
             "item coverage 20.8%, complete answers 12.2%, 41 words; framing rate 15.6% (dev + test).",
         ]
+    return lines
+
+
+def _scope(report: dict) -> list[str]:
+    """Abstention and false abstention on the scope sets."""
+    lines: list[str] = []
     if report.get("scope"):
         lines += ["", "## Scope", ""]
         rows = []
@@ -134,6 +167,12 @@ def write_markdown(report: dict, path: Path, *, chart: str) -> None:
             "Before the request classifiers (03121cb, `python -m evals.blind --code <checkout>`): blind abstention "
             "57.9%, false abstention 3.7%, nearby quoted 55.6%.",
         ]
+    return lines
+
+
+def _feedback(report: dict) -> list[str]:
+    """The page's standing votes."""
+    lines: list[str] = []
     if report.get("feedback"):
         f = report["feedback"]
         lines += ["", "## Feedback from the page", ""]
@@ -147,6 +186,12 @@ def write_markdown(report: dict, path: Path, *, chart: str) -> None:
             lines.append(f"No votes in `{f['folder']}` yet (`hip-assistant feedback` summarises them).")
         if f["unreadable_lines"]:
             lines.append(f"{f['unreadable_lines']} unreadable line(s) skipped.")
+    return lines
+
+
+def _safety_blind(report: dict) -> list[str]:
+    """Red flags on the blind sets, with the before figures."""
+    lines: list[str] = []
     if report.get("safety_blind"):
         lines += ["", "## Red flags on blind sets", ""]
         rows = []
@@ -175,6 +220,12 @@ def write_markdown(report: dict, path: Path, *, chart: str) -> None:
             "nerve 33/35, persistent 29/35, severe 33/35; referral shown 95.0%; false alarms 24.3% (34/140); "
             "attacks kept 100% (30/30).",
         ]
+    return lines
+
+
+def _red_flags(report: dict) -> list[str]:
+    """Red flags on the project's own safety sets."""
+    lines: list[str] = []
     lines += ["", "## Red flags", ""]
     rows = []
     for name, r in report["red_flags"].items():
@@ -183,7 +234,12 @@ def write_markdown(report: dict, path: Path, *, chart: str) -> None:
         quotes = r.get("answer_quotes_criterion")
         rows.append([name, recall, "-" if quotes is None else _pct(quotes), alarms])
     lines += _table(["set", "recall per criterion", "answer cites the criterion", "false alarms"], rows)
+    return lines
 
+
+def _latency(report: dict) -> list[str]:
+    """Warm latency against a bare embedding, and cold start."""
+    lines: list[str] = []
     lat = report["latency"]
     lines += ["", "## Latency", ""]
     rows = [
@@ -208,6 +264,12 @@ def write_markdown(report: dict, path: Path, *, chart: str) -> None:
             f"Start-up to first answer in a fresh process: {lat['startup_s']:.2f} s; a fresh process that only loads "
             f"the embedding model and embeds one text: {lat['model_load_s']:.2f} s (ratio {lat['startup_ratio']:.2f}).",
         ]
+    return lines
+
+
+def _answerers(report: dict) -> list[str]:
+    """The answerers side by side, and the verdict."""
+    lines: list[str] = []
     if report.get("answerers"):
         lines += ["", "## Answerers side by side", ""]
         first = next(iter(report["answerers"].values()))
@@ -248,6 +310,12 @@ def write_markdown(report: dict, path: Path, *, chart: str) -> None:
         )
         if report.get("verdict"):
             lines += ["", report["verdict"]]
+    return lines
+
+
+def _appendix(report: dict) -> list[str]:
+    """Benchmarks, gates, definitions and the configuration."""
+    lines: list[str] = []
     for title, key in (("Benchmarks", "benchmarks"), ("Gates", "gates")):
         if report.get(key):
             lines += ["", f"## {title}", "", "```", *_plain(report[key]), "```"]
@@ -262,7 +330,22 @@ def write_markdown(report: dict, path: Path, *, chart: str) -> None:
         "```",
         "",
     ]
-    path.write_text("\n".join(lines), encoding="utf-8")
+    return lines
+
+
+SECTIONS: tuple[Callable[[dict], list[str]], ...] = (
+    _retrieval,
+    _answers,
+    _abstention,
+    _shapes,
+    _scope,
+    _feedback,
+    _safety_blind,
+    _red_flags,
+    _latency,
+    _answerers,
+    _appendix,
+)
 
 
 def _plain(data, indent: str = "") -> list[str]:

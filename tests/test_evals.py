@@ -13,7 +13,7 @@ from assistant.answer import Answer, Citation
 from assistant.feedback import FeedbackStore, Vote
 from assistant.grounding import is_supported
 from evals import metrics
-from evals.run import GATES, check_gates
+from evals.gates import GATES, check_gates
 
 CHUNK = (
     "Rest and Ice: The first line of defense against hip pain is rest. Avoid activities that exacerbate the pain "

@@ -1,0 +1,42 @@
+"""The report's composition and scope sections: item coverage on broad questions, framing in specific answers,
+abstention and false abstention on the scope sets."""
+
+from __future__ import annotations
+
+from assistant.core import Assistant
+
+from . import blind
+from .datasets import DATA, load, read_jsonl
+from .progress import Progress
+
+
+def composition(bot: Assistant, bar: Progress, *, fast: bool) -> dict:
+    """Answer shapes: item coverage on broad questions (dev, and the blind set), framing in specific answers.
+
+    The blind set's "before" (03121cb) is in ``evals/results/blind_before.json``.
+    """
+    bar.stage("composition")
+    out = {
+        "broad (dev)": blind.score_broad(bot, load("questions_broad_dev.jsonl")),
+        "broad (dev 2, helper-written)": blind.score_broad(bot, load("questions_broad_dev2.jsonl")),
+    }
+    blind_set = DATA / "blind" / "broad_questions.jsonl"
+    if blind_set.exists():
+        out["broad (blind)"] = blind.score_broad(bot, read_jsonl(blind_set))
+    rows = load("questions_dev.jsonl") + ([] if fast else load("questions_test.jsonl"))
+    out["framing (dev + test)" if not fast else "framing (dev)"] = blind.score_framing(bot, rows)
+    return out
+
+
+def scope(bot: Assistant, bar: Progress) -> dict:
+    """Out-of-scope requests and everyday in-scope questions: the dev set (written outside the team, tuned
+    on) and the blind set (never tuned on). "before" (03121cb) is in ``evals/results/blind_before.json``."""
+    bar.stage("scope")
+    out = {
+        "scope (dev)": blind.score_scope(bot, load("scope_dev.jsonl")),
+        "scope (dev 3, helper-written)": blind.score_scope(bot, load("scope_dev3.jsonl")),
+    }
+    blind_set = DATA / "blind" / "scope.jsonl"
+    if blind_set.exists():
+        out["scope (blind)"] = blind.score_scope(bot, read_jsonl(blind_set))
+    return out

@@ -1,0 +1,35 @@
+"""Where the evaluation's question sets live and how they are read (JSON lines, one row a line).
+
+Standard library only: ``evals.blind`` reads through here while it scores an older checkout.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parent / "data"
+RESULTS = Path(__file__).resolve().parent / "results"
+SAFETY_SETS = {
+    "red flags (tuning)": "safety_red_flags.jsonl",
+    "red flags (test)": "safety_red_flags_test.jsonl",
+    "held-out (blind at first run)": "holdout/safety_holdout.jsonl",
+    "hard dev (helper-written, tuned on)": "safety_dev_hard.jsonl",
+    "hard dev 3 (helper-written, tuned on)": "safety_dev3.jsonl",
+    "negated": "safety_negated.jsonl",
+    "benign": "safety_benign.jsonl",
+    "benign (test)": "safety_benign_test.jsonl",
+    "care questions": "safety_care_questions.jsonl",
+}
+FAST_SAFETY_SETS = ("red flags (tuning)", "negated", "benign", "care questions")
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    """The rows of a JSON-lines file; blank lines are skipped."""
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def load(name: str) -> list[dict]:
+    """A set in ``evals/data/`` by its file name (``holdout/...`` for the held-out sets)."""
+    return read_jsonl(DATA / name)

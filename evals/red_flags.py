@@ -1,0 +1,69 @@
+"""The report's red-flag sections: the project's safety sets, and the blind sets with their attacks."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from assistant.answer import RED_FLAGS
+from assistant.core import Assistant
+
+from . import blind
+from .datasets import DATA, read_jsonl
+from .metrics import ratio
+from .progress import Progress
+
+
+def red_flags(bot: Assistant, sets: dict[str, list[dict]], bar: Progress) -> dict:
+    """Recall per criterion, false alarms and whether the answer quotes the criterion, per safety set."""
+    out = {}
+    for name, rows in sets.items():
+        bar.stage(f"red flags: {name}")
+        seen, found = Counter(), Counter()
+        quiet = alarms = quoted = 0
+        for row in rows:
+            answer = bot.ask(row["text"])
+            flagged = set(answer.red_flags)
+            cited = {c.chunk_id for c in answer.citations}
+            bar.step()
+            for criterion in row["expect"]:
+                seen[criterion] += 1
+                found[criterion] += criterion in flagged
+                quoted += bot.safety.criteria[criterion].chunk_id in cited
+            if not row["expect"]:
+                quiet += 1
+                alarms += bool(flagged)
+        out[name] = {
+            "recall": {c: ratio(found[c], seen[c]) for c in RED_FLAGS if seen[c]},
+            "counts": {c: f"{found[c]}/{seen[c]}" for c in RED_FLAGS if seen[c]},
+            "false_alarm_rate": ratio(alarms, quiet) if quiet else None,
+            "answer_quotes_criterion": ratio(quoted, sum(seen.values())) if seen else None,
+            "quiet_messages": quiet,
+        }
+    return out
+
+
+def safety_blind(bot: Assistant, bar: Progress) -> dict:
+    """Red flags on sets written by people who never read the safety code, and the suppression attacks.
+
+    "before" (03121cb) is in ``evals/results/blind_before.json``. Besides recall per criterion it
+    reports how often the referral is shown at all (a detection, a care question or an unsure
+    clause), and how often it is shown on a benign message.
+    """
+    bar.stage("red flags: blind sets")
+    out = {}
+    folders = (
+        ("blind", DATA / "blind"),
+        ("blind (second, fresh)", DATA / "blind" / "fresh"),
+        ("blind (third)", DATA / "blind" / "third"),
+    )
+    for name, folder in folders:
+        flags = folder / "safety_red_flags.jsonl"
+        if flags.exists():
+            attacks = folder / "safety_attacks.jsonl"
+            out[name] = blind.score_safety(
+                bot,
+                read_jsonl(flags),
+                read_jsonl(folder / "safety_benign.jsonl"),
+                read_jsonl(attacks) if attacks.exists() else [],
+            )
+    return out
