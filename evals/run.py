@@ -149,35 +149,6 @@ class Evaluation:
             "config": {k: v for k, v in config.items() if k not in ("corpus_dir", "index_dir")},
         }
 
-    def _feedback(self) -> dict:
-        """The page's standing votes (HIP_FEEDBACK_DIR): how many answers were voted down, and why."""
-        store = FeedbackStore(self.settings.feedback_dir)
-        lines, unreadable = store.lines()
-        folder = store.folder.resolve()
-        shown = folder.relative_to(PROJECT_ROOT) if folder.is_relative_to(PROJECT_ROOT) else folder
-        return {"folder": str(shown), **summarize(standing(lines), unreadable=unreadable).to_dict()}
-
-    def _meta(self) -> dict:
-        def git(*args: str) -> str:
-            try:
-                return subprocess.run(["git", *args], capture_output=True, text=True, check=True).stdout.strip()
-            except (OSError, subprocess.CalledProcessError):
-                return "unknown"
-
-        config = self.settings.model_dump(mode="json")
-        return {
-            "commit": git("rev-parse", "--short", "HEAD"),
-            # The report's own files are always rewritten; only other changes make the commit inexact.
-            "uncommitted_changes": bool(
-                git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!evals/results")
-            ),
-            "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            "fast": self.fast,
-            "python": platform.python_version(),
-            "machine": f"{platform.machine()}, {_cpu_count()} CPUs",
-            "config": {k: v for k, v in config.items() if k not in ("corpus_dir", "index_dir")},
-        }
-
 
 def _cpu_count() -> int:
     import os
