@@ -10,6 +10,13 @@ light.
 """
 
 import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the lazy names below, typed for the checker without importing them at runtime
+    from .answer import Answer, Citation
+    from .core import Assistant
+    from .errors import HipAssistantError
+    from .settings import Settings, load_settings
 
 _OFFLINE_ENV = {
     "HF_HUB_OFFLINE": "1",
@@ -35,7 +42,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> object:
     if name in _LAZY:
         from importlib import import_module
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
 
@@ -23,6 +23,12 @@ from . import nlp, texts
 from .corpus import CONCLUSION
 
 if TYPE_CHECKING:
+    from langchain_core.documents import Document
+
+    from .compose import Plan
+    from .retrieval import Hit
+    from .settings import Settings
+    from .store import SentenceTable
     from .turn import Turn
 
 Criterion = Literal["persistent_pain", "severe_pain", "infection", "nerve_symptoms"]
@@ -117,12 +123,12 @@ class Referral:
         return "\n".join(lines)
 
     @classmethod
-    def from_dict(cls, data: dict) -> Referral:
+    def from_dict(cls, data: dict[str, Any]) -> Referral:
         """The inverse of ``to_dict`` (what the HTTP API returns)."""
         fields = {f: data[f] for f in ("kind", "heading", "urgency", "disclaimer") if f in data}
         return cls(**fields, criteria=tuple(ReferralCriterion(**c) for c in data.get("criteria", ())))
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["criteria"] = [dict(c) for c in data["criteria"]]
         data["text"] = self.text
@@ -136,7 +142,7 @@ class Answer:
 
     text: str = ""
     citations: list[Citation] = field(default_factory=list)
-    red_flags: list[str] = field(default_factory=list)
+    red_flags: list[Criterion] = field(default_factory=list)
     referral: Referral | None = None
     abstained: bool = False
     answerer: str = ""
@@ -150,7 +156,7 @@ class Answer:
     """Milliseconds per step (condense, embed, rank, scope, plan, safety, answer) when asked for (``debug``)."""
 
     @classmethod
-    def from_dict(cls, data: dict) -> Answer:
+    def from_dict(cls, data: dict[str, Any]) -> Answer:
         """The inverse of ``to_dict``: the page keeps answers in the browser as JSON and renders them again."""
         names = ("text", "red_flags", "abstained", "answerer", "notice", "shape", "timings")
         known = {f: data[f] for f in names if f in data}
@@ -161,7 +167,7 @@ class Answer:
             items=[ListItem(**{**i, "subtitles": tuple(i.get("subtitles", ()))}) for i in data.get("items", ())],
         )
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """JSON-safe: only str, int, bool, None, lists and dicts."""
         data = asdict(self)
         data["referral"] = self.referral.to_dict() if self.referral else None
@@ -241,8 +247,8 @@ def with_marker(sentence: str, marker: int, *, announces: bool = False) -> str:
 def select_quotes(
     vector: np.ndarray,
     query: str,
-    hits,
-    table,
+    hits: Sequence[Hit],
+    table: SentenceTable,
     *,
     max_sentences: int,
     lexical_weight: float = 0.25,
@@ -300,7 +306,7 @@ def select_quotes(
     return chosen
 
 
-def render(quotes: list[Quote], documents: dict) -> list[Answer]:
+def render(quotes: list[Quote], documents: dict[str, Document]) -> list[Answer]:
     """One stream chunk per sentence, marker included; a chunk's citation rides on its first sentence.
 
     Chunks appear in the order of their best sentence; within a chunk the
@@ -326,11 +332,11 @@ FRAMING_LEAD_MARGIN = 0.01
 outranks the best content chunk by this much; it never pads one. Measured on the dev set."""
 
 
-def is_framing(doc) -> bool:
+def is_framing(doc: Document) -> bool:
     return doc.metadata.get("role") == "framing"
 
 
-def without_framing(hits: list, margin: float = FRAMING_LEAD_MARGIN) -> list:
+def without_framing(hits: list[Hit], margin: float = FRAMING_LEAD_MARGIN) -> list[Hit]:
     """The hits a specific answer may quote: content first; framing only as the clear best."""
     content = [h for h in hits if not is_framing(h.doc)]
     if not content:
@@ -346,7 +352,7 @@ KEY_SENTENCE_MARGIN = 0.1
 """An item's opening sentence is its key sentence unless another answers the question this much better."""
 
 
-def key_rows(rows: list[int], vector: np.ndarray, table) -> list[int]:
+def key_rows(rows: list[int], vector: np.ndarray, table: SentenceTable) -> list[int]:
     """An item's key sentence for the question, with what it leans on and its caveats.
 
     "However, these should be used sparingly ..." follows the NSAIDs sentence
@@ -373,7 +379,7 @@ def key_rows(rows: list[int], vector: np.ndarray, table) -> list[int]:
     return chosen
 
 
-def _citation(marker: int, chunk_id: str, documents: dict, quotes: Sequence[str]) -> Citation:
+def _citation(marker: int, chunk_id: str, documents: dict[str, Document], quotes: Sequence[str]) -> Citation:
     meta = documents[chunk_id].metadata
     return Citation(
         marker=marker,
@@ -388,7 +394,9 @@ def _citation(marker: int, chunk_id: str, documents: dict, quotes: Sequence[str]
     )
 
 
-def render_plan(plan, vector: np.ndarray, table, documents: dict) -> Iterator[Answer]:
+def render_plan(
+    plan: Plan, vector: np.ndarray, table: SentenceTable, documents: dict[str, Document]
+) -> Iterator[Answer]:
     """A list, summary or definition answer, one stream chunk per lead-in or bullet.
 
     List: the section's announcing sentence, then one bullet per item, ``**Title**: key sentence [n]``.
@@ -436,7 +444,7 @@ def render_plan(plan, vector: np.ndarray, table, documents: dict) -> Iterator[An
         )
 
 
-def _summary_row(rows: list[int], doc) -> int:
+def _summary_row(rows: list[int], doc: Document) -> int:
     """A section's lead-in announces its list in its last sentence; anything else opens with its point."""
     return rows[-1] if is_framing(doc) and len(rows) > 1 and doc.metadata["section"] != CONCLUSION else rows[0]
 
@@ -458,7 +466,7 @@ class ExtractiveAnswerer:
 
     name = "extractive"
 
-    def __init__(self, settings, table, documents: dict) -> None:
+    def __init__(self, settings: Settings, table: SentenceTable, documents: dict[str, Document]) -> None:
         self.settings = settings
         self.table = table
         self.documents = documents

@@ -29,10 +29,12 @@ import contextvars
 import functools
 import logging
 import operator
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from dataclasses import replace
+from typing import Any, cast
 
 import numpy as np
+from langchain_core.embeddings import Embeddings
 from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 
 from . import cancel, texts
@@ -70,14 +72,14 @@ class Pipeline:
     def __init__(
         self,
         settings: Settings,
-        embeddings,
+        embeddings: Embeddings,
         ranker: Ranker,
         judge: ScopeJudge,
         answerer: Answerer,
         safety: SafetyLayer,
         sections: list[str],
         composer: Composer,
-        guard=None,
+        guard: Callable[[], None] | None = None,
     ) -> None:
         self.guard = guard
         """Called before each question (the Assistant checks its index there)."""
@@ -92,7 +94,7 @@ class Pipeline:
             sections="; ".join(s for s in sections if s not in ("Introduction", "Conclusion"))
         )
 
-    def prepare(self, inputs: dict | str) -> Turn:
+    def prepare(self, inputs: dict[str, Any] | str) -> Turn:
         clock = Clock()
         if not isinstance(inputs, dict):
             inputs = {"question": inputs}
@@ -174,7 +176,7 @@ class Pipeline:
             degraded=degraded,
         )
 
-    def respond(self, turns: Iterator[Turn]) -> Iterator[Answer]:
+    def respond(self, turns: Iterator[Turn]) -> Generator[Answer, None, None]:
         for turn in turns:
             if turn.truncated:
                 yield Answer(notice=texts.TRUNCATED_NOTICE.format(limit=self.settings.max_question_chars))
@@ -188,11 +190,11 @@ class Pipeline:
             yield from _timed(pieces, turn.clock, "safety", "answer")
             yield Answer(timings=dict(turn.clock.ms))
 
-    def stream(self, inputs: dict | str) -> Iterator[Answer]:
+    def stream(self, inputs: dict[str, Any] | str) -> Iterator[Answer]:
         """The answer's pieces, as the chain streams them."""
         return self.respond(iter([self.prepare(inputs)]))
 
-    def invoke(self, inputs: dict | str) -> Answer:
+    def invoke(self, inputs: dict[str, Any] | str) -> Answer:
         """The whole answer, the sum of its pieces (as the chain's ``invoke`` adds them)."""
         return functools.reduce(operator.add, self.stream(inputs))
 
@@ -242,7 +244,7 @@ class Pipeline:
         else:
             yield from self.answerer.stream(turn)
 
-    async def aprepare(self, inputs: dict | str) -> Turn:
+    async def aprepare(self, inputs: dict[str, Any] | str) -> Turn:
         """``prepare`` on a worker thread: it is CPU work (embedding, ranking) that must not block an event loop."""
         return await asyncio.to_thread(self.prepare, inputs)
 
@@ -256,24 +258,28 @@ class Pipeline:
             # and one context for every step carries this answer's cancel flag to the answerer.
             context = contextvars.copy_context()
             flag = context.run(cancel.new_flag)
-            step: asyncio.Future | None = None
+            step: asyncio.Future[object] | None = None
             try:
                 while True:
                     step = loop.run_in_executor(None, functools.partial(context.run, next, pieces, done))
                     piece = await asyncio.shield(step)  # cancelling the caller must not mark the step done
                     if piece is done:
                         break
-                    yield piece
+                    yield cast(Answer, piece)  # not `done`, so a piece of `respond`'s stream
             finally:
                 # A caller that stops reading (a cancelled request, Stop on the page) ends the answerer's
                 # work too: the flag cuts a model short, and the generator is closed once its step returns.
                 flag.set()
                 if step is not None and not step.done():
-                    step.add_done_callback(lambda _, pieces=pieces: pieces.close())
+
+                    def close(_: object, pieces: Generator[Answer, None, None] = pieces) -> None:
+                        pieces.close()  # these pieces: the default binds them before the loop moves on
+
+                    step.add_done_callback(close)
                 else:
                     pieces.close()
 
-    def runnable(self) -> Runnable:
+    def runnable(self) -> Runnable[dict[str, Any] | str, Answer]:
         prepare = RunnableLambda(self.prepare, afunc=self.aprepare).with_config(run_name="prepare")
         respond = RunnableGenerator(self.respond, self.arespond).with_config(run_name="respond")
         return (prepare | respond).with_config(run_name="hip_assistant")

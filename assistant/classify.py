@@ -21,11 +21,15 @@ import zipfile
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import datafiles
 from .embeddings import embed_texts
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
 
 log = logging.getLogger(__name__)
 
@@ -50,14 +54,17 @@ def cached_arrays(
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
-            np.savez(tmp, **arrays)
+            # allow_pickle is numpy's default, named so that mypy does not match **arrays against it.
+            np.savez(tmp, allow_pickle=True, **arrays)
             tmp.replace(path)
         except OSError as exc:
             log.warning("Could not cache %s at %s (%s)", name, path, exc)
     return arrays
 
 
-def cached_vectors(embeddings, texts: Sequence[str], cache_dir: Path | None, model_key: str, name: str) -> np.ndarray:
+def cached_vectors(
+    embeddings: Embeddings, texts: Sequence[str], cache_dir: Path | None, model_key: str, name: str
+) -> np.ndarray:
     """Embeddings of `texts`, from the cache when the same texts were embedded by the same model before."""
     key = "\n".join(texts) + "\0" + model_key
     return cached_arrays(cache_dir, name, key, lambda: {"vectors": embed_texts(embeddings, list(texts))})["vectors"]
@@ -186,14 +193,14 @@ class TextClassifier:
     def grams(self, texts: Sequence[str]) -> np.ndarray:
         return self.ngrams.transform(texts)
 
-    def probabilities(self, texts: Sequence[str], vectors: np.ndarray, grams=None) -> np.ndarray:
+    def probabilities(self, texts: Sequence[str], vectors: np.ndarray, grams: np.ndarray | None = None) -> np.ndarray:
         """(len(texts), len(self.labels)); `grams` when the caller already has ``self.grams(texts)``."""
         grams = self.grams(texts) if grams is None else grams
         dense = _probabilities(vectors @ self._dense[0] + self._dense[1])
         sparse = _probabilities(grams @ self._sparse[0] + self._sparse[1])
         return 0.5 * dense + 0.5 * sparse
 
-    def best(self, text: str, vector: np.ndarray, grams=None) -> tuple[str, float]:
+    def best(self, text: str, vector: np.ndarray, grams: np.ndarray | None = None) -> tuple[str, float]:
         """The most likely label of one text and its probability."""
         row = self.probabilities([text], vector.reshape(1, -1), grams)[0]
         i = int(row.argmax())
@@ -207,4 +214,5 @@ def _probabilities(scores: np.ndarray) -> np.ndarray:
         return np.hstack([1.0 - positive, positive])
     scores = scores - scores.max(axis=1, keepdims=True)
     exp = np.exp(scores)
-    return exp / exp.sum(axis=1, keepdims=True)
+    probabilities: np.ndarray = exp / exp.sum(axis=1, keepdims=True)
+    return probabilities

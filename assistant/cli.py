@@ -11,13 +11,17 @@ import json
 import logging
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import plain, texts
 from .answer import Answer, Referral
 from .errors import HipAssistantError
 from .settings import SettingsError
+
+if TYPE_CHECKING:
+    from .store.builder import Progress
 
 EXIT_USAGE = 2
 KNOWN_ERRORS = (HipAssistantError, FileNotFoundError)
@@ -55,10 +59,11 @@ def format_answer(answer: Answer, *, width: int = 88, color: bool = False) -> st
     )
 
 
-def _progress(total: int, label: str):
+def _progress(total: int, label: str) -> Progress:
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=label, unit="text", file=sys.stderr)
+    bar: Progress = tqdm(total=total, desc=label, unit="text", file=sys.stderr)  # tqdm is untyped here
+    return bar
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -76,7 +81,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     from .core import Assistant
 
     bot = Assistant()
-    history: list[dict] = []
+    history: list[dict[str, str]] = []
     print(texts.SCOPE_LINE)
     print(texts.DISCLAIMER)
     print("Type a question; an empty line or Ctrl-D ends the chat.\n")
@@ -212,7 +217,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("assistant").setLevel(logging.DEBUG if args.verbose else logging.INFO)
     try:
-        return args.func(args)
+        func: Callable[[argparse.Namespace], int] = args.func  # a cmd_* function (set_defaults)
+        return func(args)
     except KNOWN_ERRORS as exc:
         print(f"hip-assistant: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -31,11 +31,11 @@ chunks as its excerpts.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -43,6 +43,12 @@ from . import nlp
 from .classify import cached_arrays, cached_vectors, load_jsonl, training_key
 from .corpus import CONCLUSION, INTRODUCTION
 from .embeddings import embed_texts
+
+if TYPE_CHECKING:
+    from langchain_core.documents import Document
+    from langchain_core.embeddings import Embeddings
+
+    from .retrieval import Hit
 
 Shape = Literal["specific", "list", "summary", "definition"]
 SHAPES: tuple[Shape, ...] = ("specific", "list", "summary", "definition")
@@ -71,7 +77,7 @@ class Plan:
     confidence: float = 0.0
 
 
-def load_examples() -> list[dict]:
+def load_examples() -> list[dict[str, Any]]:
     """Example questions per shape (package data, not code)."""
     return load_jsonl("answer_shapes.jsonl")
 
@@ -107,7 +113,13 @@ class Composer:
     MAX_PARTS = 6
 
     def __init__(
-        self, documents: dict, embeddings, rank=None, *, cache_dir: Path | None = None, model_key: str = ""
+        self,
+        documents: dict[str, Document],
+        embeddings: Embeddings,
+        rank: Callable[[str, np.ndarray], list[Hit]] | None = None,
+        *,
+        cache_dir: Path | None = None,
+        model_key: str = "",
     ) -> None:
         self.cache_dir = cache_dir
         """Where the example questions' embeddings are cached (``classify.cached_vectors``), keyed by model."""
@@ -180,7 +192,7 @@ class Composer:
         probs /= probs.sum()
         return {c: float(p) for c, p in zip(classes, probs, strict=True)}
 
-    def plan(self, question: str, vector: np.ndarray, hits: list) -> Plan:
+    def plan(self, question: str, vector: np.ndarray, hits: list[Hit]) -> Plan:
         if not vector.size or not hits:
             return Plan("specific")
         probs = self.shape_probabilities(vector)
@@ -213,7 +225,7 @@ class Composer:
         """The chunk a summary quotes for a section: its lead-in, else its first item."""
         return (section.leads or section.items)[0]
 
-    def _definition(self, question: str, hits: list) -> Plan | None:
+    def _definition(self, question: str, hits: list[Hit]) -> Plan | None:
         """The best-ranked content chunk whose text names a term of the question."""
         terms = [s for s in nlp.stems(question) if s not in _FORM_STEMS]
         if not terms:
@@ -300,7 +312,7 @@ def _terms(text: str) -> set[str]:
     return {stem[:5] for stem in nlp.stems(text)}
 
 
-def _own_terms(sections: list[Section], documents: dict) -> list[set[str]]:
+def _own_terms(sections: list[Section], documents: dict[str, Document]) -> list[set[str]]:
     """Each section's words in its title, less those most sections share ("hip", "pain") and the
     article's own subject, named by its file ("hip-pain-from-running": "running" says nothing of a section)."""
     terms = [_terms(s.title) for s in sections]
@@ -309,7 +321,7 @@ def _own_terms(sections: list[Section], documents: dict) -> list[set[str]]:
     return [ts - shared - subject for ts in terms]
 
 
-def _sections(documents: dict) -> list[Section]:
+def _sections(documents: dict[str, Document]) -> list[Section]:
     """Sections in the article's order with their framing and listed chunks."""
     ordered = sorted(documents.values(), key=lambda d: (d.metadata["source"], d.metadata["start"]))
     by_title: dict[str, tuple[list[str], list[str]]] = {}

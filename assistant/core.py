@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
+from typing import Any
 
 from langchain_core.documents import Document
 from langchain_core.runnables import Runnable
@@ -86,7 +87,7 @@ class Assistant:
             self.composer,
             guard=self._check_index,
         )
-        self.chain: Runnable = self.pipeline.runnable()
+        self.chain: Runnable[dict[str, Any] | str, Answer] = self.pipeline.runnable()
 
     INDEX_CHECK_SECONDS = 1.0
     """How often a question first checks that the local index is still on disk."""
@@ -114,13 +115,15 @@ class Assistant:
         return "degraded" if self.ranker.outage.active else "ok"
 
     @staticmethod
-    def _inputs(question: str, history: Sequence[dict] | None, debug: bool | None) -> dict:
-        inputs: dict = {"question": question, "history": history}
+    def _inputs(question: str, history: Sequence[dict[str, Any]] | None, debug: bool | None) -> dict[str, Any]:
+        inputs: dict[str, Any] = {"question": question, "history": history}
         if debug is not None:
             inputs["debug"] = debug
         return inputs
 
-    def ask(self, question: str, history: Sequence[dict] | None = None, *, debug: bool | None = None) -> Answer:
+    def ask(
+        self, question: str, history: Sequence[dict[str, Any]] | None = None, *, debug: bool | None = None
+    ) -> Answer:
         """The whole answer to one question, given the conversation so far.
 
         ``debug`` (default: the ``debug`` setting) adds ``Answer.timings``, milliseconds per step.
@@ -129,17 +132,19 @@ class Assistant:
         return self.pipeline.invoke(self._inputs(question, history, debug))
 
     def stream(
-        self, question: str, history: Sequence[dict] | None = None, *, debug: bool | None = None
+        self, question: str, history: Sequence[dict[str, Any]] | None = None, *, debug: bool | None = None
     ) -> Iterator[Answer]:
         """The answer in pieces; ``sum`` of them (with ``+``) is what ``ask`` returns."""
         yield from self.pipeline.stream(self._inputs(question, history, debug))
 
-    async def aask(self, question: str, history: Sequence[dict] | None = None, *, debug: bool | None = None) -> Answer:
+    async def aask(
+        self, question: str, history: Sequence[dict[str, Any]] | None = None, *, debug: bool | None = None
+    ) -> Answer:
         """``ask`` for async callers; the work runs on worker threads, not on the event loop."""
         return await self.chain.ainvoke(self._inputs(question, history, debug))
 
     async def astream(
-        self, question: str, history: Sequence[dict] | None = None, *, debug: bool | None = None
+        self, question: str, history: Sequence[dict[str, Any]] | None = None, *, debug: bool | None = None
     ) -> AsyncIterator[Answer]:
         """``stream`` for async callers: the same pieces, each computed on a worker thread."""
         async for piece in self.chain.astream(self._inputs(question, history, debug)):

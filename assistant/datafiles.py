@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from importlib import resources
+from typing import Any
 
 
 def text(name: str) -> str:
@@ -30,6 +31,6 @@ def words(name: str) -> list[str]:
     return [word for line in lines(name) for word in line.split()]
 
 
-def jsonl(name: str) -> list[dict]:
+def jsonl(name: str) -> list[dict[str, Any]]:
     """Rows of a JSON-lines file."""
     return [json.loads(line) for line in lines(name)]

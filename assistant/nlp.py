@@ -37,7 +37,8 @@ def words(text: str) -> list[str]:
 
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    return _STEMMER.stemWord(word)
+    stemmed: str = _STEMMER.stemWord(word)  # snowballstemmer is untyped
+    return stemmed
 
 
 def content_words(text: str) -> list[str]:
@@ -51,7 +52,7 @@ def stems(text: str) -> list[str]:
 
 
 @lru_cache(maxsize=1)
-def synonyms() -> tuple[tuple[re.Pattern, str], ...]:
+def synonyms() -> tuple[tuple[re.Pattern[str], str], ...]:
     """Everyday words and the article's words for them (package data ``data/synonyms.tsv``)."""
     return tuple(
         (re.compile(rf"\b{re.escape(everyday.lower())}\b"), article)

@@ -143,7 +143,7 @@ def render_text(text: str, *, key: str = "answer", cited: dict[int, Citation] | 
     html_parts: list[str] = []
     bullets: list[str] = []
 
-    def marker(match: re.Match) -> str:
+    def marker(match: re.Match[str]) -> str:
         c = cited.get(int(match.group(1)))
         if c is None:
             return f'<span class="hip-marker">{match.group(0)}</span>'

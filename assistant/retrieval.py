@@ -13,20 +13,22 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
+from pydantic import ConfigDict, SkipValidation
 
 from . import nlp
 from .corpus import contextualize
 from .embeddings import embed_query
 from .settings import RetrievalMode, Settings
-from .store import ChunkVectors
+from .store import ChunkVectors, Index
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +48,8 @@ class Hit:
 
     @property
     def chunk_id(self) -> str:
-        return self.doc.metadata["chunk_id"]
+        chunk_id: str = self.doc.metadata["chunk_id"]
+        return chunk_id
 
 
 def _with_scores(hit: Hit) -> Document:
@@ -161,9 +164,9 @@ class Ranker:
     def __init__(
         self,
         settings: Settings,
-        index,
+        index: Index,
         documents: list[Document],
-        heal=None,
+        heal: Callable[[Exception], None] | None = None,
         memory: ChunkVectors | None = None,
     ) -> None:
         self.settings = settings
@@ -208,7 +211,8 @@ class Ranker:
         if not tokens:
             return np.zeros(len(self.documents))
         raw = np.maximum(self.bm25.scores(tokens), 0.0)
-        return raw / (raw + self.settings.bm25_half)
+        squashed: np.ndarray = raw / (raw + self.settings.bm25_half)
+        return squashed
 
     def rank(
         self,
@@ -241,7 +245,7 @@ class Ranker:
             candidates = sorted(set(self.position[c] for c in dense) | set(np.argsort(-lexical)[:fetch]))
             fused = self._fuse(dense_all, lexical, candidates)
         order = sorted(candidates, key=lambda i: (-fused[i], i))[:k]
-        source = "memory" if from_memory else "index"
+        source: Literal["index", "memory"] = "memory" if from_memory else "index"
         return [Hit(self.documents[i], float(fused[i]), float(dense_all[i]), float(lexical[i]), source) for i in order]
 
     def rank_all(self, query: str, vector: np.ndarray) -> list[Hit]:
@@ -281,7 +285,8 @@ class HybridRetriever(BaseRetriever):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     ranker: Ranker
-    embeddings: object
+    embeddings: SkipValidation[Embeddings]
+    """Not validated by pydantic: any object with ``embed_query`` serves."""
     k: int = 4
     mode: RetrievalMode | None = None
 

@@ -8,7 +8,7 @@ environment itself, so tests and front doors can pass their own.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -136,7 +136,7 @@ class Settings(BaseSettings):
     )
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:  # Any: values of any type, validated (and coerced) by pydantic
     """Settings from the environment plus explicit overrides, with readable errors."""
     try:
         return Settings(**overrides)

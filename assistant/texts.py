@@ -4,7 +4,12 @@ Nothing here is generated: these are the only words of an answer that do not
 come from the article, so they are kept short, plain and reviewable.
 """
 
+from typing import TYPE_CHECKING
+
 from . import datafiles
+
+if TYPE_CHECKING:
+    from .answer import Criterion
 
 EMPTY_QUESTION = "Please type a question about hip pain from running."
 
@@ -39,7 +44,7 @@ DEGRADED_NOTICE = (
 TRUNCATED_NOTICE = "Your message was long, so only its first {limit:,} characters were used to answer."
 
 # The safety layer's referral. The criteria themselves are quoted from the article.
-URGENCY = {
+URGENCY: dict["Criterion", str] = {
     "severe_pain": "seek immediate medical attention",
     "infection": "get prompt treatment",
     "nerve_symptoms": "have it evaluated by a professional",

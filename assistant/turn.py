@@ -33,7 +33,6 @@ class Clock:
         self._last = now
 
 
-
 @dataclass
 class Turn:
     """Everything known about one question before it is answered."""

@@ -19,6 +19,7 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 import uvicorn
@@ -26,8 +27,11 @@ import uvicorn
 from . import api, datafiles, texts
 from .answer import Answer
 from .core import Assistant
-from .feedback import FeedbackStore, Vote
+from .feedback import FeedbackStore, Rating, Reason, Vote
 from .render import as_text, escape, render_answer
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +44,10 @@ EXTRA_EXAMPLES = (
 CONVERSATION_KEY = "hip-assistant-conversation"
 MAX_KEPT_TURNS = 200
 """Turns the browser keeps; older ones are dropped from the saved conversation (localStorage is a few MB)."""
+# Gradio reads the annotations of the page's event functions at run time (gr.LikeData, the /ask schema), so every
+# name in them must exist at run time (not only under TYPE_CHECKING).
+_Update = dict[str, Any]
+"""``gr.update(...)`` or ``gr.skip()``: a change to a component's properties instead of a value."""
 
 
 def examples_for(bot: Assistant) -> list[str]:
@@ -48,9 +56,9 @@ def examples_for(bot: Assistant) -> list[str]:
     return list(dict.fromkeys([*faqs, *EXTRA_EXAMPLES]))
 
 
-def history_of(turns: list[dict]) -> list[dict]:
+def history_of(turns: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The conversation the assistant reads (messages format) from the turns the page keeps."""
-    history: list[dict] = []
+    history: list[dict[str, Any]] = []
     for turn in turns:
         if turn.get("answer") is not None:
             history += [
@@ -60,9 +68,9 @@ def history_of(turns: list[dict]) -> list[dict]:
     return history
 
 
-def render_turns(turns: list[dict]) -> list[dict]:
+def render_turns(turns: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The chat messages for kept turns: two per turn, so message i belongs to turn i // 2."""
-    chat: list[dict] = []
+    chat: list[dict[str, Any]] = []
     for turn in turns:
         chat.append({"role": "user", "content": as_text(turn["question"])})
         answer = turn.get("answer")
@@ -75,18 +83,18 @@ def render_turns(turns: list[dict]) -> list[dict]:
     return chat
 
 
-def _turn(key: str, question: str, answer: Answer | None) -> dict:
+def _turn(key: str, question: str, answer: Answer | None) -> dict[str, Any]:
     """One kept turn: the answer's key (its sources' ids, its votes), the question, ``Answer.to_dict()``
     (None when answering failed)."""
     return {"key": key, "question": question, "answer": answer.to_dict() if answer is not None else None}
 
 
-def _kept(turns: list[dict], turn: dict) -> list[dict]:
+def _kept(turns: list[dict[str, Any]], turn: dict[str, Any]) -> list[dict[str, Any]]:
     """The kept turns with `turn` added, the oldest dropped beyond ``MAX_KEPT_TURNS``."""
     return [*turns, turn][-MAX_KEPT_TURNS:]
 
 
-def _turn_of(turns: list[dict], chat: list, index: object) -> dict | None:
+def _turn_of(turns: list[dict[str, Any]], chat: list[dict[str, Any]], index: object) -> dict[str, Any] | None:
     """The turn of chat message `index` (an int, or a one-element sequence in some Gradio versions).
 
     The chat shows two messages per turn; when the oldest turns were dropped
@@ -105,7 +113,9 @@ def build_app(bot: Assistant | None = None) -> gr.Blocks:
     bot = bot or Assistant()
     store = FeedbackStore(bot.settings.feedback_dir)
 
-    def add_question(message: str, chat: list, busy: bool):
+    def add_question(
+        message: str, chat: list[dict[str, Any]], busy: bool
+    ) -> tuple[str | _Update, list[dict[str, Any]] | _Update, str | _Update, bool | _Update, _Update]:
         """Move the question from the box into the chat, unless it is empty or an answer is still coming.
 
         In those cases the text stays in the box, so nothing typed is lost.
@@ -121,7 +131,11 @@ def build_app(bot: Assistant | None = None) -> gr.Blocks:
         chat = [*chat, {"role": "user", "content": as_text(text)}]
         return "", chat, text, True, gr.update(visible=True)
 
-    async def answer(pending: str | None, chat: list, turns: list) -> AsyncIterator[tuple]:
+    async def answer(
+        pending: str | None, chat: list[dict[str, Any]], turns: list[dict[str, Any]]
+    ) -> AsyncIterator[
+        tuple[list[dict[str, Any]], list[dict[str, Any]] | _Update, str | None, bool, dict[str, Any] | None, _Update]
+    ]:
         """Stream the answer into the chat. Async, so Stop (a cancelled task) also ends the answerer's work."""
         if pending is None:
             return
@@ -142,7 +156,9 @@ def build_app(bot: Assistant | None = None) -> gr.Blocks:
         chat[-1] = {"role": "assistant", "content": render_answer(total, key=key)}
         yield chat, _kept(turns, _turn(key, pending, total)), None, False, None, gr.update(visible=False)
 
-    def stop_answer(pending: str | None, partial: dict | None, chat: list, turns: list):
+    def stop_answer(
+        pending: str | None, partial: dict[str, Any] | None, chat: list[dict[str, Any]], turns: list[dict[str, Any]]
+    ) -> tuple[list[dict[str, Any]] | _Update, list[dict[str, Any]] | _Update, None, bool, None, _Update]:
         """Keep what was answered so far, marked as stopped, and free the box for the next question."""
         if pending is None:
             return gr.skip(), gr.skip(), None, False, None, gr.update(visible=False)
@@ -153,33 +169,42 @@ def build_app(bot: Assistant | None = None) -> gr.Blocks:
         chat = [*chat[:-1], message] if chat and chat[-1]["role"] == "assistant" else [*chat, message]
         return chat, _kept(turns, _turn(key, pending, so_far)), None, False, None, gr.update(visible=False)
 
-    def clear():
+    def clear() -> tuple[list[dict[str, Any]], list[dict[str, Any]], None, bool, None, _Update, _Update, None]:
         """A new conversation: nothing shown, nothing kept, nothing the assistant remembers."""
         return [], [], None, False, None, gr.update(visible=False), gr.update(visible=False), None
 
-    def vote(data: gr.LikeData, chat: list, turns: list):
+    def vote(
+        data: gr.LikeData, chat: list[dict[str, Any]], turns: list[dict[str, Any]]
+    ) -> tuple[_Update, str | _Update | None]:
         turn = _turn_of(turns, chat, data.index)
         if turn is None or turn.get("answer") is None:
             return gr.skip(), gr.skip()
-        rating = "up" if data.liked is True else "down" if data.liked is False else "withdrawn"
+        rating: Rating = "up" if data.liked is True else "down" if data.liked is False else "withdrawn"
         store.add(Vote(turn["key"], rating, turn["question"], turn["answer"]), bot.settings)
         if rating == "withdrawn":
             return gr.update(visible=False), None
         gr.Info(texts.FEEDBACK_THANKS)
         return gr.update(visible=rating == "down"), turn["key"] if rating == "down" else None
 
-    def send_feedback(voted: str | None, reasons: list[str], comment: str, turns: list):
+    def send_feedback(
+        voted: str | None, reasons: list[Reason], comment: str, turns: list[dict[str, Any]]
+    ) -> tuple[_Update, list[Reason] | _Update, str | _Update, None]:
         turn = next((t for t in turns if t["key"] == voted), None)
         if turn is None:
             return gr.update(visible=False), gr.skip(), gr.skip(), None
-        store.add(Vote(voted, "down", turn["question"], turn["answer"], tuple(reasons), comment or ""), bot.settings)
+        store.add(
+            Vote(turn["key"], "down", turn["question"], turn["answer"], tuple(reasons), comment or ""), bot.settings
+        )
         gr.Info(texts.FEEDBACK_SAVED)
         return gr.update(visible=False), [], "", None
 
-    def api_ask(message: str, history: list) -> dict:
+    # list[Any]: whatever JSON a client sends (the core reads what it can); `list` and `dict` are what the /ask
+    # schema shows, as before.
+    def api_ask(message: str, history: list[Any]) -> dict[str, Any]:
         """Answer.to_dict() for a message and its history (messages format)."""
         return bot.ask(message, history).to_dict()
 
+    demo: gr.Blocks  # gradio leaves Blocks.__enter__ untyped; it returns the Blocks
     with gr.Blocks(title="Hip pain from running: article assistant") as demo:
         gr.Markdown(f"# Hip pain from running\n{texts.SCOPE_LINE}  \n*{texts.DISCLAIMER}*", elem_id="hip-intro")
         gr.HTML(
@@ -276,7 +301,7 @@ def build_app(bot: Assistant | None = None) -> gr.Blocks:
         demo.load(render_turns, [turns], [chat], api_visibility="private")
         # Whole answers for programs (gradio_client, Gradio's call API): more slots than the chat's two, since
         # most of a request's time in Gradio's queue is waiting, not answering.
-        gr.api(api_ask, api_name="ask", concurrency_limit=8)
+        gr.api(api_ask, api_name="ask", concurrency_limit=8)  # type: ignore[attr-defined]  # gradio's __all__ omits api
     return demo
 
 
@@ -301,7 +326,7 @@ def make_theme() -> gr.themes.Base:
 class Server:
     """The page and the HTTP API as one ASGI app under uvicorn: its URL, and ``close``."""
 
-    def __init__(self, app, demo: gr.Blocks, host: str, port: int) -> None:
+    def __init__(self, app: FastAPI, demo: gr.Blocks, host: str, port: int) -> None:
         self.app, self.demo = app, demo
         self.url = f"http://{host}:{port}/"
         # Open pages hold a heartbeat stream; a shutdown waits for them 2 s, not until they go.

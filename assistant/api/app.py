@@ -8,7 +8,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -34,10 +34,13 @@ from .schema import (
     split,
 )
 
+if TYPE_CHECKING:
+    from mcp.server.fastmcp import FastMCP
+
 log = logging.getLogger(__name__)
 
 
-def mcp_server(bot: Assistant):
+def mcp_server(bot: Assistant) -> FastMCP:
     """An MCP server (streamable HTTP at ``/mcp``) whose one tool, ``ask``, is the assistant."""
     from mcp.server.fastmcp import FastMCP
 
@@ -93,15 +96,16 @@ def create_app(bot: Assistant, *, settings: Settings | None = None, mcp: bool = 
             return ApiError(exc.status_code, str(exc.detail), kind="invalid_request_error").response()
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
 
-    async def answered(endpoint: str, question: str, history: list[dict], debug: bool) -> Answer:
+    async def answered(endpoint: str, question: str, history: list[dict[str, str]], debug: bool) -> Answer:
         """The whole answer, counted in the metrics."""
         started = time.perf_counter()
         answer = await bot.aask(question, history, debug=debug or None)
         metrics.answered(endpoint, answer, time.perf_counter() - started)
         return answer
 
-    @router.post("/chat/completions")
-    async def chat_completions(body: ChatRequest, debug: bool = False):
+    # response_model=None: the return annotations are for the checker; FastAPI would read them as a response model.
+    @router.post("/chat/completions", response_model=None)
+    async def chat_completions(body: ChatRequest, debug: bool = False) -> StreamingResponse | dict[str, Any]:
         question, history = split(
             body.messages, max_chars=settings.api_max_message_chars, max_messages=settings.api_max_messages
         )
@@ -125,8 +129,8 @@ def create_app(bot: Assistant, *, settings: Settings | None = None, mcp: bool = 
             "hip": answer.to_dict(),
         }
 
-    @router.post("/ask")
-    async def ask(body: AskRequest, debug: bool = False):
+    @router.post("/ask", response_model=None)
+    async def ask(body: AskRequest, debug: bool = False) -> dict[str, Any]:
         messages = [*body.history, ChatMessage(role="user", content=body.question)]
         try:
             question, history = split(
@@ -140,8 +144,8 @@ def create_app(bot: Assistant, *, settings: Settings | None = None, mcp: bool = 
             raise
         return (await answered("/v1/ask", question, history, debug)).to_dict()
 
-    @router.get("/health")
-    async def health():
+    @router.get("/health", response_model=None)
+    async def health() -> dict[str, Any]:
         return {
             "status": bot.status,
             "index": bot.index.location,
@@ -150,8 +154,8 @@ def create_app(bot: Assistant, *, settings: Settings | None = None, mcp: bool = 
             "chunks": len(bot.documents),
         }
 
-    @router.get("/models")
-    async def models():
+    @router.get("/models", response_model=None)
+    async def models() -> dict[str, Any]:
         return {
             "object": "list",
             "data": [{"id": MODEL_NAME, "object": "model", "created": 0, "owned_by": "hip-assistant"}],
@@ -170,7 +174,7 @@ async def _sse(
     bot: Assistant,
     metrics: Metrics,
     question: str,
-    history: list[dict],
+    history: list[dict[str, str]],
     ident: str,
     created: int,
     model: str,
@@ -178,7 +182,7 @@ async def _sse(
 ) -> AsyncIterator[str]:
     """OpenAI's chunk format: the content grows piece by piece; the last chunk carries ``hip``."""
 
-    def chunk(delta: dict, finish: str | None = None, **extra: Any) -> str:
+    def chunk(delta: dict[str, str], finish: str | None = None, **extra: Any) -> str:
         body = {
             "id": ident,
             "object": "chat.completion.chunk",

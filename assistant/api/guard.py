@@ -7,6 +7,8 @@ import threading
 import time
 from collections import deque
 
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
 from ..settings import Settings
 from .metrics import Metrics
 from .schema import ApiError
@@ -49,10 +51,10 @@ class Guard:
     64.6 on /v1/ask with this: one run each, 16 clients, ``python -m evals.load``).
     """
 
-    def __init__(self, app, *, settings: Settings, metrics: Metrics, limiter: RateLimiter) -> None:
+    def __init__(self, app: ASGIApp, *, settings: Settings, metrics: Metrics, limiter: RateLimiter) -> None:
         self.app, self.settings, self.metrics, self.limiter = app, settings, metrics, limiter
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "") if scope["type"] == "http" else ""
         if not path.startswith(API_PATHS) or path == "/v1/health":
             await self.app(scope, receive, send)
@@ -66,7 +68,7 @@ class Guard:
             return
         status = {"code": 500, "started": False}
 
-        async def tracked(message) -> None:
+        async def tracked(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status.update(code=message["status"], started=True)
             await send(message)
@@ -82,7 +84,7 @@ class Guard:
             await error.response()(scope, receive, send)
         self.metrics.requests.labels(endpoint, str(status["code"])).inc()
 
-    def _refusal(self, scope) -> tuple[ApiError, dict[str, str] | None] | None:
+    def _refusal(self, scope: Scope) -> tuple[ApiError, dict[str, str] | None] | None:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", ())}
         if self.settings.api_key and headers.get("authorization", "") != f"Bearer {self.settings.api_key}":
             message = "Missing or wrong API key (Authorization: Bearer ...)."

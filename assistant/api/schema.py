@@ -8,6 +8,7 @@ turns chat messages into the question and the conversation before it;
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from fastapi.responses import JSONResponse
@@ -76,7 +77,7 @@ class ToolAnswer(BaseModel):
 _UNION_TAG = re.compile(r"^(str|int|float|bool|list\[.*\]|dict\[.*\]|[A-Z]\w*)$")
 
 
-def field_name(loc: tuple | list) -> str:
+def field_name(loc: Sequence[int | str]) -> str:
     """A validation error's location as people write it: messages[0].role (no pydantic union tags)."""
     out = ""
     for part in loc:
@@ -86,7 +87,7 @@ def field_name(loc: tuple | list) -> str:
     return out or "body"
 
 
-def split(messages: list[ChatMessage], *, max_chars: int, max_messages: int) -> tuple[str, list[dict]]:
+def split(messages: list[ChatMessage], *, max_chars: int, max_messages: int) -> tuple[str, list[dict[str, str]]]:
     """The question (the last message, which must be the user's) and the conversation before it."""
     if len(messages) > max_messages:
         raise ApiError(400, f"messages: {len(messages)} messages; the limit is {max_messages}.", param="messages")

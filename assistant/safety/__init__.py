@@ -30,14 +30,18 @@ import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..answer import Answer, Referral
 from .detect import Detection, Detector, Finding
 from .learned import LearnedDetector
-from .names import RED_FLAGS, URGENCY_ORDER
+from .names import RED_FLAGS, URGENCY_ORDER, Criterion
 from .normalize import Normalized, normalize
 from .referral import CriterionText, ReferralWriter, SafetyConfigError, criteria_from_documents
 from .rules import CARE_QUESTION
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
 
 __all__ = [
     "RED_FLAGS",
@@ -58,18 +62,18 @@ class Assessment:
     """What the safety layer concluded about one turn."""
 
     detections: tuple[Detection, ...]
-    earlier: tuple[str, ...]
+    earlier: tuple[Criterion, ...]
     """Criteria reported in earlier user turns of the conversation."""
     care_question: bool
-    possible: tuple[str, ...] = ()
+    possible: tuple[Criterion, ...] = ()
     """Criteria this message comes near without a confident detection."""
 
     @property
-    def current(self) -> list[str]:
+    def current(self) -> list[Criterion]:
         return list(dict.fromkeys(d.criterion for d in self.detections))
 
     @property
-    def red_flags(self) -> list[str]:
+    def red_flags(self) -> list[Criterion]:
         found = set(self.current) | set(self.earlier)
         return [c for c in RED_FLAGS if c in found]
 
@@ -79,8 +83,8 @@ class SafetyLayer:
 
     def __init__(
         self,
-        embeddings,
-        criteria: dict[str, CriterionText],
+        embeddings: Embeddings,
+        criteria: dict[Criterion, CriterionText],
         cache_size: int = 4096,
         *,
         cache_dir: Path | None = None,
@@ -122,7 +126,7 @@ class SafetyLayer:
         return bool(CARE_QUESTION.search(normalize(text)))
 
     def assess(self, question: str, earlier_user_messages: Sequence[str]) -> Assessment:
-        earlier: list[str] = []
+        earlier: list[Criterion] = []
         for message in earlier_user_messages:
             earlier += [d.criterion for d in self.detect(message)]
         finding = self.finding(question)

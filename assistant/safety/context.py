@@ -15,9 +15,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, get_args
 
 from .. import datafiles
+from .names import Criterion
 
 Kind = Literal[
     "negated",
@@ -45,6 +46,8 @@ COURSE_KINDS = frozenset({"improving", "resolves", "recovered", "persists"})
 INFECTION_ONLY = frozenset({"elsewhere_infection", "infection_cause"})
 """Rule out only the hip infection: a swollen ankle, a sting or sunburn are red and swollen too."""
 Direction = Literal["forward", "backward", "both"]
+_KINDS: tuple[Kind, ...] = get_args(Kind)
+_DIRECTIONS: tuple[Direction, ...] = get_args(Direction)
 
 # Where a backward modifier ("... and I honestly don't") stops: only a sentence-level break, since
 # what it denies is often a list ("any numbness, tingling or weakness"). A parenthesis is an aside and
@@ -71,7 +74,7 @@ class Entry:
     kind: Kind
     direction: Direction
     window: int
-    pattern: re.Pattern
+    pattern: re.Pattern[str]
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,7 @@ class Modifier:
     end: int
     scope: tuple[int, int]
 
-    def applies_to(self, criterion: str) -> bool:
+    def applies_to(self, criterion: Criterion | Literal[""]) -> bool:
         """Most modifiers apply to every finding; a swollen ankle or a sting only rules out the hip infection."""
         return self.kind not in INFECTION_ONLY or criterion == "infection"
 
@@ -96,12 +99,24 @@ class Modifier:
         return self.scope[0] < end and start < self.scope[1]
 
 
+LEXICON_FILE = "context_modifiers.tsv"
+
+
 @lru_cache(maxsize=1)
 def lexicon() -> tuple[Entry, ...]:
     return tuple(
-        Entry(kind, direction, int(window), re.compile(pattern))  # type: ignore[arg-type]
-        for kind, direction, window, pattern in (line.split("\t") for line in datafiles.lines("context_modifiers.tsv"))
+        _entry(kind, direction, window, pattern)
+        for kind, direction, window, pattern in (line.split("\t") for line in datafiles.lines(LEXICON_FILE))
     )
+
+
+def _entry(kind: str, direction: str, window: str, pattern: str) -> Entry:
+    """One line of the lexicon; a kind or direction the code does not know is a mistake in the file."""
+    if kind not in _KINDS:
+        raise ValueError(f"{LEXICON_FILE}: unknown modifier kind {kind!r} (allowed: {', '.join(_KINDS)})")
+    if direction not in _DIRECTIONS:
+        raise ValueError(f"{LEXICON_FILE}: unknown direction {direction!r} (allowed: {', '.join(_DIRECTIONS)})")
+    return Entry(kind, direction, int(window), re.compile(pattern))
 
 
 def boundaries(text: str, start: int, end: int, *, strong: bool = False) -> list[int]:
@@ -216,6 +231,6 @@ def says(text: str, kind: Kind, after: int = 0) -> bool:
     return False
 
 
-def covering(mods: list[Modifier], start: int, end: int, criterion: str = "") -> Modifier | None:
+def covering(mods: list[Modifier], start: int, end: int, criterion: Criterion | Literal[""] = "") -> Modifier | None:
     """The first modifier whose scope covers the mention of `criterion`, if any."""
     return next((m for m in mods if m.covers(start, end) and m.applies_to(criterion)), None)

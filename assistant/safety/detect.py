@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from . import context
 from .learned import LearnedDetector
-from .names import RED_FLAGS
+from .names import RED_FLAGS, Criterion
 from .normalize import _SENTENCE_SPLIT, Normalized, _spans
 from .rules import NOT_BETTER, RULES
 
@@ -34,7 +34,7 @@ from .rules import NOT_BETTER, RULES
 class Detection:
     """One red flag found in a message, and the words that triggered it."""
 
-    criterion: str
+    criterion: Criterion
     trigger: str
     method: str
     """'rule' or 'learned'."""
@@ -46,7 +46,7 @@ class Finding:
     """What one message reports."""
 
     detections: tuple[Detection, ...] = ()
-    possible: tuple[str, ...] = ()
+    possible: tuple[Criterion, ...] = ()
     """Criteria a clause comes near without a confident detection."""
 
 
@@ -79,8 +79,8 @@ class Detector:
 
     def detect(self, text: str) -> Finding:
         norm = Normalized.of(text)
-        found: dict[str, Detection] = {}
-        last: dict[str, int] = {}  # where each criterion's last mention ends
+        found: dict[Criterion, Detection] = {}
+        last: dict[Criterion, int] = {}  # where each criterion's last mention ends
         candidates: list[tuple[int, int]] = []
         infection_elsewhere: set[tuple[int, int]] = set()
         for s_start, s_end in _spans(norm.text, _SENTENCE_SPLIT, 0, len(norm.text)):
@@ -111,7 +111,7 @@ class Detector:
                 candidates.append((a, b))
                 if any(m.kind in context.INFECTION_ONLY and m.scope[0] < b and a < m.scope[1] for m in mods):
                     infection_elsewhere.add((a, b))
-        possible: list[str] = []
+        possible: list[Criterion] = []
         if self.learned is not None and candidates and len(found) < len(RED_FLAGS):
             spans = candidates[: self.MAX_CLAUSES]
             probs = self.learned.probabilities([norm.text[a:b] for a, b in spans])
@@ -135,7 +135,7 @@ class Detector:
         return Finding(tuple(found[c] for c in RED_FLAGS if c in found), tuple(possible))
 
 
-def _course_rules_out(text: str, last: dict[str, int]) -> list[str]:
+def _course_rules_out(text: str, last: dict[Criterion, int]) -> list[Criterion]:
     """Criteria the message's own account of the course rules out.
 
     Pain that is getting better is not pain that persists despite rest, unless the message also says it
@@ -144,7 +144,7 @@ def _course_rules_out(text: str, last: dict[str, int]) -> list[str]:
     complaint, unless something about it persists ("still", "for hours", "every run"). The order
     matters: "I was fine, but now I can't walk" is a report.
     """
-    out = []
+    out: list[Criterion] = []
     if context.says(text, "improving") and not NOT_BETTER.search(text):
         out.append("persistent_pain")
     if context.says(text, "persists"):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -23,10 +24,13 @@ from . import normalize as normalize_module
 from .names import RED_FLAGS
 from .normalize import normalize
 
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+
 EXAMPLES = "safety_examples.jsonl"
 
 
-def load_examples() -> list[dict]:
+def load_examples() -> list[dict[str, Any]]:
     return load_jsonl(EXAMPLES)
 
 
@@ -35,7 +39,7 @@ class LearnedDetector:
 
     DENSE_C, SPARSE_C = 16.0, 32.0
 
-    def __init__(self, embeddings, *, cache_dir: Path | None = None, model_key: str = "") -> None:
+    def __init__(self, embeddings: Embeddings, *, cache_dir: Path | None = None, model_key: str = "") -> None:
         self.embeddings = embeddings
         examples = load_examples()
         raw = [e["text"] for e in examples]

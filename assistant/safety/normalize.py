@@ -124,7 +124,7 @@ _CLAUSE_SPLIT = re.compile(
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?\n])\s+")
 
 
-def _spans(text: str, separator: re.Pattern, start: int, end: int) -> list[tuple[int, int]]:
+def _spans(text: str, separator: re.Pattern[str], start: int, end: int) -> list[tuple[int, int]]:
     """The stretches of text[start:end] between separator matches, trimmed of space."""
     spans, cursor = [], start
     for match in [*separator.finditer(text, start, end), None]:

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .. import texts
-from ..answer import Referral, ReferralCriterion
+from ..answer import Referral, ReferralCriterion, ReferralKind
 from ..errors import HipAssistantError
-from .names import RED_FLAGS, URGENCY_ORDER
+from .names import RED_FLAGS, URGENCY_ORDER, Criterion
+
+if TYPE_CHECKING:
+    from langchain_core.documents import Document
 
 
 @dataclass(frozen=True)
 class CriterionText:
     """A red-flag criterion as the article words it, with where it is."""
 
-    name: str
+    name: Criterion
     title: str
     quote: str
     chunk_id: str
@@ -26,15 +30,15 @@ class SafetyConfigError(HipAssistantError, RuntimeError):
     """The corpus lacks the referral criteria the safety layer must quote."""
 
 
-def criteria_from_documents(documents: Sequence) -> dict[str, CriterionText]:
+def criteria_from_documents(documents: Sequence[Document]) -> dict[Criterion, CriterionText]:
     """Find the four criteria in the indexed article: section 'When to Seek Professional Help'."""
-    keys = {
+    keys: dict[Criterion, tuple[str, ...]] = {
         "persistent_pain": ("persistent",),
         "severe_pain": ("severe",),
         "infection": ("infection",),
         "nerve_symptoms": ("numbness", "tingling", "nerve"),
     }
-    found: dict[str, CriterionText] = {}
+    found: dict[Criterion, CriterionText] = {}
     for doc in documents:
         meta = doc.metadata
         if "seek professional help" not in meta["section"].lower() or meta.get("kind") != "item":
@@ -56,14 +60,14 @@ def criteria_from_documents(documents: Sequence) -> dict[str, CriterionText]:
 class ReferralWriter:
     """Builds the referral from the criteria the corpus holds: short, triggered criteria first."""
 
-    def __init__(self, criteria: dict[str, CriterionText]) -> None:
+    def __init__(self, criteria: dict[Criterion, CriterionText]) -> None:
         self.criteria = criteria
 
-    def _criterion(self, name: str, trigger: str | None) -> ReferralCriterion:
+    def _criterion(self, name: Criterion, trigger: str | None) -> ReferralCriterion:
         c = self.criteria[name]
-        return ReferralCriterion(name, c.title, c.quote, c.chunk_id, c.section, trigger)  # type: ignore[arg-type]
+        return ReferralCriterion(name, c.title, c.quote, c.chunk_id, c.section, trigger)
 
-    def full(self, current: list[str], triggers: dict[str, str], *, possible: bool = False) -> Referral:
+    def full(self, current: list[Criterion], triggers: dict[Criterion, str], *, possible: bool = False) -> Referral:
         """For a message that reports a criterion (or asks when to get care, or may report one)."""
         ordered = [c for c in URGENCY_ORDER if c in current] + [c for c in RED_FLAGS if c not in current]
         criteria = tuple(self._criterion(n, (triggers.get(n) or "") if n in current else None) for n in ordered)
@@ -71,11 +75,11 @@ class ReferralWriter:
             urgency = texts.URGENCY[ordered[0]]
             heading = texts.REFERRAL_HEAD_FLAGGED.format(urgency=urgency)
             return Referral("flagged", heading, criteria, urgency, texts.REFERRAL_DISCLAIMER)
-        kind = "possible" if possible else "care"
+        kind: ReferralKind = "possible" if possible else "care"
         heading = texts.REFERRAL_HEAD_POSSIBLE if possible else texts.REFERRAL_HEAD_CARE
         return Referral(kind, heading, criteria, None, texts.REFERRAL_DISCLAIMER)
 
-    def short(self, earlier: list[str]) -> Referral:
+    def short(self, earlier: list[Criterion]) -> Referral:
         """A one-line reminder on later turns: the block is not repeated."""
         names = [c for c in URGENCY_ORDER if c in earlier]
         criteria = tuple(self._criterion(n, "") for n in names)

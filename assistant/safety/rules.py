@@ -11,19 +11,20 @@ import re
 from dataclasses import dataclass
 
 from .. import datafiles
+from .names import RED_FLAGS, Criterion
 
 RULES_FILE = "red_flag_rules.tsv"
 
 
 @dataclass(frozen=True)
 class Rule:
-    criterion: str
-    pattern: re.Pattern
-    needs: re.Pattern | None = None
+    criterion: Criterion
+    pattern: re.Pattern[str]
+    needs: re.Pattern[str] | None = None
     """A second pattern that must match in the same sentence (context)."""
 
 
-def _load() -> tuple[tuple[Rule, ...], re.Pattern, dict[str, str]]:
+def _load() -> tuple[tuple[Rule, ...], re.Pattern[str], dict[str, str]]:
     """The rules, the care-question pattern and the named pieces, from ``data/red_flag_rules.tsv``."""
     pieces: dict[str, str] = {}
     rules: list[Rule] = []
@@ -39,8 +40,11 @@ def _load() -> tuple[tuple[Rule, ...], re.Pattern, dict[str, str]]:
         if kind == "define":
             pieces[rest[0]] = expand(rest[1])
         elif kind == "rule":
+            criterion = rest[0]
+            if criterion not in RED_FLAGS:
+                raise ValueError(f"{RULES_FILE}: unknown criterion {criterion!r} (allowed: {', '.join(RED_FLAGS)})")
             needs = expand(rest[2]) if len(rest) > 2 and rest[2] else None
-            rules.append(Rule(rest[0], re.compile(expand(rest[1])), re.compile(needs) if needs else None))
+            rules.append(Rule(criterion, re.compile(expand(rest[1])), re.compile(needs) if needs else None))
         elif kind == "care":
             care.append(expand(rest[0]))
         else:

@@ -28,7 +28,7 @@ from typing import Literal
 
 import numpy as np
 
-from .. import nlp
+from .. import datafiles, nlp
 from .kinds import MISSING_TYPES, UNREAD, RequestKind, RequestKinds
 from .terms import NEIGHBOURS, OTHER_BODY_PARTS, UNCOVERED_TERMS
 
@@ -53,19 +53,8 @@ _AMOUNT = re.compile(
     r"[^.?!]*\b(?:take|eat|drink|consume)\b",
     re.I,
 )
-# Subjects spotted by phrase rather than by word.
-_UNCOVERED_PHRASES = re.compile(
-    r"\bx-?rays?\b|\bct scans?\b|\bblood tests?\b|\bhip replacements?\b"
-    r"|\bmy (?:[1-9]|1[0-7])[- ]?(?:year|yr)s?[- ]old\b"
-    r"|\bhow (?:do|does|would|will|can) (?:a |the )?(?:doctors?|physios?|they) "
-    r"(?:diagnose|test for|check for|confirm|detect)\b"
-    # Conditions the article only names as causes or reasons for surgery; it never describes them.
-    r"|\b(?:symptoms?|signs?|feel like)\s+(?:of\s+|for\s+)?(?:a\s+|an\s+)?(?:hip\s+)?"
-    r"(?:labral\s+tears?|(?:hip\s+)?impingement|dysplasia|(?:osteo)?arthritis)\b"
-    r"|\bhow (?:do|would|can) i (?:know|tell) if i have (?:a\s+|an\s+)?(?:hip\s+)?"
-    r"(?:labral\s+tear|impingement|dysplasia|(?:osteo)?arthritis)\b",
-    re.I,
-)
+# Subjects spotted by phrase rather than by word (one expression a line in data/scope_phrases.txt).
+_UNCOVERED_PHRASES = re.compile("|".join(datafiles.lines("scope_phrases.txt")), re.I)
 # A whole message that is only a greeting, thanks or goodbye gets a short reply, not "not covered".
 _SMALL_TALK = {
     "greeting": re.compile(r"(?:hi|hello|hey|hiya|howdy|good (?:morning|afternoon|evening))(?: there)?", re.I),

@@ -21,11 +21,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, cast, get_args
 
 import numpy as np
 
 from ..classify import NgramFeatures, TextClassifier, cached_arrays, cached_vectors, load_jsonl, training_key
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
 
 RequestKind = Literal[
     "article",
@@ -51,7 +54,7 @@ MISSING_TYPES: frozenset[str] = frozenset(KINDS[4:])
 EXAMPLES = "scope_examples.jsonl"
 
 
-def load_examples() -> list[dict]:
+def load_examples() -> list[dict[str, Any]]:
     rows = load_jsonl(EXAMPLES) + [{"text": e["text"], "label": "article"} for e in load_jsonl("answer_shapes.jsonl")]
     unknown = {r["label"] for r in rows} - set(KINDS)
     if unknown:
@@ -83,7 +86,7 @@ UNREAD = Reading("article", 1.0, 0.0)
 class RequestKinds:
     """Reads a request; trained on first use so front doors that never ask start fast."""
 
-    def __init__(self, embeddings, *, cache_dir: Path | None = None, model_key: str = "") -> None:
+    def __init__(self, embeddings: Embeddings, *, cache_dir: Path | None = None, model_key: str = "") -> None:
         self.embeddings = embeddings
         self.cache_dir = cache_dir
         self.model_key = model_key
@@ -118,4 +121,5 @@ class RequestKinds:
         grams = about.grams([text])
         row = about.probabilities([text], vector.reshape(1, -1), grams)[0]
         kind, p_kind = kinds.best(text, vector, grams)
-        return Reading(kind, float(row[about.labels.index("other")]), p_kind)  # type: ignore[arg-type]
+        # The kinds classifier's labels are the examples' labels other than "article", checked by load_examples.
+        return Reading(cast(RequestKind, kind), float(row[about.labels.index("other")]), p_kind)
