@@ -10,6 +10,12 @@ import json
 from importlib import resources
 from typing import Any
 
+from .errors import HipAssistantError
+
+
+class DataFileError(HipAssistantError, ValueError):
+    """A package data file holds a value the code does not know; the message names the file and the value."""
+
 
 def text(name: str) -> str:
     """The whole file ``assistant/data/<name>``."""

@@ -109,7 +109,9 @@ def make_model(name: str, settings: Settings) -> BaseLLM | BaseChatModel:
             temperature=0.0,
             client_kwargs={"timeout": settings.llm_timeout},
         )
-    raise ValueError(f"not a generative answerer: {name!r}")
+    raise SettingsError(
+        f"Not a generative answerer: {name!r}; allowed values: {', '.join(a for a in ANSWERERS if a != 'extractive')}"
+    )
 
 
 class GenerativeAnswerer:

@@ -113,9 +113,9 @@ def lexicon() -> tuple[Entry, ...]:
 def _entry(kind: str, direction: str, window: str, pattern: str) -> Entry:
     """One line of the lexicon; a kind or direction the code does not know is a mistake in the file."""
     if kind not in _KINDS:
-        raise ValueError(f"{LEXICON_FILE}: unknown modifier kind {kind!r} (allowed: {', '.join(_KINDS)})")
+        raise datafiles.DataFileError(f"{LEXICON_FILE}: unknown modifier kind {kind!r} (allowed: {', '.join(_KINDS)})")
     if direction not in _DIRECTIONS:
-        raise ValueError(f"{LEXICON_FILE}: unknown direction {direction!r} (allowed: {', '.join(_DIRECTIONS)})")
+        raise datafiles.DataFileError(f"{LEXICON_FILE}: unknown direction {direction!r} (allowed: {', '.join(_DIRECTIONS)})")
     return Entry(kind, direction, int(window), re.compile(pattern))
 
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast, get_args
 
 import numpy as np
 
+from .. import datafiles
 from ..classify import NgramFeatures, TextClassifier, cached_arrays, cached_vectors, load_jsonl, training_key
 
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ def load_examples() -> list[dict[str, Any]]:
     rows = load_jsonl(EXAMPLES) + [{"text": e["text"], "label": "article"} for e in load_jsonl("answer_shapes.jsonl")]
     unknown = {r["label"] for r in rows} - set(KINDS)
     if unknown:
-        raise ValueError(f"{EXAMPLES}: unknown labels {sorted(unknown)}; allowed: {', '.join(KINDS)}")
+        raise datafiles.DataFileError(f"{EXAMPLES}: unknown labels {sorted(unknown)}; allowed: {', '.join(KINDS)}")
     return rows
 
 

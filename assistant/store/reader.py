@@ -12,6 +12,8 @@ from langchain_chroma import Chroma
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
+from .client import IndexUnavailableError
+
 
 @dataclass(frozen=True)
 class SentenceTable:
@@ -105,11 +107,15 @@ class Reader:
 def _present(values: list[Any] | None) -> list[Any]:
     """A field that was asked for in ``include`` (Chroma types every field as optional)."""
     if values is None:
-        raise ValueError("Chroma returned no values for a field that was asked for")
+        raise IndexUnavailableError(
+            "The index returned no values for a field that was asked for; rebuild it with `hip-assistant index --rebuild`."
+        )
     return values
 
 
 def _int(value: object) -> int:
     if not isinstance(value, int):
-        raise ValueError(f"expected an integer in the index metadata, got {value!r}")
+        raise IndexUnavailableError(
+            f"The index metadata holds {value!r} where a number belongs; rebuild it with `hip-assistant index --rebuild`."
+        )
     return value

@@ -9,6 +9,7 @@ import pytest
 from assistant import datafiles, texts
 from assistant.answer import RED_FLAGS
 from assistant.compose import Shape, load_examples
+from assistant.errors import HipAssistantError
 from assistant.safety import context
 from assistant.safety.learned import load_examples as safety_examples
 from assistant.scope.judge import ScopeJudge
@@ -60,3 +61,10 @@ def test_uncovered_terms_are_lower_case_and_categorised():
         "treatment",
         "brand",
     }
+
+
+def test_a_mistake_in_a_data_file_is_the_projects_error_naming_the_file():
+    with pytest.raises(HipAssistantError, match=r"context_modifiers\.tsv.*'negatd'"):
+        context._entry("negatd", "forward", "3", r"\bno\b")
+    with pytest.raises(datafiles.DataFileError, match="direction 'sideways'"):
+        context._entry("negated", "sideways", "3", r"\bno\b")
