@@ -46,6 +46,7 @@ from .retrieval import Ranker
 from .safety import SafetyLayer
 from .scope import Scope, ScopeJudge
 from .settings import Settings
+from .spelling import Speller
 from .store import IndexUnavailableError
 from .turn import Clock, Turn
 
@@ -80,8 +81,11 @@ class Pipeline:
         sections: list[str],
         composer: Composer,
         guard: Callable[[], None] | None = None,
+        speller: Speller | None = None,
     ) -> None:
         self.guard = guard
+        self.speller = speller
+        """Reads misspelled words of a question as the article's words before it is retrieved and judged."""
         """Called before each question (the Assistant checks its index there)."""
         self.settings = settings
         self.embeddings = embeddings
@@ -100,6 +104,7 @@ class Pipeline:
             inputs = {"question": inputs}
         limit = self.settings.max_question_chars
         cleaned = clean_text(inputs.get("question"), limit)
+        question = self.speller.text(cleaned.text) if self.speller else cleaned.text
         history = normalize_history(inputs.get("history"), limit=limit, max_messages=self.settings.max_history_messages)
         # The safety layer reads all of the message and every earlier one, not the retrieval window.
         message = clean_text(inputs.get("question"), self.settings.max_safety_chars).text
@@ -110,7 +115,7 @@ class Pipeline:
                 max_messages=self.settings.max_safety_messages,
             )
         )
-        turn = Turn(cleaned.text, history, "", np.zeros(0, np.float32), [], Scope(False, "empty", 0.0), clock=clock)
+        turn = Turn(question, history, "", np.zeros(0, np.float32), [], Scope(False, "empty", 0.0), clock=clock)
         turn = replace(
             turn,
             message=message,
@@ -118,7 +123,7 @@ class Pipeline:
             truncated=cleaned.truncated,
             debug=bool(inputs.get("debug", self.settings.debug)),
         )
-        query = condense(cleaned.text, history) if cleaned.text else ""
+        query = condense(question, history) if question else ""
         clock.lap("condense")
         if not query:
             return turn

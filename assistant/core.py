@@ -16,15 +16,18 @@ from typing import Any
 from langchain_core.documents import Document
 from langchain_core.runnables import Runnable
 
+from . import datafiles, nlp
 from .answer import Answer
 from .chain import Pipeline
 from .compose import Composer
-from .embeddings import embeddings_for
+from .embeddings import ModelMissingError, embeddings_for, model_path
 from .generate import make_answerer
 from .retrieval import HybridRetriever, Ranker
 from .safety import SafetyLayer, criteria_from_documents
 from .scope import RequestKinds, ScopeJudge
+from .scope.terms import UNCOVERED_TERMS
 from .settings import Settings, load_settings
+from .spelling import Speller, english_words, model_words
 from .store import Index
 
 log = logging.getLogger(__name__)
@@ -86,6 +89,7 @@ class Assistant:
             sections,
             self.composer,
             guard=self._check_index,
+            speller=question_speller(settings, documents),
         )
         self.chain: Runnable[dict[str, Any] | str, Answer] = self.pipeline.runnable()
 
@@ -158,3 +162,25 @@ class Assistant:
     def retrieve(self, question: str, k: int = 4) -> list[Document]:
         """Top-k chunks as Documents with metadata 'section', 'chunk_id' and scores."""
         return HybridRetriever(ranker=self.ranker, embeddings=self.embeddings, k=k).invoke(question)
+
+
+def question_speller(settings: Settings, documents: Sequence[Document]) -> Speller:
+    """Reads a misspelled word of a question as the article's word ("prevnt", "releive", "runing").
+
+    Targets: the article's words, the stop words and the words of the example questions (``answer_shapes.jsonl``:
+    "prevent", "relieve", "doctor" are how people ask, not always how the article says it). Known as written, never corrected: English words
+    (``spelling.english_words``), the words the embedding model knows whole, and the subjects the article
+    does not cover (``scope_terms.tsv``), so "balm", "knee" or "pilates" stay what they are.
+    """
+    texts = [f"{d.metadata['section']} {d.page_content}" for d in documents]
+    texts += [row["text"] for row in datafiles.jsonl("answer_shapes.jsonl")]
+    targets = {w for text in texts for w in nlp.words(text) if w.isalpha()}
+
+    def known() -> frozenset[str]:
+        try:
+            model = model_words(model_path(settings.embedding_model))
+        except ModelMissingError:
+            model = frozenset()
+        return english_words() | model | UNCOVERED_TERMS
+
+    return Speller(targets | nlp.STOPWORDS, known=known)

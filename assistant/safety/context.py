@@ -115,7 +115,9 @@ def _entry(kind: str, direction: str, window: str, pattern: str) -> Entry:
     if kind not in _KINDS:
         raise datafiles.DataFileError(f"{LEXICON_FILE}: unknown modifier kind {kind!r} (allowed: {', '.join(_KINDS)})")
     if direction not in _DIRECTIONS:
-        raise datafiles.DataFileError(f"{LEXICON_FILE}: unknown direction {direction!r} (allowed: {', '.join(_DIRECTIONS)})")
+        raise datafiles.DataFileError(
+            f"{LEXICON_FILE}: unknown direction {direction!r} (allowed: {', '.join(_DIRECTIONS)})"
+        )
     return Entry(kind, direction, int(window), re.compile(pattern))
 
 

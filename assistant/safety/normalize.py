@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from anyascii import anyascii
-from rapidfuzz.distance import OSA
 
 from .. import datafiles
 from ..nlp import trimmed
+from ..spelling import Speller
 
 WORDS_FILE = "safety_words.tsv"
 """Contractions, misspelled key words and the common words that are not typos of them (package data)."""
@@ -25,6 +25,7 @@ _TABLE = datafiles.rows(WORDS_FILE)
 _CONTRACTIONS = [(fields[1], fields[2]) for fields in _TABLE if fields[0] == "contraction"]
 _KEY_WORDS = frozenset(w for fields in _TABLE if fields[0] == "key" for w in fields[1].split())
 _NOT_TYPOS = frozenset(w for fields in _TABLE if fields[0] == "not_typo" for w in fields[1].split())
+_SPELLER = Speller(_KEY_WORDS, known=_NOT_TYPOS)
 _TOKEN = re.compile(r"[a-z]+")
 
 
@@ -33,21 +34,7 @@ def _word(word: str) -> str:
     """One lower-case word as the rules read it: contractions expanded, misspelled key words corrected."""
     for pattern, repl in _CONTRACTIONS:
         word = re.sub(pattern, repl, word)
-    return _TOKEN.sub(lambda m: _spelled(m.group(0)), word)
-
-
-@lru_cache(maxsize=8192)
-def _spelled(token: str) -> str:
-    if len(token) < 4 or token in _KEY_WORDS or token in _NOT_TYPOS:
-        return token
-    limit = 2 if len(token) >= 9 else 1
-    # The closest key word, ties in alphabetical order: iterating the frozenset made "improvd" read as
-    # "improved" in one process and "improve" in the next (string hashing differs per process).
-    distance, word = min(
-        ((OSA.distance(token, w, score_cutoff=limit), w) for w in _KEY_WORDS if w[0] == token[0]),
-        default=(limit + 1, token),
-    )
-    return word if distance <= limit else token
+    return _TOKEN.sub(lambda m: _SPELLER.word(m.group(0)), word)
 
 
 def fold(ch: str) -> str:

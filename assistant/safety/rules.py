@@ -42,7 +42,9 @@ def _load() -> tuple[tuple[Rule, ...], re.Pattern[str], dict[str, str]]:
         elif kind == "rule":
             criterion = rest[0]
             if criterion not in RED_FLAGS:
-                raise datafiles.DataFileError(f"{RULES_FILE}: unknown criterion {criterion!r} (allowed: {', '.join(RED_FLAGS)})")
+                raise datafiles.DataFileError(
+                    f"{RULES_FILE}: unknown criterion {criterion!r} (allowed: {', '.join(RED_FLAGS)})"
+                )
             needs = expand(rest[2]) if len(rest) > 2 and rest[2] else None
             rules.append(Rule(criterion, re.compile(expand(rest[1])), re.compile(needs) if needs else None))
         elif kind == "care":
