@@ -7,6 +7,7 @@ import pytest
 from assistant import texts
 from assistant.answer import RED_FLAGS
 from assistant.render import render_referral
+from assistant.safety import SafetyLayer
 from assistant.safety.detect import Detector
 from assistant.safety.names import URGENCY_ORDER
 from assistant.safety.normalize import normalize
@@ -77,3 +78,16 @@ def test_a_later_turn_gets_a_one_line_reminder(criteria):
     reminder = ReferralWriter(criteria).short(["persistent_pain", "severe_pain"])
     assert reminder.kind == "reminder"
     assert [c.name for c in reminder.criteria] == ["severe_pain", "persistent_pain"]  # most urgent first
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["how do I know if it's serious?", "is this something serious?", "will it go away on its own", "shud i see a docter"],
+)
+def test_asking_whether_it_is_serious_is_asking_when_to_get_care(text):
+    assert SafetyLayer.is_care_question(text)
+
+
+@pytest.mark.parametrize("text", ["I had a serious talk with my coach", "will it get easier to run hills?"])
+def test_other_uses_of_the_words_are_not_care_questions(text):
+    assert not SafetyLayer.is_care_question(text)
