@@ -168,6 +168,8 @@ class Pipeline:
                 scope = replace(scope, covered=True, reason="ok")
             elif not scope.covered:
                 plan = Plan("specific")
+            if plan.shape == "specific":
+                hits = self.ranker.with_questions(query, vector, hits)
         clock.lap("plan")
         degraded = any(h.source == "memory" for h in hits)
         return replace(

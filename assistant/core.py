@@ -13,12 +13,15 @@ import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
+import numpy as np
 from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
 from langchain_core.runnables import Runnable
 
 from . import datafiles, nlp
 from .answer import Answer
 from .chain import Pipeline
+from .classify import cached_vectors
 from .compose import Composer
 from .embeddings import ModelMissingError, embeddings_for, model_path
 from .generate import make_answerer
@@ -28,7 +31,7 @@ from .scope import RequestKinds, ScopeJudge
 from .scope.terms import UNCOVERED_TERMS
 from .settings import Settings, load_settings
 from .spelling import Speller, english_words, model_words
-from .store import Index
+from .store import ChunkVectors, Index
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +58,14 @@ class Assistant:
         documents, vectors = self.index.read_chunks()
         self.documents = {d.metadata["chunk_id"]: d for d in documents}
         self.sentences = self.index.sentence_table()
-        self.ranker = Ranker(settings, self.index, documents, heal=self._heal_after_error, memory=vectors)
+        self.ranker = Ranker(
+            settings,
+            self.index,
+            documents,
+            heal=self._heal_after_error,
+            memory=vectors,
+            questions=faq_questions(self.embeddings, documents, settings),
+        )
         self._checked_at = time.monotonic()
         self._heal_lock = threading.Lock()
         judge = ScopeJudge(
@@ -184,3 +194,13 @@ def question_speller(settings: Settings, documents: Sequence[Document]) -> Spell
         return english_words() | model | UNCOVERED_TERMS
 
     return Speller(targets | nlp.STOPWORDS, known=known)
+
+
+def faq_questions(embeddings: Embeddings, documents: Sequence[Document], settings: Settings) -> ChunkVectors:
+    """The FAQ pairs' questions as vectors of their own (cached in ``models/`` with the model's name)."""
+    faq = [d for d in documents if d.metadata.get("kind") == "faq" and d.metadata.get("title")]
+    if not faq:
+        return ChunkVectors(ids=[], vectors=np.zeros((0, 1), np.float32))
+    titles = [d.metadata["title"] for d in faq]
+    vectors = cached_vectors(embeddings, titles, settings.models_dir, settings.embedding_model, "faq-questions")
+    return ChunkVectors(ids=[d.metadata["chunk_id"] for d in faq], vectors=np.asarray(vectors, dtype=np.float32))

@@ -161,6 +161,14 @@ class Outage:
 class Ranker:
     """Ranks the chunks of one index; holds BM25 in memory, queries Chroma for vectors."""
 
+    QUESTION_MIN = 0.75
+    """A FAQ question counts only from this similarity: "do shoe inserts help?" is 0.73 from "What are the
+    best shoes for preventing hip pain?" but asks about orthotics; paraphrases of a FAQ score 0.75-0.9."""
+    QUESTION_OFFSET = 0.04
+    """What a FAQ question's similarity gives up against the chunk's own: a short question is near many
+    queries. Ranking every question this way, 0 lost dev hit@1 (84.2% -> 78.9%) for the FAQ set's gain
+    (70.0% -> 96.7%); 0.04 kept dev at 84.2% and gave the FAQ set 86.7%, the terse set 83.9% -> 87.1%."""
+
     def __init__(
         self,
         settings: Settings,
@@ -168,8 +176,13 @@ class Ranker:
         documents: list[Document],
         heal: Callable[[Exception], None] | None = None,
         memory: ChunkVectors | None = None,
+        questions: ChunkVectors | None = None,
     ) -> None:
         self.settings = settings
+        self.questions = questions
+        """The FAQ pairs' questions, embedded on their own (``with_questions``): "can I run through hip pain" is
+        the FAQ "Can I continue running with hip pain?", though the whole pair is nearer the article's generic
+        paragraphs."""
         self.index = index
         self.heal = heal
         """Called with the error when vector search fails; repairs the index so the search can be retried."""
@@ -204,6 +217,34 @@ class Ranker:
             return self.memory.nearest(vector, k), True
         self.outage.recovered()
         return scores, False
+
+    def with_questions(self, query: str, vector: np.ndarray, hits: list[Hit]) -> list[Hit]:
+        """`hits` re-ranked with the FAQ questions: a FAQ chunk whose question is nearer the query than its
+        text (less ``QUESTION_OFFSET``) scores as that question. For specific answers only: what the
+        composer decides about a list or a summary rests on the chunks themselves."""
+        if self.questions is None or not self.questions.ids or self.settings.fusion != "weighted" or not hits:
+            return hits
+        w = self.settings.dense_weight
+        lexical = self.lexical_scores(query)
+        known = {h.chunk_id: h for h in hits}
+        source = hits[0].source
+        for chunk_id, sim in zip(self.questions.ids, self.questions.vectors @ vector, strict=True):
+            if sim < self.QUESTION_MIN:
+                continue
+            question = float(sim) - self.QUESTION_OFFSET
+            i = self.position[chunk_id]
+            hit = known.get(chunk_id)
+            own = hit.dense if hit is not None else self._dense_of(chunk_id, vector)
+            if question > own:
+                known[chunk_id] = Hit(
+                    self.documents[i], w * question + (1 - w) * float(lexical[i]), question, float(lexical[i]), source
+                )
+        return sorted(known.values(), key=lambda h: (-h.score, self.position[h.chunk_id]))[: len(hits)]
+
+    def _dense_of(self, chunk_id: str, vector: np.ndarray) -> float:
+        if self.memory is None or chunk_id not in self.memory.ids:
+            return 0.0
+        return float(self.memory.vectors[self.memory.ids.index(chunk_id)] @ vector)
 
     def lexical_scores(self, query: str) -> np.ndarray:
         """BM25 of every chunk, squashed into 0..1; everyday words also match the article's words for them."""

@@ -175,3 +175,25 @@ def test_batch_returns_answers(bot):
     assert "omega-3" in answers[1].text
     assert answers[2].text == texts.EMPTY_QUESTION and answers[2].abstained
     assert answers[0].to_dict() == bot.ask("How long should I ice my hip?").to_dict()
+
+
+@pytest.mark.parametrize(
+    ("question", "faq"),
+    [
+        ("can i run through hip pain", "q4-continue-running-hip-pain"),
+        ("how many days off do I need when my hip hurts after runs", "q2-long-rest-hip-pain-running"),
+    ],
+)
+def test_a_question_put_like_a_faq_gets_that_faqs_answer(bot, question, faq):
+    """The FAQ's own question is matched too: the whole pair was less near than the article's generic
+    paragraphs, and "can i run through hip pain" was answered with the conclusion."""
+    answer = bot.ask(question)
+    assert answer.shape == "specific"
+    assert answer.citations[0].chunk_id.endswith(f"faqs/{faq}")
+    assert "In conclusion" not in answer.text
+
+
+def test_faq_questions_do_not_decide_a_lists_sections(bot):
+    answer = bot.ask("How do I relieve hip pain from running?")
+    assert answer.shape == "list"
+    assert all("/faqs/" not in item.chunk_id for item in answer.items[:8])
