@@ -82,7 +82,12 @@ def test_a_later_turn_gets_a_one_line_reminder(criteria):
 
 @pytest.mark.parametrize(
     "text",
-    ["how do I know if it's serious?", "is this something serious?", "will it go away on its own", "shud i see a docter"],
+    [
+        "how do I know if it's serious?",
+        "is this something serious?",
+        "will it go away on its own",
+        "shud i see a docter",
+    ],
 )
 def test_asking_whether_it_is_serious_is_asking_when_to_get_care(text):
     assert SafetyLayer.is_care_question(text)
