@@ -23,6 +23,7 @@ LONG_WORD = 9
 """From this length on, two edits still read as the target ("excrutiating", "improvemnt")."""
 _WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
 _STRETCHED = re.compile(r"(.)\1{2,}")
+_LETTERS = re.compile(r"[^\W\d_]+")
 
 
 class Speller:
@@ -67,7 +68,13 @@ class Speller:
         return target if distance <= limit else token
 
     def text(self, text: str) -> str:
-        """`text` with its misspelled words corrected; a capitalised word inside a sentence is a name, kept."""
+        """`text` with its misspelled words corrected; a capitalised word inside a sentence is a name, kept.
+
+        Only English is corrected: a text with accented or non-Latin letters, or whose words of three letters
+        or more are mostly unknown ("Wie lange sollte ich meine Hufte kuhlen?"), is left as written.
+        """
+        if not self.reads_as_english(text):
+            return text
 
         def fix(match: re.Match[str]) -> str:
             token = match.group(0)
@@ -81,6 +88,21 @@ class Speller:
             return fixed.capitalize() if token[0].isupper() else fixed
 
         return _WORD.sub(fix, text)
+
+    def reads_as_english(self, text: str) -> bool:
+        words = _LETTERS.findall(text)
+        if not all(w.isascii() for w in words):
+            return False
+        longer = [w.lower() for w in words if len(w) >= 3]
+        if len(longer) < 3:  # "inflamation?": too few words to tell a language by
+            return True
+        known = sum(w in self.targets or w in self.known for w in longer)
+        return known >= ENGLISH_SHARE * len(longer)
+
+
+ENGLISH_SHARE = 0.5
+"""Share of a text's longer words that must be known as written for it to be read as English: "hoe do i
+prevnt hip pian from runing" has 3 of 6; a German question 1 of 6."""
 
 
 def _starts_sentence(text: str, position: int) -> bool:
