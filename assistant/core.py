@@ -177,10 +177,11 @@ class Assistant:
 def question_speller(settings: Settings, documents: Sequence[Document]) -> Speller:
     """Reads a misspelled word of a question as the article's word ("prevnt", "releive", "runing").
 
-    Targets: the article's words, the stop words and the words of the example questions (``answer_shapes.jsonl``:
-    "prevent", "relieve", "doctor" are how people ask, not always how the article says it). Known as written, never corrected: English words
-    (``spelling.english_words``), the words the embedding model knows whole, and the subjects the article
-    does not cover (``scope_terms.tsv``), so "balm", "knee" or "pilates" stay what they are.
+    Targets: the article's words, the stop words and the words of the example questions
+    (``answer_shapes.jsonl``: "prevent", "relieve", "doctor" are how people ask, not always how the article
+    says it). Known as written, never corrected: English words (``spelling.english_words``), the words the
+    embedding model knows whole, and the subjects the article does not cover (``scope_terms.tsv``), so
+    "balm", "knee" or "pilates" stay what they are. The dictionary is read on the first word that needs it.
     """
     texts = [f"{d.metadata['section']} {d.page_content}" for d in documents]
     texts += [row["text"] for row in datafiles.jsonl("answer_shapes.jsonl")]

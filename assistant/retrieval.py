@@ -188,6 +188,7 @@ class Ranker:
         """Called with the error when vector search fails; repairs the index so the search can be retried."""
         self.memory = memory
         """The chunk vectors dense search falls back on while the index cannot be reached."""
+        self._memory_rows = {chunk_id: row for row, chunk_id in enumerate(memory.ids)} if memory else {}
         self.outage = Outage(settings.reconnect_seconds)
         self.documents = documents
         self.position = {d.metadata["chunk_id"]: i for i, d in enumerate(documents)}
@@ -242,9 +243,11 @@ class Ranker:
         return sorted(known.values(), key=lambda h: (-h.score, self.position[h.chunk_id]))[: len(hits)]
 
     def _dense_of(self, chunk_id: str, vector: np.ndarray) -> float:
-        if self.memory is None or chunk_id not in self.memory.ids:
+        """The chunk's cosine from the vectors in memory (0 when they are not held)."""
+        row = self._memory_rows.get(chunk_id)
+        if self.memory is None or row is None:
             return 0.0
-        return float(self.memory.vectors[self.memory.ids.index(chunk_id)] @ vector)
+        return float(self.memory.vectors[row] @ vector)
 
     def lexical_scores(self, query: str) -> np.ndarray:
         """BM25 of every chunk, squashed into 0..1; everyday words also match the article's words for them."""

@@ -1,9 +1,10 @@
 """Misspelled words read as the words they were meant to be ("prevnt" -> "prevent", "feaver" -> "fever").
 
 One rule serves the safety layer (its key words) and the question (the article's words): a word that
-is not known as written and lies one edit away from a target word with the same first
-letter (two edits for words of nine letters or more, a swap of two letters counting as one edit)
-reads as the nearest such target (ties in alphabetical order). Words of fewer than four letters and words listed as known are left alone.
+is not known as written and lies one edit away from a target word with the same first letter (two
+edits for words of nine letters or more, a swap of two letters counting as one edit) reads as the
+nearest such target, ties in alphabetical order. Words of fewer than four letters and words known
+as written are left alone.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ LONG_WORD = 9
 _WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
 _STRETCHED = re.compile(r"(.)\1{2,}")
 _LETTERS = re.compile(r"[^\W\d_]+")
+ENGLISH_SHARE = 0.5
+"""Share of a text's longer words that must be known as written for it to be read as English: "hoe do i
+prevnt hip pian from runing" has 3 of 6; a German question 1 of 6."""
 
 
 class Speller:
@@ -90,6 +94,7 @@ class Speller:
         return _WORD.sub(fix, text)
 
     def reads_as_english(self, text: str) -> bool:
+        """Latin letters only, and at least ``ENGLISH_SHARE`` of the longer words known as written."""
         words = _LETTERS.findall(text)
         if not all(w.isascii() for w in words):
             return False
@@ -98,11 +103,6 @@ class Speller:
             return True
         known = sum(w in self.targets or w in self.known for w in longer)
         return known >= ENGLISH_SHARE * len(longer)
-
-
-ENGLISH_SHARE = 0.5
-"""Share of a text's longer words that must be known as written for it to be read as English: "hoe do i
-prevnt hip pian from runing" has 3 of 6; a German question 1 of 6."""
 
 
 def _starts_sentence(text: str, position: int) -> bool:

@@ -108,7 +108,8 @@ def _present(values: list[Any] | None) -> list[Any]:
     """A field that was asked for in ``include`` (Chroma types every field as optional)."""
     if values is None:
         raise IndexUnavailableError(
-            "The index returned no values for a field that was asked for; rebuild it with `hip-assistant index --rebuild`."
+            "The index returned no values for a field that was asked for; "
+            "rebuild it with `hip-assistant index --rebuild`."
         )
     return values
 
@@ -116,6 +117,7 @@ def _present(values: list[Any] | None) -> list[Any]:
 def _int(value: object) -> int:
     if not isinstance(value, int):
         raise IndexUnavailableError(
-            f"The index metadata holds {value!r} where a number belongs; rebuild it with `hip-assistant index --rebuild`."
+            f"The index metadata holds {value!r} where a number belongs; "
+            "rebuild it with `hip-assistant index --rebuild`."
         )
     return value
