@@ -84,9 +84,9 @@ class Pipeline:
         speller: Speller | None = None,
     ) -> None:
         self.guard = guard
+        """Called before each question (the Assistant checks its index there)."""
         self.speller = speller
         """Reads misspelled words of a question as the article's words before it is retrieved and judged."""
-        """Called before each question (the Assistant checks its index there)."""
         self.settings = settings
         self.embeddings = embeddings
         self.ranker = ranker

@@ -18,11 +18,11 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.runnables import Runnable
 
-from . import datafiles, nlp
+from . import nlp
 from .answer import Answer
 from .chain import Pipeline
 from .classify import cached_vectors
-from .compose import Composer
+from .compose import Composer, load_examples
 from .embeddings import ModelMissingError, embeddings_for, model_path
 from .generate import make_answerer
 from .retrieval import HybridRetriever, Ranker
@@ -184,7 +184,7 @@ def question_speller(settings: Settings, documents: Sequence[Document]) -> Spell
     "balm", "knee" or "pilates" stay what they are. The dictionary is read on the first word that needs it.
     """
     texts = [f"{d.metadata['section']} {d.page_content}" for d in documents]
-    texts += [row["text"] for row in datafiles.jsonl("answer_shapes.jsonl")]
+    texts += [row["text"] for row in load_examples()]
     targets = {w for text in texts for w in nlp.words(text) if w.isalpha()}
 
     def known() -> frozenset[str]:

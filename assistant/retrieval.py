@@ -226,7 +226,7 @@ class Ranker:
         if self.questions is None or not self.questions.ids or self.settings.fusion != "weighted" or not hits:
             return hits
         w = self.settings.dense_weight
-        lexical = self.lexical_scores(query)
+        lexical: np.ndarray | None = None  # BM25 again only when a FAQ question comes near (rarely)
         known = {h.chunk_id: h for h in hits}
         source = hits[0].source
         for chunk_id, sim in zip(self.questions.ids, self.questions.vectors @ vector, strict=True):
@@ -237,6 +237,8 @@ class Ranker:
             hit = known.get(chunk_id)
             own = hit.dense if hit is not None else self._dense_of(chunk_id, vector)
             if question > own:
+                if lexical is None:
+                    lexical = self.lexical_scores(query)
                 known[chunk_id] = Hit(
                     self.documents[i], w * question + (1 - w) * float(lexical[i]), question, float(lexical[i]), source
                 )
