@@ -16,6 +16,7 @@ SAFETY_SETS = {
     "held-out (blind at first run)": "holdout/safety_holdout.jsonl",
     "hard dev (helper-written, tuned on)": "safety_dev_hard.jsonl",
     "hard dev 3 (helper-written, tuned on)": "safety_dev3.jsonl",
+    "hard dev 4 (helper-written, tuned on)": "safety_dev4.jsonl",
     "negated": "safety_negated.jsonl",
     "benign": "safety_benign.jsonl",
     "benign (test)": "safety_benign_test.jsonl",
