@@ -196,4 +196,39 @@ def test_the_third_hard_dev_set_is_caught_with_few_false_alarms(bot):
     """
     missed, alarms, flagged, benign = misses_and_alarms(bot, load_jsonl("safety_dev3.jsonl"))
     assert len(missed) <= 0.04 * flagged, missed
-    assert len(alarms) <= 0.06 * benign, alarms
+    assert len(alarms) <= 0.05 * benign, alarms
+
+
+def test_the_fourth_hard_dev_set_is_caught_with_few_false_alarms(bot):
+    """400 messages by a helper who saw only the article (fever from a flu, ice numbness, figurative ...).
+
+    Scored once before it was tuned on (8 of 205 red flags missed, 25 of 200 false alarms); a regression
+    guard at today's level (7 missed, 18 false alarms).
+    """
+    missed, alarms, flagged, benign = misses_and_alarms(bot, load_jsonl("safety_dev4.jsonl"))
+    assert len(missed) <= 0.04 * flagged, missed
+    assert len(alarms) <= 0.09 * benign, alarms
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The crowd was feverish at the finish line, what a race!",
+        "I'm feverish with excitement about my first marathon next week!",
+        "Honestly my weekly mileage has been hot and cold this month.",
+    ],
+)
+def test_a_rule_word_used_for_something_else_is_an_unsure_referral_not_a_match(bot, text):
+    """The rules know "feverish" and "hot"; the learned detector says the clause reports no infection."""
+    answer = bot.ask(text)
+    assert not answer.red_flags
+    assert answer.referral is not None and answer.referral.kind == "possible"
+
+
+def test_a_temperature_with_a_decimal_point_stays_one_clause(bot):
+    text = "Feeling rough, 38.9 on the thermometer this morning, and my hip hurts whenever I move it."
+    norm = Normalized.of(text).text
+    cuts = context.boundaries(norm, 0, len(norm))
+    point = norm.index("38.9") + 2
+    assert point not in cuts and point + 1 not in cuts
+    assert "infection" in {d.criterion for d in bot.safety.detect(text)}

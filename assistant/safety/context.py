@@ -53,15 +53,15 @@ _DIRECTIONS: tuple[Direction, ...] = get_args(Direction)
 # what it denies is often a list ("any numbness, tingling or weakness"). A parenthesis is an aside and
 # "and then" a new event: "(... if that matters), and then I started feeling feverish" is no hypothetical.
 STRONG_TERMINATOR = re.compile(
-    r"[.!?;()\n]|\s[-\u2013\u2014]+\s|\b(?:but|however|although|though|altho|tho|yet)\b"
+    r"(?<!\d)\.|\.(?!\d)|[!?;()\n]|\s[-\u2013\u2014]+\s|\b(?:but|however|although|though|altho|tho|yet)\b"
     r"|\b(?:and )?now\b|\bstill\b|\band then\b|\b(?:has|have) (?:gone|become|turned|got)\b"
 )
 # Another person's story ends where the writer turns to themselves ("... help me climb", "and mine tingles").
 FIRST_PERSON = re.compile(r"\b(?:i|me|my|mine|myself)\b")
 
-# Clause boundaries: punctuation, a spaced dash, and words that start a new clause.
+# Clause boundaries: punctuation (a decimal point, "38.9", is none), a spaced dash, and words that start a new clause.
 TERMINATOR = re.compile(
-    r"[.!?;:,()\n]|\s[-\u2013\u2014]+\s"
+    r"(?<!\d)\.|\.(?!\d)|[!?;:,()\n]|\s[-\u2013\u2014]+\s"
     r"|\b(?:but|however|although|though|altho|tho|yet|except|as|because|cause|cuz|while|whereas|now|and then|then"
     r"|so(?= (?:i|my|it|the|we)\b)"
     r"|since(?= (?:i|my|it|the|then|now|that)\b)"

@@ -1,6 +1,9 @@
 """Red flags in one message: rules and a learned detector, both judged by ConText.
 
-* Rules (``rules``) catch the plain wordings with high precision.
+* Rules (``rules``) catch the plain wordings. A rule hit is a detection when
+  the learned detector does not rule its clause and sentence out
+  (``Detector.RULE_CONFIRM``): "feverish with excitement" uses the word
+  for something else, and is left an unsure referral.
 * The learned detector (``learned``) reads every clause the rules did not
   explain, in any wording its examples taught it ("like ants crawling",
   "38.7", "couldnt even make it to the bus stop").
@@ -62,6 +65,15 @@ class Detector:
     """Learned probability for a detection ("What you describe matches ...")."""
     POSSIBLE = 0.3
     """Learned probability for showing the referral anyway, with all four criteria."""
+    RULE_CONFIRM = 0.1
+    """Learned probability (of the rule's clause or its sentence) a rule hit needs to be a detection.
+
+    Below it the hit counts as possible: the referral is still shown, without claiming a match. The rules'
+    words are also used for other things ("feverish with excitement", "mileage has been hot and cold",
+    "the treadmill's belt keeps giving way"). On the helper-written dev sets (dev2-dev4) this turned 7 of
+    36 false alarms into unsure referrals and cost one detection ("is it normal that I can't put any weight
+    on my hip", still shown the referral); judging the sentence as well as the clause keeps
+    "4 wks no runs, nothing changed" a detection where the clause alone says too little."""
     MAX_CLAUSES = 400
     """Clauses of one message the learned detector reads (a few pages of text); rules read everything."""
     MIN_WORDS = 4
@@ -83,9 +95,13 @@ class Detector:
         last: dict[Criterion, int] = {}  # where each criterion's last mention ends
         candidates: list[tuple[int, int]] = []
         infection_elsewhere: set[tuple[int, int]] = set()
+        ruled: list[
+            tuple[Criterion, tuple[int, int], tuple[int, int], str]
+        ] = []  # criterion, clause, sentence, trigger
         for s_start, s_end in _spans(norm.text, _SENTENCE_SPLIT, 0, len(norm.text)):
             mods = context.modifiers(norm.text, s_start, s_end)
             sentence = norm.text[s_start:s_end]
+            cuts = context.boundaries(norm.text, s_start, s_end)
             explained: list[int] = []
             for rule in RULES:
                 if rule.needs and not rule.needs.search(sentence):
@@ -95,9 +111,9 @@ class Detector:
                         continue
                     explained.append(match.start())
                     last[rule.criterion] = max(last.get(rule.criterion, 0), match.end())
+                    clause = next((a, b) for a, b in itertools.pairwise(cuts) if a <= match.start() < b)
                     trigger = norm.original(match.start(), match.end())
-                    found.setdefault(rule.criterion, Detection(rule.criterion, trigger, "rule"))
-            cuts = context.boundaries(norm.text, s_start, s_end)
+                    ruled.append((rule.criterion, _trim(norm.text, *clause), _trim(norm.text, s_start, s_end), trigger))
             for raw_a, raw_b in itertools.pairwise(cuts):
                 if any(raw_a <= p < raw_b for p in explained):
                     continue
@@ -112,11 +128,24 @@ class Detector:
                 if any(m.kind in context.INFECTION_ONLY and m.scope[0] < b and a < m.scope[1] for m in mods):
                     infection_elsewhere.add((a, b))
         possible: list[Criterion] = []
-        if self.learned is not None and candidates and len(found) < len(RED_FLAGS):
+        if self.learned is None:
+            for name, _, _, trigger in ruled:
+                found.setdefault(name, Detection(name, trigger, "rule"))
+        else:
             spans = candidates[: self.MAX_CLAUSES]
-            probs = self.learned.probabilities([norm.text[a:b] for a, b in spans])
+            checked = list(dict.fromkeys(span for _, clause, whole, _ in ruled for span in (clause, whole)))
+            probs = self.learned.probabilities([norm.text[a:b] for a, b in spans + checked])
+            for name, clause, whole, trigger in ruled:
+                at = RED_FLAGS.index(name)
+                score = max(float(probs[len(spans) + checked.index(span), at]) for span in (clause, whole))
+                if score >= self.RULE_CONFIRM:
+                    found.setdefault(name, Detection(name, trigger, "rule", score))
+                elif name not in possible:
+                    possible.append(name)
             for i, name in enumerate(RED_FLAGS):
-                column = probs[:, i].copy()
+                if not spans:
+                    break
+                column = probs[: len(spans), i].copy()
                 if name == "infection":  # a swollen ankle or a wasp sting is not the hip joint
                     column[[j for j, span in enumerate(spans) if span in infection_elsewhere]] = 0.0
                 best = int(column.argmax())
@@ -127,8 +156,9 @@ class Detector:
                 if score >= self.CONFIDENT and name not in found:
                     a, b = spans[best]
                     found[name] = Detection(name, norm.original(a, b), "learned", score)
-                elif score >= self.POSSIBLE and name not in found:
+                elif score >= self.POSSIBLE and name not in found and name not in possible:
                     possible.append(name)
+            possible = [p for p in possible if p not in found]
         for name in _course_rules_out(norm.text, last):
             found.pop(name, None)
             possible = [p for p in possible if p != name]
