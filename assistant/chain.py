@@ -70,6 +70,11 @@ def _timed(pieces: Iterator[Answer], clock: Clock, first: str, rest: str) -> Ite
 class Pipeline:
     """The parts of the chain, wired once per Assistant."""
 
+    NEAREST_LEXICAL = 0.3
+    """A "not mentioned" answer quotes the nearest passage when the question is this close to it in words
+    (BM25, squashed) even if not in meaning: "ice or heat?" is too short to embed near the ice passage,
+    but the word it shares says the passage is what the article does say."""
+
     def __init__(
         self,
         settings: Settings,
@@ -233,7 +238,8 @@ class Pipeline:
                 missing = texts.MISSING_SPECIFIC.format(what=texts.SPECIFIC_KINDS[scope.specific or "amount"])
             # "What it does say" is the one nearest passage that states something, not a tour of loose ones.
             nearest = [h for h in turn.hits if h.doc.metadata.get("role") != "framing"][:1]
-            if nearest and scope.similarity >= self.judge.min_similarity:
+            near = scope.similarity >= self.judge.min_similarity
+            if nearest and (near or nearest[0].lexical >= self.NEAREST_LEXICAL):
                 yield Answer(text=f"{missing} {texts.DOES_SAY} ", abstained=True)
                 yield from self.answerer.stream(replace(turn, hits=nearest))
             else:

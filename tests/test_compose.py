@@ -205,6 +205,17 @@ def sources_check(helpers):
 
 
 @pytest.mark.parametrize(
+    "question", ["I feel depressed that I can't run", "feeling down since I stopped running", "so gutted about my hip"]
+)
+def test_a_feeling_about_the_injury_gets_the_psychological_section(bot, question):
+    """ "can't run" is as close to the treatment section's lead-in ("get back to running"); the feeling is the
+    question. Everyday words for it are data (``synonyms.tsv``: depressed -> psychological)."""
+    answer = bot.ask(question)
+    assert answer.shape == "list", answer.text
+    assert {c.section for c in answer.citations} == {"The Psychological Aspect of Hip Pain"}, answer.text
+
+
+@pytest.mark.parametrize(
     ("question", "chunk"),
     [
         ("do shoe inserts help with hip pain?", "hip-pain-from-running/treatment-options/6-orthotics"),

@@ -66,6 +66,15 @@ def test_a_drug_the_article_never_names_is_said_so_with_what_it_says_on_nsaids(b
     assert [c.chunk_id.rsplit("/", 1)[-1] for c in answer.citations] == ["4-anti-inflammatory-medications"]
 
 
+@pytest.mark.parametrize("question", ["ice or heat?", "is ice or heat better for my hip?"])
+def test_a_choice_the_article_half_covers_says_what_it_leaves_out_and_quotes_the_other_half(bot, question):
+    """The article says ice and never heat: the answer says so and quotes the ice, even when the question is
+    too short to embed near the passage ("ice or heat?")."""
+    answer = bot.ask(question)
+    assert answer.text.startswith("The article doesn't mention heat. Here is what it does say."), answer.text
+    assert [c.chunk_id.rsplit("/", 1)[-1] for c in answer.citations] == ["1-rest-and-ice"]
+
+
 @pytest.mark.parametrize(
     "question",
     [
