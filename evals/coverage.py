@@ -29,14 +29,18 @@ def composition(bot: Assistant, bar: Progress, *, fast: bool) -> dict:
 
 
 def scope(bot: Assistant, bar: Progress) -> dict:
-    """Out-of-scope requests and everyday in-scope questions: the dev set (written outside the team, tuned
-    on) and the blind set (never tuned on). "before" (03121cb) is in ``evals/results/blind_before.json``."""
+    """Out-of-scope requests and everyday in-scope questions: the dev sets (written outside the team, tuned
+    on) and the two blind sets (never tuned on). "before" (03121cb) is in ``evals/results/blind_before.json``."""
     bar.stage("scope")
     out = {
         "scope (dev)": blind.score_scope(bot, load("scope_dev.jsonl")),
         "scope (dev 3, helper-written)": blind.score_scope(bot, load("scope_dev3.jsonl")),
+        "scope (dev 4, helper-written)": blind.score_scope(bot, load("scope_dev4.jsonl")),
     }
-    blind_set = DATA / "blind" / "scope.jsonl"
-    if blind_set.exists():
-        out["scope (blind)"] = blind.score_scope(bot, read_jsonl(blind_set))
+    for name, blind_set in (
+        ("scope (blind)", DATA / "blind" / "scope.jsonl"),
+        ("scope (blind, second fresh)", DATA / "blind" / "fresh" / "scope.jsonl"),
+    ):
+        if blind_set.exists():
+            out[name] = blind.score_scope(bot, read_jsonl(blind_set))
     return out
