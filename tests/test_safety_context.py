@@ -225,18 +225,6 @@ def test_a_rule_word_used_for_something_else_is_an_unsure_referral_not_a_match(b
     assert answer.referral is not None and answer.referral.kind == "possible"
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "I've been running for six weeks now and loving it. How do I increase my distance safely?",
-        "Three months into marathon training and still enjoying every session.",
-    ],
-)
-def test_weeks_of_running_without_a_complaint_are_no_persistent_pain(bot, text):
-    assert "persistent_pain" not in {d.criterion for d in bot.safety.detect(text)}
-    assert bot.ask(text).referral is None
-
-
 def test_a_temperature_with_a_decimal_point_stays_one_clause(bot):
     text = "Feeling rough, 38.9 on the thermometer this morning, and my hip hurts whenever I move it."
     norm = Normalized.of(text).text

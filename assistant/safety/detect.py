@@ -30,7 +30,7 @@ from . import context
 from .learned import LearnedDetector
 from .names import RED_FLAGS, Criterion
 from .normalize import _SENTENCE_SPLIT, Normalized, _spans
-from .rules import COMPLAINT, NOT_BETTER, RULES
+from .rules import NOT_BETTER, RULES
 
 
 @dataclass(frozen=True)
@@ -148,8 +148,6 @@ class Detector:
                 column = probs[: len(spans), i].copy()
                 if name == "infection":  # a swollen ankle or a wasp sting is not the hip joint
                     column[[j for j, span in enumerate(spans) if span in infection_elsewhere]] = 0.0
-                if name == "persistent_pain" and not COMPLAINT.search(norm.text):
-                    column[:] = 0.0  # weeks of running, or of anything, are not weeks of pain
                 best = int(column.argmax())
                 score = float(column[best])
                 if score >= self.POSSIBLE:

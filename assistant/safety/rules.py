@@ -57,5 +57,3 @@ def _load() -> tuple[tuple[Rule, ...], re.Pattern[str], dict[str, str]]:
 RULES, CARE_QUESTION, _PIECES = _load()
 NOT_BETTER = re.compile(rf"\b(?:{_PIECES['NOT_BETTER']})\b|\bstill\b")
 """Says the pain is not getting better (which outweighs any word of improvement in the same message)."""
-COMPLAINT = re.compile(rf"\b{_PIECES['PAIN']}\b")
-"""Names a pain or the hip: a message without one reports no pain that persists ("running for six weeks")."""
