@@ -191,7 +191,7 @@ def test_the_hard_dev_set_is_caught_with_few_false_alarms(bot):
 def test_the_third_hard_dev_set_is_caught_with_few_false_alarms(bot):
     """400 helper-written messages (improving pain, transient numbness, tired legs, other people ...).
 
-    Tuned on, so a regression guard at today's level (7 of 200 missed, 11 false alarms), not a measure:
+    Tuned on, so a regression guard at today's level (7 of 206 missed, 9 false alarms), not a measure:
     the blind sets in evals/data/blind are the measure.
     """
     missed, alarms, flagged, benign = misses_and_alarms(bot, load_jsonl("safety_dev3.jsonl"))

@@ -45,6 +45,16 @@ class Detection:
 
 
 @dataclass(frozen=True)
+class _RuleHit:
+    """A rule's match, waiting for the learned detector's word on its clause and sentence."""
+
+    criterion: Criterion
+    clause: tuple[int, int]
+    sentence: tuple[int, int]
+    trigger: str
+
+
+@dataclass(frozen=True)
 class Finding:
     """What one message reports."""
 
@@ -95,9 +105,7 @@ class Detector:
         last: dict[Criterion, int] = {}  # where each criterion's last mention ends
         candidates: list[tuple[int, int]] = []
         infection_elsewhere: set[tuple[int, int]] = set()
-        ruled: list[
-            tuple[Criterion, tuple[int, int], tuple[int, int], str]
-        ] = []  # criterion, clause, sentence, trigger
+        ruled: list[_RuleHit] = []
         for s_start, s_end in _spans(norm.text, _SENTENCE_SPLIT, 0, len(norm.text)):
             mods = context.modifiers(norm.text, s_start, s_end)
             sentence = norm.text[s_start:s_end]
@@ -113,7 +121,9 @@ class Detector:
                     last[rule.criterion] = max(last.get(rule.criterion, 0), match.end())
                     clause = next((a, b) for a, b in itertools.pairwise(cuts) if a <= match.start() < b)
                     trigger = norm.original(match.start(), match.end())
-                    ruled.append((rule.criterion, _trim(norm.text, *clause), _trim(norm.text, s_start, s_end), trigger))
+                    ruled.append(
+                        _RuleHit(rule.criterion, _trim(norm.text, *clause), _trim(norm.text, s_start, s_end), trigger)
+                    )
             for raw_a, raw_b in itertools.pairwise(cuts):
                 if any(raw_a <= p < raw_b for p in explained):
                     continue
@@ -129,19 +139,23 @@ class Detector:
                     infection_elsewhere.add((a, b))
         possible: list[Criterion] = []
         if self.learned is None:
-            for name, _, _, trigger in ruled:
-                found.setdefault(name, Detection(name, trigger, "rule"))
+            for hit in ruled:
+                found.setdefault(hit.criterion, Detection(hit.criterion, hit.trigger, "rule"))
         else:
             spans = candidates[: self.MAX_CLAUSES]
-            checked = list(dict.fromkeys(span for _, clause, whole, _ in ruled for span in (clause, whole)))
-            probs = self.learned.probabilities([norm.text[a:b] for a, b in spans + checked])
-            for name, clause, whole, trigger in ruled:
-                at = RED_FLAGS.index(name)
-                score = max(float(probs[len(spans) + checked.index(span), at]) for span in (clause, whole))
+            # The rule hits' clauses and sentences are read in the same batch as the candidate clauses.
+            checked = {
+                span: len(spans) + i
+                for i, span in enumerate(dict.fromkeys(span for hit in ruled for span in (hit.clause, hit.sentence)))
+            }
+            probs = self.learned.probabilities([norm.text[a:b] for a, b in [*spans, *checked]])
+            for hit in ruled:
+                at = RED_FLAGS.index(hit.criterion)
+                score = max(float(probs[checked[hit.clause], at]), float(probs[checked[hit.sentence], at]))
                 if score >= self.RULE_CONFIRM:
-                    found.setdefault(name, Detection(name, trigger, "rule", score))
-                elif name not in possible:
-                    possible.append(name)
+                    found.setdefault(hit.criterion, Detection(hit.criterion, hit.trigger, "rule", score))
+                elif hit.criterion not in possible:
+                    possible.append(hit.criterion)
             for i, name in enumerate(RED_FLAGS):
                 if not spans:
                     break
