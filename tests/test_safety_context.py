@@ -202,7 +202,7 @@ def test_the_third_hard_dev_set_is_caught_with_few_false_alarms(bot):
 def test_the_fourth_hard_dev_set_is_caught_with_few_false_alarms(bot):
     """400 messages by a helper who saw only the article (fever from a flu, ice numbness, figurative ...).
 
-    Scored once before it was tuned on (8 of 205 red flags missed, 25 of 200 false alarms); a regression
+    Scored once before it was tuned on (7 of 205 red flags missed, 25 of 200 false alarms); a regression
     guard at today's level (7 missed, 18 false alarms).
     """
     missed, alarms, flagged, benign = misses_and_alarms(bot, load_jsonl("safety_dev4.jsonl"))
