@@ -3,8 +3,8 @@
 One rule serves the safety layer (its key words) and the question (the article's words): a word that
 is not known as written and lies one edit away from a target word with the same first letter (two
 edits for words of nine letters or more, a swap of two letters counting as one edit) reads as the
-nearest such target, ties in alphabetical order. Words of fewer than four letters and words known
-as written are left alone.
+nearest such target, ties in alphabetical order. A three-letter word is read as a target only with
+its last two letters swapped ("hpi" -> "hip"); shorter words and words known as written are left alone.
 """
 
 from __future__ import annotations
@@ -57,6 +57,10 @@ class Speller:
 
     def _word(self, token: str) -> str:
         """One lower-case word, corrected when it is a near miss of a target."""
+        if len(token) == MIN_LENGTH - 1 and token not in self.targets:
+            # Three letters: only the last two swapped ("hpi", "teh"), the commonest slip on a phone keyboard.
+            swapped = token[0] + token[2] + token[1]
+            return swapped if swapped in self.targets and token not in self.known else token
         if len(token) < MIN_LENGTH or token in self.targets or token in self.known:
             return token
         squeezed = _STRETCHED.sub(r"\1", token)  # "sooo", "pleeease": a stretched word, not a typo

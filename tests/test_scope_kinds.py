@@ -31,6 +31,15 @@ MISSING = [
     ("What percentage of runners end up needing surgery?", "statistic", "8-surgery"),
 ]
 
+# On the article's subject though the classifiers or the word lists once said otherwise: words about the request
+# itself ("mentioned", "list"), a shared vocabulary the off-topic classifier missed, a three-letter typo.
+ON_SUBJECT = [
+    ("is yoga mentioned somewhere in the text", "yoga"),
+    ("list the causes from the article", "Overuse"),
+    ("how should I choose shoes for my foot type and running style", "foot type"),
+    ("hpi pain from runnig, how do i fix it", "hip pain"),
+]
+
 DEFINITIONS = [
     ("What is overstriding and why does it matter?", "overstriding"),
     ("what's overpronation?", "overpronation"),
@@ -45,6 +54,14 @@ def test_tasks_get_a_short_refusal_that_says_what_the_assistant_does(bot, reques
     assert answer.abstained
     assert answer.text == texts.TASK_REFUSAL
     assert not answer.citations
+
+
+@pytest.mark.parametrize(("question", "expected"), ON_SUBJECT)
+def test_requests_on_the_articles_subject_are_answered_from_it(bot, question, expected):
+    answer = bot.ask(question)
+    assert not answer.abstained, answer.text
+    assert expected.lower() in answer.text.lower()
+    assert answer.citations
 
 
 @pytest.mark.parametrize(("question", "kind", "nearest"), MISSING)

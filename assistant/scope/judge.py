@@ -30,7 +30,7 @@ import numpy as np
 
 from .. import datafiles, nlp
 from .kinds import MISSING_TYPES, UNREAD, RequestKind, RequestKinds
-from .terms import NEIGHBOURS, OTHER_BODY_PARTS, UNCOVERED_TERMS
+from .terms import NEIGHBOURS, OTHER_BODY_PARTS, REQUEST_WORDS, UNCOVERED_TERMS
 
 ScopeReason = Literal[
     "ok",
@@ -100,6 +100,10 @@ class ScopeJudge:
     false 2.2% -> 2.5%); 0.2 would refuse 4 more for 6 more wrongly."""
     NOT_ARTICLE_MIN = 0.5
     """...provided it is also at least as likely not about the article as about it."""
+    SHARED_WORDS_MIN = 0.5
+    """A request whose words match a passage this well (BM25, squashed to 0..1) is on the article's subject: the
+    classifier's "off topic" (code, recipes, taxes) is overruled there ("how do I choose shoes for my foot type"
+    shares "choose", "shoes", "foot type" with the FAQ). Another subject or a missing answer type still counts."""
     VAGUE_MAX = 0.6
     """A question with no word the article lacks and no word it shares is off topic only this likely not about it."""
     ARTICLE_MAX = 0.3
@@ -138,11 +142,12 @@ class ScopeJudge:
         return float((self.sentence_vectors @ vector).max())
 
     def unknown_terms(self, question: str) -> list[str]:
-        """Content words whose stems the article never uses (typos of its words excepted)."""
+        """Content words whose stems the article never uses (typos of its words and words about the request
+        itself, such as "list" or "mentioned", excepted)."""
         unknown = []
         for word in nlp.content_words(question):
             stem = nlp.stem(word)
-            if stem in self.vocabulary or word.isdigit():
+            if stem in self.vocabulary or word.isdigit() or word in REQUEST_WORDS:
                 continue
             if self._near_known(stem):
                 continue
@@ -178,6 +183,8 @@ class ScopeJudge:
         if self.kinds is not None and vector is not None and vector.size and self._reads_as_english(question):
             reading = self.kinds.read(question, vector)
         taken = reading.score >= self.KIND_MIN and reading.not_article >= self.NOT_ARTICLE_MIN
+        if reading.kind == "off_topic" and lexical >= self.SHARED_WORDS_MIN:
+            taken = False
         kind: RequestKind = reading.kind if taken else "article"
         if kind == "task":
             return Scope(False, "task", similarity, kind=kind)

@@ -23,3 +23,5 @@ OTHER_BODY_PARTS = frozenset(t for t, c in TERMS.items() if c == "body_part")
 NEIGHBOURS = frozenset(t for t, c in TERMS.items() if c in ("medication", "brand", "diagnostic", "treatment"))
 """Things on the article's own subject that it never names: the answer says so and quotes its nearest passage
 (a drug it does not name sits next to what it says about NSAIDs); another body part or condition gets no quote."""
+REQUEST_WORDS = frozenset(datafiles.words("request_words.txt"))
+"""Words about the request rather than its subject ("list", "mentioned", "fix"): never a key term the article lacks."""

@@ -26,6 +26,14 @@ def test_first_letter_length_and_ties():
     assert speller.word("sooo") == "so"  # a stretched word, not a typo
 
 
+def test_three_letters_are_read_only_with_their_last_two_swapped():
+    speller = Speller([*TARGETS, "hip", "the", "hop"], known=english_words)
+    assert speller.text("hpi pain, teh worst") == "hip pain, the worst"
+    assert speller.word("hep") == "hep"  # one letter off is too many neighbours at three letters
+    assert speller.word("hpo") == "hop"
+    assert Speller(["hip"], known=["hpi"]).word("hpi") == "hpi"  # known as written: left alone
+
+
 def test_names_inside_a_sentence_are_kept_and_the_first_word_is_corrected():
     speller = Speller(TARGETS, known=english_words)
     assert speller.text("Prevnt it. My coach Runing says hi") == "Prevent it. My coach Runing says hi"
