@@ -327,7 +327,7 @@ def render(quotes: list[Quote], documents: dict[str, Document]) -> list[Answer]:
     return pieces
 
 
-FRAMING_LEAD_MARGIN = 0.01
+FRAMING_LEAD_MARGIN = 0.05
 """A framing chunk (introduction, lead-in, conclusion) leads a specific answer only when it
 outranks the best content chunk by this much; it never pads one. Measured on the dev set."""
 

@@ -173,7 +173,10 @@ class Pipeline:
                 scope = replace(scope, covered=True, reason="ok")
             elif not scope.covered:
                 plan = Plan("specific")
-            if plan.shape == "specific":
+            if plan.focus:
+                # The item the question names, whole: its neighbours in the ranking would only pad it.
+                hits = self.ranker.promote(hits, list(plan.focus))[: len(plan.focus)]
+            elif plan.shape == "specific":
                 hits = self.ranker.with_questions(query, vector, hits)
         clock.lap("plan")
         degraded = any(h.source == "memory" for h in hits)

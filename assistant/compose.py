@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -75,6 +75,8 @@ class Plan:
     chunks: tuple[str, ...] = ()
     """The chunks the answer quotes, in the order it quotes them."""
     confidence: float = 0.0
+    focus: tuple[str, ...] = ()
+    """For a specific answer: the listed item the question names ("how do I stay positive?"), quoted first."""
 
 
 def load_examples() -> list[dict[str, Any]]:
@@ -131,6 +133,10 @@ class Composer:
         self.sections = _sections(documents)
         self.listable = [s for s in self.sections if len(s.items) >= 2]
         self.own_terms = _own_terms(self.listable, documents)
+        self.item_terms = {
+            c: set(nlp.stems(documents[c].metadata.get("title", ""))) for s in self.listable for c in s.items
+        }
+        """Each listed item's title words (stemmed): a question that holds all of one item's asks about that item."""
 
     @cached_property
     def examples(self) -> tuple[np.ndarray, np.ndarray]:
@@ -213,7 +219,7 @@ class Composer:
         if shape == "list" and probs["list"] >= self.LIST_MIN_PROBABILITY:
             listed = self._list(question, vector, probs["list"])
             if listed:
-                return listed
+                return replace(listed, chunks=tuple(h.chunk_id for h in hits)) if listed.focus else listed
         return Plan("specific", chunks=tuple(h.chunk_id for h in hits), confidence=probs.get("specific", 0.0))
 
     def _summary(self, confidence: float) -> Plan:
@@ -237,11 +243,15 @@ class Composer:
         return None
 
     def _list(self, question: str, vector: np.ndarray, confidence: float) -> Plan | None:
-        """The section of the best-ranked listed chunk, unless one of its items stands out."""
+        """The section of the best-ranked listed chunk, unless the question names one item or one of the
+        section's items stands out."""
         if not self.listable or self.rank is None:
             return None
         ranking = self.rank(question, vector)
         fused = {h.chunk_id: h.score for h in ranking}
+        item = self._named_item(question, fused)
+        if item:
+            return Plan("specific", focus=(item,), confidence=confidence)
         scores = self._section_scores(question, vector, fused)
         section = self.listable[int(np.argmax(scores))]
         first = max((h for h in ranking if h.chunk_id in (*section.leads, *section.items)), key=lambda h: h.score)
@@ -255,6 +265,18 @@ class Composer:
             if h.doc.metadata.get("kind") == "faq" and h.doc.metadata["section"] != section.title
         ]
         return self._listing([section, *named], confidence, extra=faqs)
+
+    def _named_item(self, question: str, fused: dict[str, float]) -> str | None:
+        """The one listed item whose title the question holds in full, if it also ranks first in its section:
+        "how can I optimize my running form?", "how do I stay positive while injured?" ask about that item.
+        "Treat it without pills, injections or surgery" names surgery only to rule it out, and ranks it lower."""
+        asked = set(nlp.stems(nlp.expand(question)))
+        named = [(s, c) for s in self.listable for c in s.items if self.item_terms[c] and self.item_terms[c] <= asked]
+        if len(named) != 1:
+            return None
+        section, item = named[0]
+        best = max(section.items, key=lambda c: fused.get(c, 0.0))
+        return item if best == item else None
 
     def _section_scores(self, text: str, vector: np.ndarray, fused: dict[str, float] | None = None) -> list[float]:
         """Per listable section: its best-ranked chunk for `text` (`fused`: chunk id -> score, when the caller

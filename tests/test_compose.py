@@ -117,7 +117,12 @@ def test_definition_is_answered_with_the_sentence_that_names_the_term(bot):
 
 @pytest.mark.parametrize(
     "question",
-    ["I can't walk because of the hip pain", "How long should I ice my hip?", "Can I keep running with hip pain?"],
+    [
+        "I can't walk because of the hip pain",
+        "How long should I ice my hip?",
+        "Can I keep running with hip pain?",
+        "Which muscles are involved in hip pain from running?",
+    ],
 )
 def test_specific_answers_stay_short_and_are_not_padded_with_framing(bot, question):
     answer = bot.ask(question)
@@ -126,6 +131,28 @@ def test_specific_answers_stay_short_and_are_not_padded_with_framing(bot, questi
     assert not set(cited(answer)) & framing, answer.text
     assert "In conclusion" not in answer.text
     assert len(answer.citations) <= 3
+
+
+@pytest.mark.parametrize(
+    ("question", "item"),
+    [
+        (
+            "what can I do to optimize my running form so my hips stop hurting",
+            "prevention-best-medicine/3-optimize-your-running-form",
+        ),
+        ("how do I stay positive while I'm injured", "psychological-aspect/1-stay-positive"),
+    ],
+)
+def test_a_question_that_names_one_listed_item_gets_that_item_not_the_list(bot, question, item):
+    answer = bot.ask(question)
+    assert answer.shape == "specific", answer.text
+    assert cited(answer)[0] == f"hip-pain-from-running/{item}", answer.text
+    assert len(answer.citations) <= 2
+
+
+def test_an_item_named_only_to_rule_it_out_keeps_the_list(bot):
+    answer = bot.ask("How can I treat my hip pain without pills, injections or surgery?")
+    assert answer.shape == "list", answer.text
 
 
 def hit(chunk_id: str, role: str, score: float):
