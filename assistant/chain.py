@@ -37,7 +37,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 
-from . import cancel, texts
+from . import cancel, nlp, texts
 from .answer import Answer, Answerer
 from .compose import Composer, Plan
 from .embeddings import embed_query
@@ -45,12 +45,15 @@ from .history import clean_text, condense, normalize_history, user_messages
 from .retrieval import Ranker
 from .safety import SafetyLayer
 from .scope import Scope, ScopeJudge
+from .scope.terms import OTHER_BODY_PARTS
 from .settings import Settings
 from .spelling import Speller
 from .store import IndexUnavailableError
 from .turn import Clock, Turn
 
 log = logging.getLogger(__name__)
+_HIP = frozenset({"hip", "hips", "groin", "thigh", "thighs", "buttock", "glute", "glutes"})
+"""Where the article's criteria are: a red flag said of these is the hip's, whatever else the sentence names."""
 
 
 def _timed(pieces: Iterator[Answer], clock: Clock, first: str, rest: str) -> Iterator[Answer]:
@@ -161,7 +164,10 @@ class Pipeline:
         if reported:
             hits = self.ranker.promote(hits, reported)
             # Wrapped in a role-play or a pace question, a reported red flag is still answered from the article.
-            if scope.reason in ("off_topic", "uncovered_subject", "task", "missing_specific"):
+            # One in another body part ("my Achilles is swollen") is not what the article describes: the answer
+            # says it does not cover that, and the referral is shown all the same.
+            elsewhere = scope.reason == "uncovered_subject" and self._elsewhere(turn.message)
+            if scope.reason in ("off_topic", "uncovered_subject", "task", "missing_specific") and not elsewhere:
                 scope = replace(scope, covered=True, reason="red_flag")
         else:
             if scope.reason == "off_topic" and self.safety.is_care_question(turn.question):
@@ -190,6 +196,21 @@ class Pipeline:
             plan=plan,
             degraded=degraded,
         )
+
+    def _elsewhere(self, message: str) -> bool:
+        """Is every red flag the message reports in another body part than the hip ("my knee is hot and
+        swollen", "my ankle hurts so much I can't walk")? Numbness, tingling or weakness anywhere in the leg is the
+        article's own criterion ("in your leg"), so it never is."""
+        detections = self.safety.detect(message)
+        sentences = [message[a:b] for a, b in nlp.sentence_spans(message)]
+        for detection in detections:
+            if detection.criterion == "nerve_symptoms":
+                return False
+            sentence = next((s for s in sentences if detection.trigger in s), message)
+            words = set(nlp.words(sentence))
+            if words & _HIP or not words & OTHER_BODY_PARTS:
+                return False
+        return bool(detections)
 
     def respond(self, turns: Iterator[Turn]) -> Generator[Answer, None, None]:
         for turn in turns:

@@ -174,3 +174,26 @@ def test_symptoms_of_conditions_the_article_only_names_abstain(bot, question):
 )
 def test_what_the_article_does_say_about_those_conditions_is_answered(bot, question):
     assert not bot.ask(question).abstained
+
+
+@pytest.mark.parametrize(
+    ("message", "criterion"),
+    [
+        ("My Achilles is swollen after running, can I keep training on it?", "infection"),
+        ("my ankle hurts so much I can't walk on it", "severe_pain"),
+    ],
+)
+def test_a_red_flag_in_another_body_part_gets_the_referral_not_the_hip_article(bot, message, criterion):
+    answer = bot.ask(message)
+    assert answer.abstained and answer.text.startswith(texts.NOT_COVERED), answer.text
+    assert answer.referral is not None and criterion in answer.red_flags
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["my calf goes numb when I run", "my knee went numb on my run and my hip is swollen and hot"],
+)
+def test_a_red_flag_in_the_leg_or_beside_the_hip_is_answered_from_the_article(bot, message):
+    answer = bot.ask(message)
+    assert not answer.abstained, answer.text
+    assert any("seek-professional-help" in c.chunk_id for c in answer.citations)
