@@ -17,6 +17,7 @@ import numpy as np
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.runnables import Runnable
+from threadpoolctl import threadpool_limits
 
 from . import nlp
 from .answer import Answer
@@ -52,6 +53,8 @@ class Assistant:
         elif overrides:
             settings = load_settings(**{**settings.model_dump(), **overrides})
         self.settings = settings
+        if settings.blas_threads:
+            threadpool_limits(settings.blas_threads, user_api="blas")
         self.embeddings = embeddings_for(settings)
         self.index = Index(settings, self.embeddings)
         self.manifest = self.index.ensure()

@@ -197,3 +197,12 @@ def test_faq_questions_do_not_decide_a_lists_sections(bot):
     answer = bot.ask("How do I relieve hip pain from running?")
     assert answer.shape == "list"
     assert all("/faqs/" not in item.chunk_id for item in answer.items[:8])
+
+
+def test_numpy_blas_runs_on_the_threads_the_settings_give(bot):
+    """Idle BLAS threads spinning beside the embedding model more than doubled a warm ask on a large corpus."""
+    from threadpoolctl import threadpool_info
+
+    blas = [lib for lib in threadpool_info() if lib["user_api"] == "blas"]
+    assert blas, "numpy ships a BLAS"
+    assert all(lib["num_threads"] == bot.settings.blas_threads == 1 for lib in blas)
