@@ -31,6 +31,7 @@ chunks as its excerpts.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -137,6 +138,13 @@ class Composer:
             c: set(nlp.stems(documents[c].metadata.get("title", ""))) for s in self.listable for c in s.items
         }
         """Each listed item's title words (stemmed): a question that holds all of one item's asks about that item."""
+        self.topic_terms = {w for s in self.sections for w in nlp.stems(s.title)} | {
+            w for terms in self.item_terms.values() for w in terms
+        }
+        """What the article's titles name ("hip", "pain", "causes", "nutrition"): what a question is about."""
+        in_titles = Counter(w for s in self.sections for w in set(nlp.stems(s.title)))
+        self.section_terms = self.topic_terms - {w for w, n in in_titles.items() if n >= 2}
+        """Topic words that point at some sections only ("causes", "nutrition", "faqs"; not "hip" or "pain")."""
 
     @cached_property
     def examples(self) -> tuple[np.ndarray, np.ndarray]:
@@ -206,12 +214,14 @@ class Composer:
             # The article's own answer to this question: a FAQ pair ranked first is the answer.
             return Plan("specific", chunks=tuple(h.chunk_id for h in hits), confidence=probs["specific"])
         shape = max(probs, key=probs.__getitem__)
-        if shape == "summary" and self.nearest_example(vector, "summary") >= self.SUMMARY_MIN_SIMILARITY:
+        if self.asks_for_summary(question) or (
+            shape == "summary" and self.nearest_example(vector, "summary") >= self.SUMMARY_MIN_SIMILARITY
+        ):
             # "Summarize the treatment part": the sections it names, as lists, instead of the whole article.
-            named = self._named_sections(question, whole=True)
+            named = self._named_sections(question, whole=True) if self.section_terms & set(nlp.stems(question)) else []
             if named and len(named) < len(self.listable):
-                return self._listing([s for s in self.listable if s in named], probs[shape])
-            return self._summary(probs[shape])
+                return self._listing([s for s in self.listable if s in named], probs["summary"])
+            return self._summary(probs["summary"])
         if shape == "definition" and self.nearest_example(vector, "definition") >= self.DEFINITION_MIN_SIMILARITY:
             definition = self._definition(question, hits)
             if definition:
@@ -221,6 +231,25 @@ class Composer:
             if listed:
                 return replace(listed, chunks=tuple(h.chunk_id for h in hits)) if listed.focus else listed
         return Plan("specific", chunks=tuple(h.chunk_id for h in hits), confidence=probs.get("specific", 0.0))
+
+    @cached_property
+    def summary_words(self) -> tuple[frozenset[str], frozenset[str]]:
+        """Words of the summary examples that name no topic of the article, and those of them that no other
+        shape's examples use ("tl;dr", "takeaways", "gist", "overview")."""
+        by_shape: dict[str, set[str]] = {}
+        for example in load_examples():
+            by_shape.setdefault(example["shape"], set()).update(nlp.stems(example["text"]))
+        summary = by_shape.get("summary", set()) - self.topic_terms
+        others = set().union(*(words for shape, words in by_shape.items() if shape != "summary"))
+        return frozenset(summary), frozenset(summary - others)
+
+    def asks_for_summary(self, question: str) -> bool:
+        """Does the question, beside the article's own topic words, only ask for a summary? "tl;dr of the hip
+        pain article?", "key takeaways from the article on hip pain from running": the topic words pull the
+        question's embedding towards the article's passages and away from the summary examples."""
+        asked = set(nlp.stems(question)) - self.topic_terms
+        words, distinctive = self.summary_words
+        return bool(asked & distinctive) and asked <= words
 
     def _summary(self, confidence: float) -> Plan:
         chosen = [s for s in self.sections if s.title != INTRODUCTION]

@@ -65,7 +65,16 @@ def test_list_lead_in_announces_the_list_and_keeps_its_caveats(relieve):
     assert "This should be done under the supervision of a healthcare provider" in relieve.text
 
 
-@pytest.mark.parametrize("question", ["Summarize the article", "What is the article about?"])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Summarize the article",
+        "What is the article about?",
+        # The article's own topic words pull these towards its passages; the request is still a summary.
+        "tl;dr of this hip pain from running piece",
+        "key takeaways of the guide on hip pain when running?",
+    ],
+)
 def test_summary_gives_one_cited_bullet_per_section(bot, question, sources_check):
     answer = bot.ask(question)
     assert answer.shape == "summary" and not answer.abstained
@@ -78,6 +87,17 @@ def test_summary_gives_one_cited_bullet_per_section(bot, question, sources_check
 
 
 CAUSES = "Understanding the Causes of Hip Pain from Running"
+
+
+@pytest.mark.parametrize(
+    ("question", "section"),
+    [("what are the main causes of hip pain from running", CAUSES), ("Summarize the FAQ section", "FAQs")],
+)
+def test_a_topic_word_beside_a_summary_word_keeps_its_section(bot, question, section):
+    """ "Main causes" asks for the causes, "summarize the FAQ section" for the FAQ: not the whole article."""
+    answer = bot.ask(question)
+    assert answer.shape == "list", answer.text
+    assert {c.section for c in answer.citations} == {section}
 
 
 def test_a_two_part_question_lists_both_sections_the_whole_questions_first(bot, sources_check):
