@@ -42,6 +42,13 @@ class Settings(BaseSettings):
         "onnx", description="Run the embedding model with ONNX Runtime (same vectors, faster) or PyTorch."
     )
     models_dir: Path = Field(PROJECT_ROOT / "models", description="Where the ONNX graph and assembled GGUF go.")
+    blas_threads: int = Field(
+        1,
+        ge=0,
+        description="Threads of numpy's BLAS in this process (0 keeps the library's own choice). A question's "
+        "matrix-vector products gain nothing from more, and BLAS threads left spinning beside the embedding model "
+        "slowed a warm ask on a 3,000-chunk corpus from about 11 ms to 25-31 ms here.",
+    )
     chroma_host: str | None = Field(None, description="Chroma server host; unset means an embedded PersistentClient.")
     chroma_port: int = Field(8000, description="Chroma server port, used with chroma_host.")
     debug: bool = Field(False, description="Add per-step timings (ms) to every answer (Answer.timings).")
@@ -78,13 +85,6 @@ class Settings(BaseSettings):
         60.0, gt=0, description="Seconds before a model answer is abandoned for the extractive one."
     )
     llm_threads: int = Field(2, ge=1, description="CPU threads for llamacpp.")
-    blas_threads: int = Field(
-        1,
-        ge=0,
-        description="Threads of numpy's BLAS in this process (0 keeps the library's own choice). A question's "
-        "matrix-vector products gain nothing from more, and BLAS threads left spinning beside the embedding model "
-        "slowed a warm ask on a 3,000-chunk corpus from about 11 ms to 25-31 ms here.",
-    )
     llm_context: int = Field(2048, ge=512, description="Context window for llamacpp.")
     openai_base_url: str = Field("https://api.openai.com/v1", description="OpenAI-compatible endpoint.")
     openai_model: str = Field("gpt-4o-mini", description="Model name at that endpoint.")
