@@ -36,6 +36,7 @@ def scope(bot: Assistant, bar: Progress) -> dict:
         "scope (dev)": blind.score_scope(bot, load("scope_dev.jsonl")),
         "scope (dev 3, helper-written)": blind.score_scope(bot, load("scope_dev3.jsonl")),
         "scope (dev 4, helper-written)": blind.score_scope(bot, load("scope_dev4.jsonl")),
+        "scope (dev 5, helper-written)": blind.score_scope(bot, load("scope_dev5.jsonl")),
     }
     for name, blind_set in (
         ("scope (blind)", DATA / "blind" / "scope.jsonl"),
