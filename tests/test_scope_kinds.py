@@ -25,6 +25,7 @@ TASKS = [
 MISSING = [
     ("What pace per kilometre do I need to hold for a 3:30 marathon?", "pace", "5-gradual-progression"),
     ("Which brand of omega-3 capsules would you recommend?", "brand", "1-anti-inflammatory-foods"),
+    ("which brand of running shoe is best for hip pain", "brand", "q5-best-shoes-preventing-hip-pain"),
     ("How much does a session with a physical therapist cost?", "price", "2-physical-therapy"),
     ("Give me a week-by-week return-to-running schedule", "plan", None),
     ("Which physio in Leeds is best for runners' hips?", "provider", None),
@@ -38,6 +39,11 @@ ON_SUBJECT = [
     ("list the causes from the article", "Overuse"),
     ("how should I choose shoes for my foot type and running style", "foot type"),
     ("hpi pain from runnig, how do i fix it", "hip pain"),
+    # Everyday words for the article's own subject ("hurts") name no other subject.
+    ("whats the first thing to do once my hip starts hurting after a run", "rest"),
+    ("my son says his hip hurts after track practice, what should he do first", "rest"),
+    # Close to the FAQ on shoes and naming nothing the article lacks: not a request for a brand.
+    ("best running shoes for hip pain", "support, cushioning"),
 ]
 
 DEFINITIONS = [

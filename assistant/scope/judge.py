@@ -30,7 +30,7 @@ import numpy as np
 
 from .. import datafiles, nlp
 from .kinds import MISSING_TYPES, UNREAD, RequestKind, RequestKinds
-from .terms import NEIGHBOURS, OTHER_BODY_PARTS, REQUEST_WORDS, UNCOVERED_TERMS
+from .terms import NEIGHBOURS, OTHER_BODY_PARTS, REQUEST_WORDS, SUBJECT_WORDS, UNCOVERED_TERMS
 
 ScopeReason = Literal[
     "ok",
@@ -104,6 +104,10 @@ class ScopeJudge:
     """A request whose words match a passage this well (BM25, squashed to 0..1) is on the article's subject: the
     classifier's "off topic" (code, recipes, taxes) is overruled there ("how do I choose shoes for my foot type"
     shares "choose", "shoes", "foot type" with the FAQ). Another subject or a missing answer type still counts."""
+    CLOSE_MIN = 0.75
+    """A question this close to a passage (cosine) that names nothing the article does not asks about that passage:
+    the classifier's reading of it as asking for a brand or a number the article lacks is overruled ("best shoes
+    hip pain", "massage ball for hip pain?"). Words that ask for a brand or a dose ("which brand") still count."""
     VAGUE_MAX = 0.6
     """A question with no word the article lacks and no word it shares is off topic only this likely not about it."""
     ARTICLE_MAX = 0.3
@@ -142,12 +146,12 @@ class ScopeJudge:
         return float((self.sentence_vectors @ vector).max())
 
     def unknown_terms(self, question: str) -> list[str]:
-        """Content words whose stems the article never uses (typos of its words and words about the request
-        itself, such as "list" or "mentioned", excepted)."""
+        """Content words whose stems the article never uses (typos of its words, everyday words for its own
+        such as "hurts", and words about the request itself, such as "list" or "mentioned", excepted)."""
         unknown = []
         for word in nlp.content_words(question):
             stem = nlp.stem(word)
-            if stem in self.vocabulary or word.isdigit() or word in REQUEST_WORDS:
+            if stem in self.vocabulary or word.isdigit() or word in REQUEST_WORDS or word in SUBJECT_WORDS:
                 continue
             if self._near_known(stem):
                 continue
@@ -201,9 +205,14 @@ class ScopeJudge:
                 as_written = tuple(_as_written(term, question) for term in named)
                 return Scope(False, "missing_specific", similarity, as_written, "unmentioned", kind=kind)
             return Scope(False, "uncovered_subject", similarity, named, kind=kind)
+        if kind == "other_subject" and tokens & {"hip", "hips"} and not unknown:
+            # "first thing to do when my hip starts hurting": another subject is named by a word the article lacks.
+            kind = "article"
         if kind in ("other_subject", "off_topic"):
             reason: ScopeReason = "uncovered_subject" if kind == "other_subject" else "off_topic"
             return Scope(False, reason, similarity, unknown, kind=kind)
+        if kind in MISSING_TYPES and similarity >= self.CLOSE_MIN and not unknown:
+            kind = "article"
         if kind in MISSING_TYPES and not (kind == "number" and has_numbers):
             return Scope(False, "missing_specific", similarity, unknown, kind, kind=kind)
         # Far from every passage: off topic when the question names things the article never does, or when it

@@ -25,3 +25,5 @@ NEIGHBOURS = frozenset(t for t, c in TERMS.items() if c in ("medication", "brand
 (a drug it does not name sits next to what it says about NSAIDs); another body part or condition gets no quote."""
 REQUEST_WORDS = frozenset(datafiles.words("request_words.txt"))
 """Words about the request rather than its subject ("list", "mentioned", "fix"): never a key term the article lacks."""
+SUBJECT_WORDS = frozenset(datafiles.words("subject_words.txt"))
+"""Everyday words for the article's own subject ("hurts", "aching"): never a key term the article lacks either."""
