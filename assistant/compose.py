@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -229,7 +229,7 @@ class Composer:
         if shape == "list" and probs["list"] >= self.LIST_MIN_PROBABILITY:
             listed = self._list(question, vector, probs["list"])
             if listed:
-                return replace(listed, chunks=tuple(h.chunk_id for h in hits)) if listed.focus else listed
+                return listed
         return Plan("specific", chunks=tuple(h.chunk_id for h in hits), confidence=probs.get("specific", 0.0))
 
     @cached_property
