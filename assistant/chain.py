@@ -155,7 +155,7 @@ class Pipeline:
         clock.lap("rank")
         similarity = max(max((h.dense for h in hits), default=0.0), self.judge.closest_sentence(vector))
         lexical = max((h.lexical for h in hits), default=0.0)
-        has_numbers = bool(hits) and any(ch.isdigit() for ch in hits[0].doc.page_content)
+        has_numbers = bool(hits) and nlp.gives_amount(turn.question, hits[0].doc.page_content)
         scope = self.judge.judge(turn.question, similarity, lexical, has_numbers, vector)
         clock.lap("scope")
         reported = self.safety.reported_chunks(turn.message)

@@ -30,6 +30,7 @@ chunks as its excerpts.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -145,6 +146,9 @@ class Composer:
         in_titles = Counter(w for s in self.sections for w in set(nlp.stems(s.title)))
         self.section_terms = self.topic_terms - {w for w, n in in_titles.items() if n >= 2}
         """Topic words that point at some sections only ("causes", "nutrition", "faqs"; not "hip" or "pain")."""
+        held = Counter(w for d in documents.values() for w in set(nlp.stems(d.page_content)))
+        self.rarity = {w: math.log(len(documents) / n) for w, n in held.items()}
+        """How few chunks use each word (inverse document frequency): a definition's term is the rare word."""
 
     @cached_property
     def examples(self) -> tuple[np.ndarray, np.ndarray]:
@@ -261,15 +265,17 @@ class Composer:
         return (section.leads or section.items)[0]
 
     def _definition(self, question: str, hits: list[Hit]) -> Plan | None:
-        """The best-ranked content chunk whose text names a term of the question."""
-        terms = [s for s in nlp.stems(question) if s not in _FORM_STEMS]
-        if not terms:
-            return None
+        """The content chunk that names the question's rarest terms, best-ranked among equals: in "whats the IT
+        band thing people keep mentioning?" the term is "band", not "keep", which the mindset advice also uses."""
+        terms = {s for s in nlp.stems(question) if s not in _FORM_STEMS}
+        best: tuple[float, Hit] | None = None
         for hit in hits:
-            words = set(nlp.stems(hit.doc.page_content))
-            if hit.doc.metadata.get("role") != "framing" and any(t in words for t in terms):
-                return Plan("definition", chunks=(hit.chunk_id,))
-        return None
+            if hit.doc.metadata.get("role") == "framing":
+                continue
+            weight = sum(self.rarity.get(t, 0.0) for t in terms & set(nlp.stems(hit.doc.page_content)))
+            if weight > 0 and (best is None or weight > best[0]):
+                best = (weight, hit)
+        return Plan("definition", chunks=(best[1].chunk_id,)) if best else None
 
     def _list(self, question: str, vector: np.ndarray, confidence: float) -> Plan | None:
         """The section of the best-ranked listed chunk, unless the question names one item or one of the

@@ -67,6 +67,25 @@ def expand(text: str) -> str:
     return f"{text} {' '.join(extra)}" if extra else text
 
 
+# An amount, in figures or in words: "20 minutes", "a few days", "several weeks", "two to three times".
+_AMOUNT = re.compile(
+    r"\b(?:\d+(?:[.,]\d+)?|a few|a couple of|several|one|two|three|four|five|six|seven|eight|nine|ten|twelve)"
+    r"(?:\s*(?:-|to)\s*\w+)?\s*(?:%|percent\b|(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|times|miles?"
+    r"|km|kilometres?|kilometers?|sessions?)\b)",
+    re.IGNORECASE,
+)
+
+
+_EXACT = re.compile(r"\b(?:exact|exactly|precise|precisely)\b", re.IGNORECASE)
+
+
+def gives_amount(question: str, text: str) -> bool:
+    """Does the text give the amount the question asks for? "how many days off?" is answered by "a few days of
+    rest" as much as by "15-20 minutes"; "exactly how many days?" only by a figure."""
+    found = _AMOUNT.search(text)
+    return found is not None and (not _EXACT.search(question) or any(c.isdigit() for c in found.group(0)))
+
+
 def slugify(text: str, *, drop: frozenset[str] = frozenset(), max_words: int = 6) -> str:
     """A short, readable, URL-safe slug: the words of `text` minus `drop`."""
     kept = [w.replace("'", "") for w in words(text) if w not in drop]

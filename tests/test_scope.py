@@ -197,3 +197,12 @@ def test_a_red_flag_in_the_leg_or_beside_the_hip_is_answered_from_the_article(bo
     answer = bot.ask(message)
     assert not answer.abstained, answer.text
     assert any("seek-professional-help" in c.chunk_id for c in answer.citations)
+
+
+def test_a_duration_the_article_gives_in_words_answers_how_many_days(bot):
+    """"A few days of rest" answers "how many days off?"; only "exactly how many" asks for a figure it lacks."""
+    answer = bot.ask("how many days off for mild hip pain")
+    assert not answer.abstained
+    assert "a few days" in answer.text
+    exact = bot.ask("exactly how many days until i can run again with a strained hip flexor?")
+    assert exact.abstained and exact.citations

@@ -175,7 +175,7 @@ class ScopeJudge:
         has_numbers: bool,
         vector: np.ndarray | None = None,
     ) -> Scope:
-        """`similarity`/`lexical`: best dense and BM25 match; `has_numbers`: the best chunks state figures;
+        """`similarity`/`lexical`: best dense and BM25 match; `has_numbers`: the best chunk gives the amount asked for;
         `vector`: the question's embedding, for the request classifiers."""
         if not question.strip():
             return Scope(False, "empty", similarity)

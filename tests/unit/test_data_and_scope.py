@@ -6,7 +6,7 @@ import typing
 
 import pytest
 
-from assistant import datafiles, texts
+from assistant import datafiles, nlp, texts
 from assistant.answer import RED_FLAGS
 from assistant.compose import Shape, load_examples
 from assistant.errors import HipAssistantError
@@ -68,3 +68,17 @@ def test_a_mistake_in_a_data_file_is_the_projects_error_naming_the_file():
         context._entry("negatd", "forward", "3", r"\bno\b")
     with pytest.raises(datafiles.DataFileError, match="direction 'sideways'"):
         context._entry("negated", "sideways", "3", r"\bno\b")
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "gives"),
+    [
+        ("how many days off?", "Mild pain may require a few days of rest.", True),
+        ("how long should I ice?", "Apply ice for 15-20 minutes several times a day.", True),
+        ("exactly how many days?", "Mild pain may require a few days of rest.", False),
+        ("exactly how long should I ice?", "Apply ice for 15-20 minutes several times a day.", True),
+        ("how much omega-3?", "Incorporate foods rich in omega-3 fatty acids.", False),
+    ],
+)
+def test_an_amount_in_words_or_figures_answers_how_many(question, text, gives):
+    assert nlp.gives_amount(question, text) is gives
