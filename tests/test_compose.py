@@ -136,7 +136,7 @@ def test_definition_is_answered_with_the_sentence_that_names_the_term(bot):
 
 
 def test_a_definition_quotes_the_passage_naming_the_rare_term_not_a_common_word(bot):
-    """"keep" is also in the mindset advice ("keep yourself motivated"); the term asked about is "band"."""
+    """The word "keep" is also in the mindset advice ("keep yourself motivated"); the term asked about is "band"."""
     answer = bot.ask("whats the IT band thing people keep mentioning?")
     assert answer.shape == "definition" and "IT band" in answer.text
     assert cited(answer) == ["hip-pain-from-running/faqs/q3-specific-stretches-hip-pain-running"]

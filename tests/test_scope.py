@@ -200,7 +200,7 @@ def test_a_red_flag_in_the_leg_or_beside_the_hip_is_answered_from_the_article(bo
 
 
 def test_a_duration_the_article_gives_in_words_answers_how_many_days(bot):
-    """"A few days of rest" answers "how many days off?"; only "exactly how many" asks for a figure it lacks."""
+    """The article's "a few days of rest" answers "how many days off?"; only "exactly how many" asks for a figure it lacks."""
     answer = bot.ask("how many days off for mild hip pain")
     assert not answer.abstained
     assert "a few days" in answer.text
