@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
     from .retrieval import Hit
+    from .store import ChunkVectors
 
 Shape = Literal["specific", "list", "summary", "definition"]
 SHAPES: tuple[Shape, ...] = ("specific", "list", "summary", "definition")
@@ -105,6 +106,12 @@ class Composer:
     ("there are several treatment options available to help you recover"), so "my hip hurts after running,
     what should I do?" is a treatment question though its words are as close to the causes' items."""
     STANDOUT = 0.08
+    """A list question whose top-ranked item beats its section's next item by this much is about that item..."""
+    SURE_LIST = 0.8
+    ASKED_MIN = 0.8
+    """...unless the classifier is this sure it asks for a list ("how do I deal with the mental side of being
+    sidelined?"), when the item must also be what one of its own questions asks, this nearly ("what low-impact
+    activities can I do to stay fit while my hip heals?" is cross-training's)."""
     """A list question whose top-ranked item beats its section's next item by this much is about that item."""
     PART_MIN = 0.3
     PART_MARGIN = 0.1
@@ -122,6 +129,7 @@ class Composer:
         embeddings: Embeddings,
         rank: Callable[[str, np.ndarray], list[Hit]] | None = None,
         *,
+        questions: ChunkVectors | None = None,
         cache_dir: Path | None = None,
         model_key: str = "",
     ) -> None:
@@ -129,6 +137,8 @@ class Composer:
         """Where the example questions' embeddings are cached (``classify.cached_vectors``), keyed by model."""
         self.model_key = model_key
         self.rank = rank
+        self.questions = questions
+        """Questions each chunk answers, embedded (the FAQ's and ``data/passage_questions.jsonl``)."""
         """``rank(query, vector)`` -> every chunk as a fused hit, best first (the Assistant's ``Ranker.rank_all``)."""
         self.documents = documents
         self.embeddings = embeddings
@@ -291,7 +301,8 @@ class Composer:
         section = self.listable[int(np.argmax(scores))]
         first = max((h for h in ranking if h.chunk_id in (*section.leads, *section.items)), key=lambda h: h.score)
         others = sorted((fused.get(c, 0.0) for c in section.items if c != first.chunk_id), reverse=True)
-        if first.chunk_id in section.items and first.score - others[0] >= self.STANDOUT:
+        standout = first.chunk_id in section.items and first.score - others[0] >= self.STANDOUT
+        if standout and (confidence < self.SURE_LIST or self._asked(vector, first.chunk_id) >= self.ASKED_MIN):
             return None
         named = self._named_sections(question)
         faqs = [
@@ -300,6 +311,13 @@ class Composer:
             if h.doc.metadata.get("kind") == "faq" and h.doc.metadata["section"] != section.title
         ]
         return self._listing([section, *named], confidence, extra=faqs)
+
+    def _asked(self, vector: np.ndarray, chunk_id: str) -> float:
+        """How nearly the question is one the chunk answers (its questions in ``data/passage_questions.jsonl``)."""
+        if self.questions is None or not self.questions.ids:
+            return 0.0
+        rows = [i for i, c in enumerate(self.questions.ids) if c == chunk_id]
+        return float((self.questions.vectors[rows] @ vector).max()) if rows else 0.0
 
     def _named_item(self, question: str, fused: dict[str, float]) -> str | None:
         """The one listed item whose title the question holds in full, if it also ranks first in its section:
@@ -372,10 +390,21 @@ def _terms(text: str) -> set[str]:
 def _own_terms(sections: list[Section], documents: dict[str, Document]) -> list[set[str]]:
     """Each section's words in its title, less those most sections share ("hip", "pain") and the
     article's own subject, named by its file ("hip-pain-from-running": "running" says nothing of a section)."""
-    terms = [_terms(s.title) for s in sections]
+    bodies = [_body_terms(s, documents) for s in sections]
+    # A title's figure of speech ("Prevention: The Best Medicine") is not what the section holds: a title word
+    # that another section's text uses and this one's does not ("medicine": the medications) is dropped.
+    terms = [
+        {t for t in _terms(s.title) if t in bodies[i] or not any(t in b for b in bodies)}
+        for i, s in enumerate(sections)
+    ]
     shared = {t for t in set().union(*terms) if sum(t in ts for ts in terms) * 2 >= len(sections)} if terms else set()
     subject = set().union(*(_terms(Path(d.metadata["source"]).stem.replace("-", " ")) for d in documents.values()))
     return [ts - shared - subject for ts in terms]
+
+
+def _body_terms(section: Section, documents: dict[str, Document]) -> set[str]:
+    """Word prefixes of a section's own text."""
+    return set().union(*(_terms(documents[c].page_content) for c in (*section.leads, *section.items)))
 
 
 def _sections(documents: dict[str, Document]) -> list[Section]:

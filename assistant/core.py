@@ -19,7 +19,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.runnables import Runnable
 from threadpoolctl import threadpool_limits
 
-from . import nlp
+from . import datafiles, nlp
 from .answer import Answer
 from .chain import Pipeline
 from .classify import cached_vectors
@@ -67,7 +67,7 @@ class Assistant:
             documents,
             heal=self._heal_after_error,
             memory=vectors,
-            questions=faq_questions(self.embeddings, documents, settings),
+            questions=passage_questions(self.embeddings, documents, settings),
         )
         self._checked_at = time.monotonic()
         self._heal_lock = threading.Lock()
@@ -89,6 +89,7 @@ class Assistant:
             self.documents,
             self.embeddings,
             rank=self.ranker.rank_all,
+            questions=self.ranker.questions,
             cache_dir=settings.models_dir,
             model_key=settings.embedding_model,
         )
@@ -200,11 +201,24 @@ def question_speller(settings: Settings, documents: Sequence[Document]) -> Spell
     return Speller(targets | nlp.STOPWORDS, known=known)
 
 
-def faq_questions(embeddings: Embeddings, documents: Sequence[Document], settings: Settings) -> ChunkVectors:
-    """The FAQ pairs' questions as vectors of their own (cached in ``models/`` with the model's name)."""
-    faq = [d for d in documents if d.metadata.get("kind") == "faq" and d.metadata.get("title")]
-    if not faq:
+def passage_questions(embeddings: Embeddings, documents: Sequence[Document], settings: Settings) -> ChunkVectors:
+    """Questions each passage answers, as vectors of their own (cached in ``models/`` with the model's name):
+    the FAQ pairs' own questions, and the everyday questions of ``data/passage_questions.jsonl`` for the
+    passages this index holds."""
+    pairs = [
+        (d.metadata["chunk_id"], d.metadata["title"])
+        for d in documents
+        if d.metadata.get("kind") == "faq" and d.metadata.get("title")
+    ]
+    held = {d.metadata["chunk_id"] for d in documents}
+    pairs += [
+        (row["chunk_id"], q)
+        for row in datafiles.jsonl("passage_questions.jsonl")
+        if row["chunk_id"] in held
+        for q in row["questions"]
+    ]
+    if not pairs:
         return ChunkVectors(ids=[], vectors=np.zeros((0, 1), np.float32))
-    titles = [d.metadata["title"] for d in faq]
-    vectors = cached_vectors(embeddings, titles, settings.models_dir, settings.embedding_model, "faq-questions")
-    return ChunkVectors(ids=[d.metadata["chunk_id"] for d in faq], vectors=np.asarray(vectors, dtype=np.float32))
+    texts = [q for _, q in pairs]
+    vectors = cached_vectors(embeddings, texts, settings.models_dir, settings.embedding_model, "passage-questions")
+    return ChunkVectors(ids=[c for c, _ in pairs], vectors=np.asarray(vectors, dtype=np.float32))

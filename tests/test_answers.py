@@ -193,6 +193,31 @@ def test_a_question_put_like_a_faq_gets_that_faqs_answer(bot, question, faq):
     assert "In conclusion" not in answer.text
 
 
+@pytest.mark.parametrize(
+    ("question", "chunk"),
+    [
+        (
+            "My running buddy says I should just push through the hip pain. Good idea?",
+            "faqs/q4-continue-running-hip-pain",
+        ),
+    ],
+)
+def test_everyday_wording_finds_the_passage_through_its_questions(bot, question, chunk):
+    """Questions each passage answers (``data/passage_questions.jsonl``) are matched like the FAQ's: "push
+    through" is nowhere in the article, and the whole passages sat below the introduction and surgery."""
+    answer = bot.ask(question)
+    assert answer.citations and answer.citations[0].chunk_id.endswith(chunk)
+
+
+def test_every_passage_question_points_at_a_passage_of_the_article(bot):
+    from assistant import datafiles
+
+    rows = datafiles.jsonl("passage_questions.jsonl")
+    assert {r["chunk_id"] for r in rows} <= set(bot.documents)
+    assert all(r["questions"] and all(q.strip() for q in r["questions"]) for r in rows)
+    assert len(bot.ranker.questions.ids) == sum(len(r["questions"]) for r in rows) + 5  # and the five FAQs
+
+
 def test_faq_questions_do_not_decide_a_lists_sections(bot):
     answer = bot.ask("How do I relieve hip pain from running?")
     assert answer.shape == "list"
