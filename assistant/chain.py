@@ -45,15 +45,13 @@ from .history import clean_text, condense, normalize_history, user_messages
 from .retrieval import Ranker
 from .safety import SafetyLayer
 from .scope import Scope, ScopeJudge
-from .scope.terms import OTHER_BODY_PARTS
+from .scope.terms import AT_HIP, OTHER_BODY_PARTS
 from .settings import Settings
 from .spelling import Speller
 from .store import IndexUnavailableError
 from .turn import Clock, Turn
 
 log = logging.getLogger(__name__)
-_HIP = frozenset({"hip", "hips", "groin", "thigh", "thighs", "buttock", "glute", "glutes"})
-"""Where the article's criteria are: a red flag said of these is the hip's, whatever else the sentence names."""
 
 
 def _timed(pieces: Iterator[Answer], clock: Clock, first: str, rest: str) -> Iterator[Answer]:
@@ -208,7 +206,7 @@ class Pipeline:
                 return False
             sentence = next((s for s in sentences if detection.trigger in s), message)
             words = set(nlp.words(sentence))
-            if words & _HIP or not words & OTHER_BODY_PARTS:
+            if words & AT_HIP or not words & OTHER_BODY_PARTS:
                 return False
         return bool(detections)
 

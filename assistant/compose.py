@@ -228,16 +228,17 @@ class Composer:
             # The article's own answer to this question: a FAQ pair ranked first is the answer.
             return Plan("specific", chunks=tuple(h.chunk_id for h in hits), confidence=probs["specific"])
         shape = max(probs, key=probs.__getitem__)
-        if self.asks_for_summary(question) or (
+        stems = frozenset(nlp.stems(question))
+        if self.asks_for_summary(stems) or (
             shape == "summary" and self.nearest_example(vector, "summary") >= self.SUMMARY_MIN_SIMILARITY
         ):
             # "Summarize the treatment part": the sections it names, as lists, instead of the whole article.
-            named = self._named_sections(question, whole=True) if self.section_terms & set(nlp.stems(question)) else []
+            named = self._named_sections(question, whole=True) if self.section_terms & stems else []
             if named and len(named) < len(self.listable):
                 return self._listing([s for s in self.listable if s in named], probs["summary"])
             return self._summary(probs["summary"])
         if shape == "definition" and self.nearest_example(vector, "definition") >= self.DEFINITION_MIN_SIMILARITY:
-            definition = self._definition(question, hits)
+            definition = self._definition(stems, hits)
             if definition:
                 return definition
         if shape == "list" and probs["list"] >= self.LIST_MIN_PROBABILITY:
@@ -257,11 +258,11 @@ class Composer:
         others = set().union(*(words for shape, words in by_shape.items() if shape != "summary"))
         return frozenset(summary), frozenset(summary - others)
 
-    def asks_for_summary(self, question: str) -> bool:
-        """Does the question, beside the article's own topic words, only ask for a summary? "tl;dr of the hip
-        pain article?", "key takeaways from the article on hip pain from running": the topic words pull the
-        question's embedding towards the article's passages and away from the summary examples."""
-        asked = set(nlp.stems(question)) - self.topic_terms
+    def asks_for_summary(self, stems: frozenset[str]) -> bool:
+        """Does the question (its `stems`), beside the article's own topic words, only ask for a summary? "tl;dr
+        of the hip pain article?", "key takeaways from the article on hip pain from running": the topic words pull
+        the question's embedding towards the article's passages and away from the summary examples."""
+        asked = stems - self.topic_terms
         words, distinctive = self.summary_words
         return bool(asked & distinctive) and asked <= words
 
@@ -274,10 +275,10 @@ class Composer:
         """The chunk a summary quotes for a section: its lead-in, else its first item."""
         return (section.leads or section.items)[0]
 
-    def _definition(self, question: str, hits: list[Hit]) -> Plan | None:
+    def _definition(self, stems: frozenset[str], hits: list[Hit]) -> Plan | None:
         """The content chunk that names the question's rarest terms, best-ranked among equals: in "whats the IT
         band thing people keep mentioning?" the term is "band", not "keep", which the mindset advice also uses."""
-        terms = {s for s in nlp.stems(question) if s not in _FORM_STEMS}
+        terms = stems - _FORM_STEMS
         best: tuple[float, Hit] | None = None
         for hit in hits:
             if hit.doc.metadata.get("role") == "framing":

@@ -30,7 +30,7 @@ import numpy as np
 
 from .. import datafiles, nlp
 from .kinds import MISSING_TYPES, UNREAD, RequestKind, RequestKinds
-from .terms import NEIGHBOURS, OTHER_BODY_PARTS, REQUEST_WORDS, SUBJECT_WORDS, UNCOVERED_TERMS
+from .terms import HIP_WORDS, NEIGHBOURS, OTHER_BODY_PARTS, REQUEST_WORDS, SUBJECT_WORDS, UNCOVERED_TERMS
 
 ScopeReason = Literal[
     "ok",
@@ -195,7 +195,7 @@ class ScopeJudge:
         unknown = tuple(self.unknown_terms(question))
         tokens = set(nlp.words(question))
         uncovered = [w for w in unknown if w in UNCOVERED_TERMS or w.replace("-", "") in UNCOVERED_TERMS]
-        if "hip" in tokens:
+        if tokens & HIP_WORDS:
             # "my knee and my hip hurt": the hip part is covered.
             uncovered = [w for w in uncovered if w not in OTHER_BODY_PARTS]
         uncovered += [m.group(0).lower() for m in _UNCOVERED_PHRASES.finditer(question)]
@@ -205,7 +205,7 @@ class ScopeJudge:
                 as_written = tuple(_as_written(term, question) for term in named)
                 return Scope(False, "missing_specific", similarity, as_written, "unmentioned", kind=kind)
             return Scope(False, "uncovered_subject", similarity, named, kind=kind)
-        if kind == "other_subject" and tokens & {"hip", "hips"} and not unknown:
+        if kind == "other_subject" and tokens & HIP_WORDS and not unknown:
             # "first thing to do when my hip starts hurting": another subject is named by a word the article lacks.
             kind = "article"
         if kind in ("other_subject", "off_topic"):

@@ -27,3 +27,8 @@ REQUEST_WORDS = frozenset(datafiles.words("request_words.txt"))
 """Words about the request rather than its subject ("list", "mentioned", "fix"): never a key term the article lacks."""
 SUBJECT_WORDS = frozenset(datafiles.words("subject_words.txt"))
 """Everyday words for the article's own subject ("hurts", "aching"): never a key term the article lacks either."""
+_PLACES = datafiles.rows("hip_words.tsv")
+HIP_WORDS = frozenset(word for word, where in _PLACES if where == "hip")
+"""The hip by name ("hip", "hips"): a question that names it is about the article's subject."""
+AT_HIP = frozenset(word for word, _ in _PLACES)
+"""The hip and the parts beside it ("groin", "glutes"): where a reported red flag is still the article's."""
