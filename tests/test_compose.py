@@ -272,7 +272,13 @@ def sources_check(helpers):
 
 
 @pytest.mark.parametrize(
-    "question", ["I feel depressed that I can't run", "feeling down since I stopped running", "so gutted about my hip"]
+    "question",
+    [
+        "I feel depressed that I can't run",
+        "feeling down since I stopped running",
+        "so gutted about my hip",
+        "How can I deal with the frustration of not being able to run?",
+    ],
 )
 def test_a_feeling_about_the_injury_gets_the_psychological_section(bot, question):
     """ "can't run" is as close to the treatment section's lead-in ("get back to running"); the feeling is the
