@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from . import nlp
+from . import datafiles, nlp
 from .classify import cached_arrays, cached_vectors, load_jsonl, training_key
 from .corpus import CONCLUSION, INTRODUCTION
 from .embeddings import embed_texts
@@ -156,6 +156,18 @@ class Composer:
         in_titles = Counter(w for s in self.sections for w in set(nlp.stems(s.title)))
         self.section_terms = self.topic_terms - {w for w, n in in_titles.items() if n >= 2}
         """Topic words that point at some sections only ("causes", "nutrition", "faqs"; not "hip" or "pain")."""
+        ordered = sorted(documents.values(), key=lambda d: (d.metadata["source"], d.metadata["start"]))
+        self.chunk_stems = {
+            d.metadata["chunk_id"]: set(nlp.stems(d.page_content))
+            for d in ordered
+            if d.metadata.get("role") != "framing"
+        }
+        """Each passage's words (stemmed), in the article's order; framing passages name no topic of their own."""
+        self.vocabulary = frozenset(w for words in self.chunk_stems.values() for w in words)
+        self.section_title_stems = frozenset(w for s in self.sections for w in nlp.stems(s.title))
+        uses = Counter(w for words in self.chunk_stems.values() for w in words)
+        self.subject_stems = frozenset(w for w, n in uses.items() if n * 3 > len(self.chunk_stems))
+        """Words a third of the passages use ("hip", "pain", "running"): the article's subject, no topic in it."""
         held = Counter(w for d in documents.values() for w in set(nlp.stems(d.page_content)))
         self.rarity = {w: math.log(len(documents) / n) for w, n in held.items()}
         """How few chunks use each word (inverse document frequency): a definition's term is the rare word."""
@@ -229,6 +241,9 @@ class Composer:
             return Plan("specific", chunks=tuple(h.chunk_id for h in hits), confidence=probs["specific"])
         shape = max(probs, key=probs.__getitem__)
         stems = frozenset(nlp.stems(question))
+        topic = self._topic(question, stems)
+        if topic:
+            return topic
         if self.asks_for_summary(stems) or (
             shape == "summary" and self.nearest_example(vector, "summary") >= self.SUMMARY_MIN_SIMILARITY
         ):
@@ -265,6 +280,28 @@ class Composer:
         asked = stems - self.topic_terms
         words, distinctive = self.summary_words
         return bool(asked & distinctive) and asked <= words
+
+    MAX_TOPIC_CHUNKS = 8
+    """A topic more of the article's passages name than this is its general subject ("hip", "pain"), not one."""
+
+    def _topic(self, question: str, stems: frozenset[str]) -> Plan | None:
+        """Everything the article says on one topic, when that is all the question asks ("what does the article say
+        about shoes?", "list all the advice on footwear"): every passage that names it, across sections, in the
+        article's order; one passage is a specific answer."""
+        about = {nlp.stem(w) for w in nlp.words(question)} & _ABOUT_STEMS  # "everything" is a stop word
+        topic = stems - _ABOUT_STEMS - _FORM_STEMS - self.subject_stems
+        if not about or not topic or not topic <= self.vocabulary | _EVERYDAY_STEMS:
+            return None  # only the article's own words around the asking ones: not "in a nutshell, how do I ..."
+        if topic & self.section_title_stems:
+            return None  # "what does it say about treatment?": the section, as a list, answers that
+        named = topic | (set(nlp.stems(nlp.expand(question))) - stems)
+        chunks = [c for c, words in self.chunk_stems.items() if words & named]
+        if not chunks or len(chunks) > self.MAX_TOPIC_CHUNKS:
+            return None
+        if len(chunks) == 1:
+            return Plan("specific", focus=tuple(chunks))
+        sections = tuple(dict.fromkeys(self.documents[c].metadata["section"] for c in chunks))
+        return Plan("list", sections, tuple(chunks))
 
     def _summary(self, confidence: float) -> Plan:
         chosen = [s for s in self.sections if s.title != INTRODUCTION]
@@ -378,6 +415,11 @@ class Composer:
 
 # Where a question's parts meet: a question mark, a colon, a semicolon, a comma, "and", a spaced dash.
 _PART_BREAK = re.compile(r"\?\s*|;\s*|:\s*|,\s*|\s+and\s+|\s+[-\u2013\u2014]+\s+")
+
+# Words that ask what the article says on a topic, not which topic (data/topic_words.txt).
+_ABOUT_STEMS = frozenset(nlp.stem(w) for w in datafiles.words("topic_words.txt"))
+# Everyday words the article says its own way ("shoe inserts": orthotics), from data/synonyms.tsv.
+_EVERYDAY_STEMS = frozenset(w for everyday, _ in datafiles.rows("synonyms.tsv") for w in nlp.stems(everyday))
 
 # Words that only give a definition question its form ("what is ... mean").
 _FORM_STEMS = frozenset(nlp.stems("what whats is are does mean meaning define definition explain term called"))

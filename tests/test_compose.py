@@ -190,6 +190,41 @@ def test_a_list_worded_question_that_one_items_own_questions_ask_gets_that_item(
     assert cited(answer) == ["hip-pain-from-running/treatment-options/5-cross-training"]
 
 
+def test_what_the_article_says_on_a_topic_lists_every_passage_naming_it_across_sections(bot, sources_check):
+    """Shoes are a cause, a prevention strategy and a FAQ: the prevention list alone left two out."""
+    answer = bot.ask("what does the article say about shoes?")
+    assert answer.shape == "list", answer.text
+    assert set(cited(answer)) == {
+        "hip-pain-from-running/understanding-causes/6-footwear",
+        "hip-pain-from-running/prevention-best-medicine/6-choose-the-right-footwear",
+        "hip-pain-from-running/faqs/q5-best-shoes-preventing-hip-pain",
+    }
+    assert all("shoe" in c.text.lower() for c in answer.citations)
+    assert len(answer.items) == 3 and not answer.text.startswith("Here are")
+    sources_check(answer)
+
+
+@pytest.mark.parametrize(
+    ("question", "shape", "expected"),
+    [
+        ("what does it say about ice?", "specific", "hip-pain-from-running/treatment-options/1-rest-and-ice"),
+        ("what does it say about treatment?", "list", "hip-pain-from-running/treatment-options/8-surgery"),
+    ],
+)
+def test_a_topic_in_one_passage_or_a_sections_title_is_not_a_topic_list(bot, question, shape, expected):
+    """One passage is a specific answer, a section's own subject its list."""
+    answer = bot.ask(question)
+    assert answer.shape == shape, answer.text
+    assert expected in cited(answer)
+
+
+def test_words_the_article_never_uses_are_no_topic_of_it(bot):
+    from assistant import nlp
+
+    question = "In a nutshell, how does the article say to handle hip pain?"
+    assert bot.composer._topic(question, frozenset(nlp.stems(question))) is None
+
+
 def test_an_item_named_only_to_rule_it_out_keeps_the_list(bot):
     answer = bot.ask("How can I treat my hip pain without pills, injections or surgery?")
     assert answer.shape == "list", answer.text
