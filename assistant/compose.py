@@ -112,7 +112,6 @@ class Composer:
     """...unless the classifier is this sure it asks for a list ("how do I deal with the mental side of being
     sidelined?"), when the item must also be what one of its own questions asks, this nearly ("what low-impact
     activities can I do to stay fit while my hip heals?" is cross-training's)."""
-    """A list question whose top-ranked item beats its section's next item by this much is about that item."""
     PART_MIN = 0.3
     PART_MARGIN = 0.1
     """A part of a question ("..., and when should I see a professional?", "prevention, treatment, nutrition")
@@ -137,9 +136,12 @@ class Composer:
         """Where the example questions' embeddings are cached (``classify.cached_vectors``), keyed by model."""
         self.model_key = model_key
         self.rank = rank
+        """``rank(query, vector)`` -> every chunk as a fused hit, best first (the Assistant's ``Ranker.rank_all``)."""
         self.questions = questions
         """Questions each chunk answers, embedded (the FAQ's and ``data/passage_questions.jsonl``)."""
-        """``rank(query, vector)`` -> every chunk as a fused hit, best first (the Assistant's ``Ranker.rank_all``)."""
+        self._question_rows: dict[str, list[int]] = {}
+        for row, chunk_id in enumerate(questions.ids if questions else []):
+            self._question_rows.setdefault(chunk_id, []).append(row)
         self.documents = documents
         self.embeddings = embeddings
         self.sections = _sections(documents)
@@ -164,12 +166,12 @@ class Composer:
         }
         """Each passage's words (stemmed), in the article's order; framing passages name no topic of their own."""
         self.vocabulary = frozenset(w for words in self.chunk_stems.values() for w in words)
+        """Every word the passages use: a topic question names only these (or everyday words for them)."""
         self.section_title_stems = frozenset(w for s in self.sections for w in nlp.stems(s.title))
         uses = Counter(w for words in self.chunk_stems.values() for w in words)
         self.subject_stems = frozenset(w for w, n in uses.items() if n * 3 > len(self.chunk_stems))
         """Words a third of the passages use ("hip", "pain", "running"): the article's subject, no topic in it."""
-        held = Counter(w for d in documents.values() for w in set(nlp.stems(d.page_content)))
-        self.rarity = {w: math.log(len(documents) / n) for w, n in held.items()}
+        self.rarity = {w: math.log(len(self.chunk_stems) / n) for w, n in uses.items()}
         """How few chunks use each word (inverse document frequency): a definition's term is the rare word."""
 
     @cached_property
@@ -352,10 +354,10 @@ class Composer:
 
     def _asked(self, vector: np.ndarray, chunk_id: str) -> float:
         """How nearly the question is one the chunk answers (its questions in ``data/passage_questions.jsonl``)."""
-        if self.questions is None or not self.questions.ids:
+        rows = self._question_rows.get(chunk_id)
+        if self.questions is None or not rows:
             return 0.0
-        rows = [i for i, c in enumerate(self.questions.ids) if c == chunk_id]
-        return float((self.questions.vectors[rows] @ vector).max()) if rows else 0.0
+        return float((self.questions.vectors[rows] @ vector).max())
 
     def _named_item(self, question: str, fused: dict[str, float]) -> str | None:
         """The one listed item whose title the question holds in full, if it also ranks first in its section:

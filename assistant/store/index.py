@@ -16,7 +16,7 @@ from ..corpus import CHUNKING_VERSION, corpus_hash
 from ..embeddings import model_id
 from ..settings import Settings
 from .builder import Builder, ProgressFactory
-from .client import IndexUnavailableError, forget_local_client, make_client
+from .client import forget_local_client, make_client
 from .manifest import Manifest
 from .reader import ChunkVectors, Reader, SentenceTable
 
@@ -31,29 +31,29 @@ class Index:
         self.embeddings = embeddings
         self.chunk_collection = settings.collection
         self.sentence_collection = f"{settings.collection}_sentences"
-        problem = self.local_problem()
-        if problem and problem != "is gone":
-            log.warning("The index at %s %s; removing it so it can be rebuilt", self.location, problem)
-            with self._lock():
-                if self.local_problem() not in (None, "is gone"):
-                    self._wipe()
-        try:
+        if settings.chroma_host:
             self._connect()
-            self.client.list_collections()  # a damaged database fails here, not on the first question
-        except IndexUnavailableError:
-            raise
-        except Exception as exc:
-            if settings.chroma_host:
-                raise
-            log.warning(
-                "The index at %s cannot be opened (%s: %s); removing it so it can be rebuilt",
-                self.location,
-                type(exc).__name__,
-                exc,
-            )
-            with self._lock():
+            self.client.list_collections()
+            return
+        # Checked and opened under the build lock: a second process starting at the same moment would otherwise
+        # read the database file while the first is still creating it, take it for corrupted and delete it.
+        with self._lock():
+            problem = self.local_problem()
+            if problem and problem != "is gone":
+                log.warning("The index at %s %s; removing it so it can be rebuilt", self.location, problem)
                 self._wipe()
-            self._connect()
+            try:
+                self._connect()
+                self.client.list_collections()  # a damaged database fails here, not on the first question
+            except Exception as exc:
+                log.warning(
+                    "The index at %s cannot be opened (%s: %s); removing it so it can be rebuilt",
+                    self.location,
+                    type(exc).__name__,
+                    exc,
+                )
+                self._wipe()
+                self._connect()
 
     def _connect(self) -> None:
         """A new client, and the reader and builder that use it."""
