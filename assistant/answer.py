@@ -97,6 +97,17 @@ class Referral:
     urgency: str | None = None
     """The article's urgency for the most urgent triggered criterion ("warrants immediate medical attention")."""
     disclaimer: str = ""
+    in_answer: bool = False
+    """The answer lists every criterion itself (to "when should I see a doctor?"): the referral does not repeat
+    them, it keeps its heading and disclaimer."""
+
+    @property
+    def shown(self) -> tuple[ReferralCriterion, ...]:
+        """The criteria quoted in full: the triggered ones of a red flag, every one otherwise, none when the answer
+        lists them."""
+        if self.in_answer:
+            return ()
+        return self.triggered if self.kind == "flagged" else self.criteria
 
     @property
     def triggered(self) -> tuple[ReferralCriterion, ...]:
@@ -112,8 +123,7 @@ class Referral:
         if self.kind == "reminder":
             return f"{self.heading}: {', '.join(c.title for c in self.criteria)}."
         lines = [self.heading]
-        shown = self.triggered if self.kind == "flagged" else self.criteria
-        for c in shown:
+        for c in self.shown:
             said = f' (you wrote "{c.trigger}")' if c.trigger else ""
             lines.append(f"- {c.title}{said}: \u201c{c.quote}\u201d")
         if self.kind == "flagged" and self.others:
@@ -125,7 +135,7 @@ class Referral:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Referral:
         """The inverse of ``to_dict`` (what the HTTP API returns)."""
-        fields = {f: data[f] for f in ("kind", "heading", "urgency", "disclaimer") if f in data}
+        fields = {f: data[f] for f in ("kind", "heading", "urgency", "disclaimer", "in_answer") if f in data}
         return cls(**fields, criteria=tuple(ReferralCriterion(**c) for c in data.get("criteria", ())))
 
     def to_dict(self) -> dict[str, Any]:

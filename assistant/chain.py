@@ -44,6 +44,7 @@ from .embeddings import embed_query
 from .history import clean_text, condense, normalize_history, user_messages
 from .retrieval import Ranker
 from .safety import SafetyLayer
+from .safety.names import RED_FLAGS
 from .scope import Scope, ScopeJudge
 from .scope.terms import AT_HIP, OTHER_BODY_PARTS
 from .settings import Settings
@@ -177,6 +178,7 @@ class Pipeline:
                 scope = replace(scope, covered=True, reason="ok")
             elif not scope.covered:
                 plan = Plan("specific")
+            plan = self._care_plan(turn.question, scope, plan)
             if plan.focus:
                 # The item the question names, whole: its neighbours in the ranking would only pad it.
                 hits = self.ranker.promote(hits, list(plan.focus))[: len(plan.focus)]
@@ -194,6 +196,21 @@ class Pipeline:
             plan=plan,
             degraded=degraded,
         )
+
+    def _care_plan(self, question: str, scope: Scope, plan: Plan) -> Plan:
+        """When to get care is answered by the article's criteria: every one of them for a care question that
+        names none and was about to get one of them ("when should I see a doctor?"); the one it names when it
+        names one ("is severe hip pain a reason to see a doctor?", "when should leg weakness be checked?")."""
+        named = self.safety.named_criteria(question)
+        criteria = self.safety.criteria
+        listing = self.composer.listing_of(criteria[RED_FLAGS[0]].chunk_id)
+        one_passage = scope.covered and plan.shape == "specific" and not plan.focus
+        care = one_passage and self.safety.is_care_question(question)
+        if len(named) == 1 and (care or (plan.shape == "list" and plan.sections == listing.sections)):
+            return Plan("specific", focus=(criteria[named[0]].chunk_id,), confidence=plan.confidence)
+        # ... provided the passage it was about to get is one of them: "would a physio be worth it?" is physical therapy.
+        about_care = bool(plan.chunks) and plan.chunks[0] in listing.chunks
+        return listing if care and not named and about_care else plan
 
     def _elsewhere(self, message: str) -> bool:
         """Is every red flag the message reports in another body part than the hip ("my knee is hot and
@@ -216,7 +233,9 @@ class Pipeline:
                 yield Answer(notice=texts.TRUNCATED_NOTICE.format(limit=self.settings.max_question_chars))
             if turn.degraded:
                 yield Answer(notice=texts.DEGRADED_NOTICE)
-            pieces = self.safety.apply(turn.message or turn.question, turn.earlier, self._answer(turn))
+            # Quoted whole by the extractive answerer, a listed section is in the answer; a model may leave items out.
+            listed = turn.plan.chunks if turn.plan.shape == "list" and self.answerer.name == "extractive" else ()
+            pieces = self.safety.apply(turn.message or turn.question, turn.earlier, self._answer(turn), listed)
             if not turn.debug:
                 yield from pieces
                 continue

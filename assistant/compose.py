@@ -171,8 +171,10 @@ class Composer:
         uses = Counter(w for words in self.chunk_stems.values() for w in words)
         self.subject_stems = frozenset(w for w, n in uses.items() if n * 3 > len(self.chunk_stems))
         """Words a third of the passages use ("hip", "pain", "running"): the article's subject, no topic in it."""
-        self.rarity = {w: math.log(len(self.chunk_stems) / n) for w, n in uses.items()}
-        """How few chunks use each word (inverse document frequency): a definition's term is the rare word."""
+        held = Counter(w for d in documents.values() for w in set(nlp.stems(d.page_content)))
+        self.rarity = {w: math.log(len(documents) / n) for w, n in held.items()}
+        """How few of all the chunks use each word (inverse document frequency, framing passages counted: "keep
+        your hips happy" makes "keep" commoner than "band"): a definition's term is the rare word."""
 
     @cached_property
     def examples(self) -> tuple[np.ndarray, np.ndarray]:
@@ -351,6 +353,11 @@ class Composer:
             if h.doc.metadata.get("kind") == "faq" and h.doc.metadata["section"] != section.title
         ]
         return self._listing([section, *named], confidence, extra=faqs)
+
+    def listing_of(self, chunk_id: str) -> Plan:
+        """The list of the section that holds `chunk_id` ("when should I see a doctor?": every criterion)."""
+        section = next(s for s in self.listable if chunk_id in (*s.leads, *s.items))
+        return self._listing([section], 1.0)
 
     def _asked(self, vector: np.ndarray, chunk_id: str) -> float:
         """How nearly the question is one the chunk answers (its questions in ``data/passage_questions.jsonl``)."""

@@ -47,12 +47,12 @@ def render_referral(referral: Referral, *, announce: bool = True) -> str:
 
     if referral.kind == "reminder":
         return f'<div class="hip-reminder">\u26a0 {escape(referral.text)}</div>'
-    shown = referral.triggered if referral.kind == "flagged" else referral.criteria
     role = ' role="alert"' if announce else ""
     parts = [
         f'<div class="hip-warning"{role}><strong class="hip-warning-head">\u26a0 {escape(referral.heading)}</strong>',
-        "<ul>" + "".join(item(c) for c in shown) + "</ul>",
     ]
+    if referral.shown:
+        parts.append("<ul>" + "".join(item(c) for c in referral.shown) + "</ul>")
     if referral.kind == "flagged" and referral.others:
         parts.append(
             f"<details><summary>{escape(texts.REFERRAL_OTHERS)}</summary><ul>"

@@ -343,3 +343,39 @@ def test_synonyms_are_data_and_expand_only_whole_words():
     assert "orthotics" in nlp.expand("shoe inserts?")
     assert nlp.expand("shotgun") == "shotgun"
     assert all(pattern.pattern.startswith(r"\b") for pattern, _ in nlp.synonyms())
+
+
+SEEK_HELP = "When to Seek Professional Help"
+
+
+def test_when_to_see_a_doctor_is_answered_with_every_criterion_and_the_referral_does_not_repeat_them(bot):
+    answer = bot.ask("when should I see a doctor about hip pain?")
+    assert answer.shape == "list", answer.text
+    assert set(cited(answer)) >= set(items_of(bot, SEEK_HELP))
+    referral = answer.referral
+    assert referral is not None and referral.kind == "care" and referral.in_answer
+    assert not answer.red_flags
+    assert referral.heading in referral.text and referral.disclaimer in referral.text
+    assert not any(c.quote in referral.text for c in referral.criteria), referral.text
+    assert len(referral.criteria) == 4 and referral.to_dict()["in_answer"] is True
+
+
+@pytest.mark.parametrize(
+    ("question", "chunk"),
+    [
+        ("is severe hip pain a reason to see a doctor?", "seek-professional-help/2-severe-pain"),
+        (
+            "When should leg weakness with hip pain be checked by a professional?",
+            "seek-professional-help/4-numbness-or-tingling",
+        ),
+        ("would seeing a physio be worth it for my achy hip", "treatment-options/2-physical-therapy"),
+    ],
+)
+def test_a_care_question_naming_one_criterion_or_a_treatment_gets_that_passage_and_the_whole_referral(
+    bot, question, chunk
+):
+    answer = bot.ask(question)
+    assert answer.shape == "specific", answer.text
+    assert cited(answer)[0] == f"hip-pain-from-running/{chunk}"
+    if answer.referral is not None:
+        assert not answer.referral.in_answer and answer.referral.shown

@@ -27,7 +27,7 @@ language model writes can remove the referral.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -38,7 +38,7 @@ from .learned import LearnedDetector
 from .names import RED_FLAGS, URGENCY_ORDER, Criterion
 from .normalize import Normalized, normalize
 from .referral import CriterionText, ReferralWriter, SafetyConfigError, criteria_from_documents
-from .rules import CARE_QUESTION
+from .rules import CARE_QUESTION, mentioned
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -125,6 +125,11 @@ class SafetyLayer:
         """Does `text` ask when or whether to see a doctor, a physio or the emergency room?"""
         return bool(CARE_QUESTION.search(normalize(text)))
 
+    @staticmethod
+    def named_criteria(text: str) -> list[Criterion]:
+        """The criteria `text` names, reported or not ("when should leg weakness be checked?": nerve symptoms)."""
+        return mentioned(normalize(text))
+
     def assess(self, question: str, earlier_user_messages: Sequence[str]) -> Assessment:
         earlier: list[Criterion] = []
         for message in earlier_user_messages:
@@ -139,17 +144,27 @@ class SafetyLayer:
 
     # -- the referral --
 
-    def referral(self, assessment: Assessment) -> Referral | None:
-        """The referral text, or None when nothing calls for one."""
+    def referral(self, assessment: Assessment, listed: Collection[str] = ()) -> Referral | None:
+        """The referral text, or None when nothing calls for one. `listed`: chunks the answer lists in full; an
+        answer to "when should I see a doctor?" that lists every criterion is not repeated above it."""
         current = assessment.current
         if current or assessment.care_question or assessment.possible:
             triggers = {d.criterion: d.trigger for d in assessment.detections}
-            return self.writer.full(current, triggers, possible=bool(assessment.possible))
+            in_answer = (
+                not current and not assessment.possible and {c.chunk_id for c in self.criteria.values()} <= set(listed)
+            )
+            return self.writer.full(current, triggers, possible=bool(assessment.possible), in_answer=in_answer)
         if assessment.earlier:
             return self.writer.short(list(assessment.earlier))
         return None
 
-    def apply(self, question: str, earlier_user_messages: Sequence[str], answer: Iterator[Answer]) -> Iterator[Answer]:
+    def apply(
+        self,
+        question: str,
+        earlier_user_messages: Sequence[str],
+        answer: Iterator[Answer],
+        listed: Collection[str] = (),
+    ) -> Iterator[Answer]:
         """Wrap an answer stream: the referral chunk first, then the answer with safety fields cleared.
 
         The referral depends only on what the user wrote, so it goes out before
@@ -157,6 +172,6 @@ class SafetyLayer:
         set or clear ``red_flags`` or ``referral``: this layer owns them.
         """
         assessment = self.assess(question, earlier_user_messages)
-        yield Answer(red_flags=assessment.red_flags, referral=self.referral(assessment))
+        yield Answer(red_flags=assessment.red_flags, referral=self.referral(assessment, listed))
         for chunk in answer:
             yield replace(chunk, red_flags=[], referral=None)

@@ -67,8 +67,16 @@ class ReferralWriter:
         c = self.criteria[name]
         return ReferralCriterion(name, c.title, c.quote, c.chunk_id, c.section, trigger)
 
-    def full(self, current: list[Criterion], triggers: dict[Criterion, str], *, possible: bool = False) -> Referral:
-        """For a message that reports a criterion (or asks when to get care, or may report one)."""
+    def full(
+        self,
+        current: list[Criterion],
+        triggers: dict[Criterion, str],
+        *,
+        possible: bool = False,
+        in_answer: bool = False,
+    ) -> Referral:
+        """For a message that reports a criterion (or asks when to get care, or may report one). `in_answer`: the
+        answer to a care question lists every criterion itself."""
         ordered = [c for c in URGENCY_ORDER if c in current] + [c for c in RED_FLAGS if c not in current]
         criteria = tuple(self._criterion(n, (triggers.get(n) or "") if n in current else None) for n in ordered)
         if current:
@@ -77,7 +85,7 @@ class ReferralWriter:
             return Referral("flagged", heading, criteria, urgency, texts.REFERRAL_DISCLAIMER)
         kind: ReferralKind = "possible" if possible else "care"
         heading = texts.REFERRAL_HEAD_POSSIBLE if possible else texts.REFERRAL_HEAD_CARE
-        return Referral(kind, heading, criteria, None, texts.REFERRAL_DISCLAIMER)
+        return Referral(kind, heading, criteria, None, texts.REFERRAL_DISCLAIMER, in_answer=in_answer)
 
     def short(self, earlier: list[Criterion]) -> Referral:
         """A one-line reminder on later turns: the block is not repeated."""

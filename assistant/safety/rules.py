@@ -57,3 +57,13 @@ def _load() -> tuple[tuple[Rule, ...], re.Pattern[str], dict[str, str]]:
 RULES, CARE_QUESTION, _PIECES = _load()
 NOT_BETTER = re.compile(rf"\b(?:{_PIECES['NOT_BETTER']})\b|\bstill\b")
 """Says the pain is not getting better (which outweighs any word of improvement in the same message)."""
+
+
+def mentioned(text: str) -> list[Criterion]:
+    """The criteria a text names, whatever their context: "when should leg weakness be checked?" asks about the
+    nerve criterion, though it reports nothing. `text` is normalized (``normalize.normalize``)."""
+    return [
+        c
+        for c in RED_FLAGS
+        if any(r.criterion == c and r.pattern.search(text) and (r.needs is None or r.needs.search(text)) for r in RULES)
+    ]

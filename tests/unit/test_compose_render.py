@@ -92,3 +92,18 @@ def test_the_page_escapes_what_it_shows_and_links_each_marker(documents):
     assert 'href="#' in html and "k1" in html
     text = plain.answer_text(answer)
     assert text.splitlines()[0] == "(<script>x</script>)" and "[1]" in text
+
+
+def test_a_referral_whose_criteria_the_answer_lists_keeps_only_its_heading_and_disclaimer():
+    from assistant.answer import Referral, ReferralCriterion
+    from assistant.render import render_referral
+
+    criterion = ReferralCriterion("severe_pain", "Severe Pain", "Intense pain ...", "a/b/c", "When to Seek Help")
+    folded = Referral("care", "When to see a professional", (criterion,), None, "Not a diagnosis.", in_answer=True)
+    assert folded.text == "When to see a professional\nNot a diagnosis."
+    html = render_referral(folded)
+    assert "When to see a professional" in html and "Not a diagnosis." in html
+    assert "<ul>" not in html and "Intense pain" not in html
+    assert Referral.from_dict(folded.to_dict()) == folded
+    shown = Referral("care", "When to see a professional", (criterion,), None, "Not a diagnosis.")
+    assert "Intense pain" in shown.text and "<ul>" in render_referral(shown)
