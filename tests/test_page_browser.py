@@ -243,7 +243,7 @@ def test_question_sent_while_another_is_in_flight_is_not_lost(session):
              return kept(first) && kept(second) && shown.length >= 1;
            }""",
         arg=[first, second],
-        timeout=3_000,
+        timeout=WAIT,
     )
 
 
