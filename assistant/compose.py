@@ -159,11 +159,9 @@ class Composer:
         self.section_terms = self.topic_terms - {w for w, n in in_titles.items() if n >= 2}
         """Topic words that point at some sections only ("causes", "nutrition", "faqs"; not "hip" or "pain")."""
         ordered = sorted(documents.values(), key=lambda d: (d.metadata["source"], d.metadata["start"]))
-        self.chunk_stems = {
-            d.metadata["chunk_id"]: set(nlp.stems(d.page_content))
-            for d in ordered
-            if d.metadata.get("role") != "framing"
-        }
+        self.words_of = {d.metadata["chunk_id"]: frozenset(nlp.stems(d.page_content)) for d in ordered}
+        """Every chunk's words (stemmed), stemmed once here rather than at every question."""
+        self.chunk_stems = {c: w for c, w in self.words_of.items() if documents[c].metadata.get("role") != "framing"}
         """Each passage's words (stemmed), in the article's order; framing passages name no topic of their own."""
         self.vocabulary = frozenset(w for words in self.chunk_stems.values() for w in words)
         """Every word the passages use: a topic question names only these (or everyday words for them)."""
@@ -171,7 +169,7 @@ class Composer:
         uses = Counter(w for words in self.chunk_stems.values() for w in words)
         self.subject_stems = frozenset(w for w, n in uses.items() if n * 3 > len(self.chunk_stems))
         """Words a third of the passages use ("hip", "pain", "running"): the article's subject, no topic in it."""
-        held = Counter(w for d in documents.values() for w in set(nlp.stems(d.page_content)))
+        held = Counter(w for words in self.words_of.values() for w in words)
         self.rarity = {w: math.log(len(documents) / n) for w, n in held.items()}
         """How few of all the chunks use each word (inverse document frequency, framing passages counted: "keep
         your hips happy" makes "keep" commoner than "band"): a definition's term is the rare word."""
@@ -324,7 +322,7 @@ class Composer:
         for hit in hits:
             if hit.doc.metadata.get("role") == "framing":
                 continue
-            weight = sum(self.rarity.get(t, 0.0) for t in terms & set(nlp.stems(hit.doc.page_content)))
+            weight = sum(self.rarity.get(t, 0.0) for t in terms & self.words_of.get(hit.chunk_id, frozenset()))
             if weight > 0 and (best is None or weight > best[0]):
                 best = (weight, hit)
         return Plan("definition", chunks=(best[1].chunk_id,)) if best else None
