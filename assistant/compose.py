@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from langchain_core.documents import Document
     from langchain_core.embeddings import Embeddings
 
-    from .retrieval import Hit
+    from .retrieval import Hit, Ranking
     from .store import ChunkVectors
 
 Shape = Literal["specific", "list", "summary", "definition"]
@@ -126,7 +126,7 @@ class Composer:
         self,
         documents: dict[str, Document],
         embeddings: Embeddings,
-        rank: Callable[[str, np.ndarray], list[Hit]] | None = None,
+        rank: Callable[[str, np.ndarray], Ranking] | None = None,
         *,
         questions: ChunkVectors | None = None,
         cache_dir: Path | None = None,
@@ -136,7 +136,7 @@ class Composer:
         """Where the example questions' embeddings are cached (``classify.cached_vectors``), keyed by model."""
         self.model_key = model_key
         self.rank = rank
-        """``rank(query, vector)`` -> every chunk as a fused hit, best first (the Assistant's ``Ranker.rank_all``)."""
+        """``rank(query, vector)`` -> every chunk's fused score (the Assistant's ``Ranker.rank_all``)."""
         self.questions = questions
         """Questions each chunk answers, embedded (the FAQ's and ``data/passage_questions.jsonl``)."""
         self._question_rows: dict[str, list[int]] = {}
@@ -151,6 +151,16 @@ class Composer:
             c: set(nlp.stems(documents[c].metadata.get("title", ""))) for s in self.listable for c in s.items
         }
         """Each listed item's title words (stemmed): a question that holds all of one item's asks about that item."""
+        title_uses = Counter(w for terms in self.item_terms.values() for w in terms)
+        self._items_by_rarest: dict[str, list[tuple[Section, str]]] = {}
+        """Listed items by the rarest word of their title: a question names an item whole only if it holds that."""
+        for section in self.listable:
+            for c in section.items:
+                if self.item_terms[c]:
+                    rarest = min(self.item_terms[c], key=lambda w: (title_uses[w], w))
+                    self._items_by_rarest.setdefault(rarest, []).append((section, c))
+        self._section_rows: list[np.ndarray] | None = None
+        """Each listable section's chunks as rows of a ``Ranking`` (set on the first one)."""
         self.topic_terms = {w for s in self.sections for w in nlp.stems(s.title)} | {
             w for terms in self.item_terms.values() for w in terms
         }
@@ -333,22 +343,23 @@ class Composer:
         if not self.listable or self.rank is None:
             return None
         ranking = self.rank(question, vector)
-        fused = {h.chunk_id: h.score for h in ranking}
-        item = self._named_item(question, fused)
+        item = self._named_item(question, ranking)
         if item:
             return Plan("specific", focus=(item,), confidence=confidence)
-        scores = self._section_scores(question, vector, fused)
+        scores = self._section_scores(question, vector, ranking)
         section = self.listable[int(np.argmax(scores))]
-        first = max((h for h in ranking if h.chunk_id in (*section.leads, *section.items)), key=lambda h: h.score)
-        others = sorted((fused.get(c, 0.0) for c in section.items if c != first.chunk_id), reverse=True)
-        standout = first.chunk_id in section.items and first.score - others[0] >= self.STANDOUT
-        if standout and (confidence < self.SURE_LIST or self._asked(vector, first.chunk_id) >= self.ASKED_MIN):
+        in_section = (*section.leads, *section.items)
+        # The best-scored of the section's chunks, the earliest among equals (as the ranking orders them).
+        first = min(in_section, key=lambda c: (-ranking.score(c), ranking.position[c]))
+        others = sorted((ranking.score(c) for c in section.items if c != first), reverse=True)
+        standout = first in section.items and ranking.score(first) - others[0] >= self.STANDOUT
+        if standout and (confidence < self.SURE_LIST or self._asked(vector, first) >= self.ASKED_MIN):
             return None
         named = self._named_sections(question)
         faqs = [
-            h.chunk_id
-            for h in ranking[:2]
-            if h.doc.metadata.get("kind") == "faq" and h.doc.metadata["section"] != section.title
+            d.metadata["chunk_id"]
+            for d in ranking.top(2)
+            if d.metadata.get("kind") == "faq" and d.metadata["section"] != section.title
         ]
         return self._listing([section, *named], confidence, extra=faqs)
 
@@ -364,28 +375,33 @@ class Composer:
             return 0.0
         return float((self.questions.vectors[rows] @ vector).max())
 
-    def _named_item(self, question: str, fused: dict[str, float]) -> str | None:
+    def _named_item(self, question: str, ranking: Ranking) -> str | None:
         """The one listed item whose title the question holds in full, if it also ranks first in its section:
         "how can I optimize my running form?", "how do I stay positive while injured?" ask about that item.
         "Treat it without pills, injections or surgery" names surgery only to rule it out, and ranks it lower."""
         asked = set(nlp.stems(nlp.expand(question)))
-        named = [(s, c) for s in self.listable for c in s.items if self.item_terms[c] and self.item_terms[c] <= asked]
+        candidates = [pair for w in asked for pair in self._items_by_rarest.get(w, ())]
+        named = [(s, c) for s, c in candidates if self.item_terms[c] <= asked]
         if len(named) != 1:
             return None
         section, item = named[0]
-        best = max(section.items, key=lambda c: fused.get(c, 0.0))
+        best = max(section.items, key=ranking.score)
         return item if best == item else None
 
-    def _section_scores(self, text: str, vector: np.ndarray, fused: dict[str, float] | None = None) -> list[float]:
-        """Per listable section: its best-ranked chunk for `text` (`fused`: chunk id -> score, when the caller
-        ranked already), the words `text` shares with its title, and its lead-in's similarity."""
+    def _section_scores(self, text: str, vector: np.ndarray, ranking: Ranking | None = None) -> list[float]:
+        """Per listable section: its best-ranked chunk for `text` (`ranking`, when the caller ranked already),
+        the words `text` shares with its title, and its lead-in's similarity."""
         assert self.rank is not None
-        if fused is None:
-            fused = {h.chunk_id: h.score for h in self.rank(text, vector)}
+        if ranking is None:
+            ranking = self.rank(text, vector)
         asked = _terms(nlp.expand(text))
         offers = self.lead_vectors @ vector
+        if self._section_rows is None:
+            self._section_rows = [
+                np.array([ranking.position[c] for c in (*s.leads, *s.items)], dtype=np.intp) for s in self.listable
+            ]
         return [
-            max(fused.get(c, 0.0) for c in (*s.leads, *s.items))
+            float(ranking.scores[self._section_rows[i]].max())
             + self.OWN_TERMS_WEIGHT * len(asked & self.own_terms[i])
             + self.LEAD_WEIGHT * float(offers[i])
             for i, s in enumerate(self.listable)

@@ -76,6 +76,7 @@ class Assistant:
             self.sentences.vectors,
             min_similarity=settings.abstain_min_similarity,
             kinds=RequestKinds(self.embeddings, cache_dir=settings.models_dir, model_key=settings.embedding_model),
+            sentence_rows=self.sentences.rows_by_chunk,
         )
         sections = list(dict.fromkeys(d.metadata["section"] for d in documents))
         answerer_impl = make_answerer(settings.answerer, settings, self.sentences, self.documents)
@@ -107,13 +108,11 @@ class Assistant:
         )
         self.chain: Runnable[dict[str, Any] | str, Answer] = self.pipeline.runnable()
 
-    INDEX_CHECK_SECONDS = 1.0
-    """How often a question first checks that the local index is still on disk."""
-
     def _check_index(self) -> None:
-        """Rebuild the index if its folder was deleted or corrupted since the last look."""
+        """Rebuild the index if its folder was deleted or corrupted since the last look (at most every
+        ``index_check_seconds``, as often as the ranker searches the index itself)."""
         now = time.monotonic()
-        if now - self._checked_at < self.INDEX_CHECK_SECONDS:
+        if now - self._checked_at < self.settings.index_check_seconds:
             return
         with self._heal_lock:
             self._checked_at = now

@@ -44,12 +44,50 @@ class Hit:
     lexical: float
     """BM25 score squashed into 0..1 with s / (s + bm25_half)."""
     source: Literal["index", "memory"] = "index"
-    """Where the dense score came from: the Chroma index, or the chunk vectors in memory while it is away."""
+    """"memory" while the index cannot be reached (the answer says so); "index" otherwise, whether the cosine
+    came from the index or from its exact copy in memory (``Ranker.dense_scores``)."""
 
     @property
     def chunk_id(self) -> str:
         chunk_id: str = self.doc.metadata["chunk_id"]
         return chunk_id
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Every chunk's fused score for one question, as one array in the ranker's chunk order.
+
+    What weighing whole sections needs (``Composer``): a score per chunk and
+    the first few. On a 10,000-chunk corpus a ``Hit`` for every chunk, sorted,
+    cost 8 ms; this costs a fraction of one.
+    """
+
+    scores: np.ndarray
+    position: dict[str, int]
+    documents: list[Document]
+
+    def score(self, chunk_id: str) -> float:
+        return float(self.scores[self.position[chunk_id]])
+
+    def top(self, n: int) -> list[Document]:
+        """The n best-scored chunks, ties in the chunk order (as ``Ranker.rank`` breaks them)."""
+        n = min(n, len(self.documents))
+        if n <= 0:
+            return []
+        best = np.argpartition(-self.scores, n - 1)[:n]
+        return [self.documents[i] for i in sorted(best.tolist(), key=lambda i: (-self.scores[i], i))]
+
+
+def _best(scores: np.ndarray, k: int) -> list[int]:
+    """Indices of the k highest scores, ties to the earlier chunk, in no order: a partial sort (a full one
+    cost half a millisecond a question on 10,000 chunks)."""
+    n = len(scores)
+    if k >= n:
+        return list(range(n))
+    threshold = scores[np.argpartition(-scores, k - 1)[k - 1]]
+    above = np.flatnonzero(scores > threshold)
+    ties = np.flatnonzero(scores == threshold)[: k - len(above)]
+    return [*above.tolist(), *ties.tolist()]
 
 
 def _with_scores(hit: Hit) -> Document:
@@ -159,7 +197,14 @@ class Outage:
 
 
 class Ranker:
-    """Ranks the chunks of one index; holds BM25 in memory, queries Chroma for vectors."""
+    """Ranks the chunks of one index; holds BM25 and the chunk vectors in memory, checks them against Chroma.
+
+    Chroma is the store of record: the chunks and their vectors are read from it
+    at start, and it is searched at most every ``index_check_seconds``. Other
+    questions search the vectors it gave, in memory: the same exact cosines
+    without a round trip through the client (about 1 ms of a 4 ms answer on the
+    article, the largest step after the embedding; ``evals/bench.py``).
+    """
 
     QUESTION_MIN = 0.75
     """A FAQ question counts only from this similarity: "do shoe inserts help?" is 0.73 from "What are the
@@ -190,19 +235,39 @@ class Ranker:
         """The chunk vectors dense search falls back on while the index cannot be reached."""
         self._memory_rows = {chunk_id: row for row, chunk_id in enumerate(memory.ids)} if memory else {}
         self.outage = Outage(settings.reconnect_seconds)
+        self._searched_at = -math.inf  # when a question last searched the index itself
+        self._last = threading.local()  # per thread: the last vector and its cosines with every chunk in memory
+        self._search_lock = threading.Lock()
         self.documents = documents
         self.position = {d.metadata["chunk_id"]: i for i, d in enumerate(documents)}
+        held = [self._memory_rows.get(d.metadata["chunk_id"]) for d in documents]
+        self._memory_order = None if None in held or not documents else np.array(held, dtype=np.intp)
+        """Row of each chunk's vector in ``memory``, in the chunk order (None unless memory holds every chunk)."""
         self.bm25 = Bm25(bm25_tokens(documents))
         self.vocabulary = self.bm25.vocabulary
 
-    def dense_scores(self, vector: np.ndarray, k: int) -> tuple[dict[str, float], bool]:
-        """Cosine similarity of the top-k chunks by vector search in Chroma, and whether it came from memory.
+    def _index_due(self) -> bool:
+        """True for the question that should search the index itself: none has for ``index_check_seconds``."""
+        with self._search_lock:
+            now = time.monotonic()
+            if now - self._searched_at < self.settings.index_check_seconds:
+                return False
+            self._searched_at = now
+            return True
 
-        A failed search is healed (reopened, rebuilt if need be) and retried;
-        when that fails too, the same vectors held in memory stand in.
+    def dense_scores(self, vector: np.ndarray, k: int) -> tuple[dict[str, float], bool]:
+        """Cosine similarity of the top-k chunks, and whether the index was away (answered from memory).
+
+        From the vectors in memory, except when the index is due for a search
+        (``_index_due``) or, while it is away, for a reconnect attempt. A failed
+        search is healed (reopened, rebuilt if need be) and retried; when that
+        fails too, the vectors in memory stand in and the outage begins.
         """
-        if self.memory is not None and not self.outage.should_try():
-            return self.memory.nearest(vector, k), True
+        if self.memory is not None:
+            if self.outage.active and not self.outage.should_try():
+                return self._nearest_in_memory(vector, k), True
+            if not self.outage.active and not self._index_due():
+                return self._nearest_in_memory(vector, k), False
         try:
             try:
                 scores = self.index.nearest(vector, k)
@@ -215,7 +280,7 @@ class Ranker:
             if self.memory is None:
                 raise
             self.outage.failed(exc)
-            return self.memory.nearest(vector, k), True
+            return self._nearest_in_memory(vector, k), True
         self.outage.recovered()
         return scores, False
 
@@ -243,6 +308,29 @@ class Ranker:
                     self.documents[i], w * question + (1 - w) * float(lexical[i]), question, float(lexical[i]), source
                 )
         return sorted(known.values(), key=lambda h: (-h.score, self.position[h.chunk_id]))[: len(hits)]
+
+    def _similarities(self, vector: np.ndarray) -> np.ndarray:
+        """Cosine of `vector` with every chunk in memory (memory's order). A question's ranking, its scope's
+        sentence pool and its sections all ask for the same vector: the last one is kept (per thread), since on
+        10,000 chunks each pass over the vectors costs half a millisecond."""
+        assert self.memory is not None
+        last = getattr(self._last, "pair", None)
+        if last is not None and last[0] is vector:
+            sims: np.ndarray = last[1]
+            return sims
+        sims = self.memory.vectors @ vector
+        self._last.pair = (vector, sims)
+        return sims
+
+    def _nearest_in_memory(self, vector: np.ndarray, k: int) -> dict[str, float]:
+        assert self.memory is not None
+        return self.memory.nearest(vector, k, sims=self._similarities(vector))
+
+    def nearest_chunks(self, vector: np.ndarray, k: int) -> list[str] | None:
+        """The k chunks nearest to `vector`, from the vectors in memory; None when that is every chunk."""
+        if self.memory is None or k >= len(self.memory.ids):
+            return None
+        return list(self._nearest_in_memory(vector, k))
 
     def _dense_of(self, chunk_id: str, vector: np.ndarray) -> float:
         """The chunk's cosine from the vectors in memory (0 when they are not held)."""
@@ -286,19 +374,35 @@ class Ranker:
             candidates = [self.position[c] for c in dense]
         elif mode == "bm25":
             fused = lexical.copy()
-            candidates = list(np.argsort(-lexical)[:fetch])
+            candidates = _best(lexical, fetch)
         else:
-            candidates = sorted(set(self.position[c] for c in dense) | set(np.argsort(-lexical)[:fetch]))
+            candidates = sorted(set(self.position[c] for c in dense) | set(_best(lexical, fetch)))
             fused = self._fuse(dense_all, lexical, candidates)
         order = sorted(candidates, key=lambda i: (-fused[i], i))[:k]
         source: Literal["index", "memory"] = "memory" if from_memory else "index"
         return [Hit(self.documents[i], float(fused[i]), float(dense_all[i]), float(lexical[i]), source) for i in order]
 
-    def rank_all(self, query: str, vector: np.ndarray) -> list[Hit]:
-        """Every chunk, ranked as ``rank`` does; the cosines come from the chunk vectors in memory (exact, the
-        same as the index gives), so weighing whole sections costs no second query of the index."""
-        dense = self.memory.nearest(vector, len(self.documents)) if self.memory is not None else None
-        return self.rank(query, vector, k=len(self.documents), dense=dense)
+    def rank_all(self, query: str, vector: np.ndarray) -> Ranking:
+        """Every chunk's score as ``rank`` fuses it, from the chunk vectors in memory, as one array."""
+        n = len(self.documents)
+        mode = self.settings.retrieval
+        if self._memory_order is None or self.memory is None:
+            scores = np.zeros(n)
+            for hit in self.rank(query, vector, k=n):
+                scores[self.position[hit.chunk_id]] = hit.score
+            return Ranking(scores, self.position, self.documents)
+        dense = self._similarities(vector)[self._memory_order].astype(np.float64)
+        lexical = self.lexical_scores(query) if mode != "dense" else np.zeros(n)
+        if mode == "dense":
+            fused = dense
+        elif mode == "bm25":
+            # ``rank`` takes BM25's first fetch_k as its candidates; the others score nothing.
+            fused = np.zeros(n)
+            top = np.argsort(-lexical, kind="stable")[: min(max(self.settings.fetch_k, 1), n)]
+            fused[top] = lexical[top]
+        else:
+            fused = self._fuse(dense, lexical, list(range(n)))
+        return Ranking(fused, self.position, self.documents)
 
     def promote(self, hits: list[Hit], chunk_ids: list[str]) -> list[Hit]:
         """`hits` with the given chunks moved (or added) to the front, same length."""

@@ -57,6 +57,13 @@ class Settings(BaseSettings):
         gt=0,
         description="While the index cannot be reached, answers come from memory and a reconnect is tried this often.",
     )
+    index_check_seconds: float = Field(
+        1.0,
+        ge=0,
+        description="Dense search runs on the chunk vectors held in memory (exact: the index's own cosines); at "
+        "most this often a question searches the index itself instead, and the local index folder is checked, "
+        "which is how a damaged, deleted or unreachable index is noticed. 0: every question searches the index.",
+    )
 
     # Retrieval.
     retrieval: RetrievalMode = Field("hybrid", description="Which retriever ranks chunks.")

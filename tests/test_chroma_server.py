@@ -199,6 +199,7 @@ def test_server_gone_mid_session_answers_from_memory_and_reconnects_by_itself(se
         live = server_assistant(settings, port, tmp_path, reconnect_seconds=0.3)
         up = live.ask(ICE)
         assert "15-20 minutes" in up.text and up.notice is None and live.status == "ok"
+    time.sleep(live.settings.index_check_seconds)  # the next question searches the index itself
     down = live.ask(ICE)
     assert live.status == "degraded"
     assert down.abstained is False and "15-20 minutes" in down.text, down.text

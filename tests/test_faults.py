@@ -93,8 +93,9 @@ def built(settings, fresh_dir, caplog) -> Assistant:
     return bot
 
 
-def idle_past_the_check() -> None:
-    time.sleep(Assistant.INDEX_CHECK_SECONDS + 0.3)
+def idle_past_the_check(bot: Assistant) -> None:
+    """Long enough that the next question checks the index folder and searches the index itself."""
+    time.sleep(bot.settings.index_check_seconds + 0.3)
 
 
 # ---------------------------------------------------------------- (a), (b): faults while idle
@@ -103,7 +104,7 @@ def idle_past_the_check() -> None:
 def test_index_folder_deleted_while_idle_is_rebuilt(built, fresh_dir, caplog):
     shutil.rmtree(fresh_dir)
     assert not fresh_dir.exists()
-    idle_past_the_check()
+    idle_past_the_check(built)
 
     assert_ice_answer(built.ask(ICE).to_dict())
     assert_index_on_disk(fresh_dir)
@@ -119,7 +120,7 @@ def test_index_folder_deleted_while_idle_is_rebuilt(built, fresh_dir, caplog):
 def test_database_overwritten_while_idle_is_rebuilt(built, fresh_dir, caplog):
     database = fresh_dir / "chroma.sqlite3"
     database.write_bytes(b"garbage" * 1000)
-    idle_past_the_check()
+    idle_past_the_check(built)
 
     assert_ice_answer(built.ask(ICE).to_dict())
     assert_index_on_disk(fresh_dir)
@@ -132,7 +133,7 @@ def test_database_overwritten_while_idle_is_rebuilt(built, fresh_dir, caplog):
     caplog.clear()
     size = database.stat().st_size
     database.write_bytes(SQLITE_HEADER + os.urandom(size - len(SQLITE_HEADER)))
-    idle_past_the_check()
+    idle_past_the_check(built)
 
     assert_ice_answer(built.ask(ICE).to_dict())
     assert_index_on_disk(fresh_dir)

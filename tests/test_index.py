@@ -7,6 +7,7 @@ index folder (one per module, built once), never on the session index.
 from __future__ import annotations
 
 import logging
+import time
 from types import SimpleNamespace
 
 import numpy as np
@@ -189,24 +190,44 @@ def test_dense_scores_are_cosine_similarities(bot):
     from assistant.embeddings import embed_query
 
     vector = embed_query(bot.embeddings, "Which foods reduce inflammation?")
-    scores, from_memory = bot.ranker.dense_scores(vector, 6)
-    assert len(scores) == 6 and from_memory is False
+    scores = bot.index.nearest(vector, 6)
+    assert len(scores) == 6
     stored = bot.index.client.get_collection(bot.index.chunk_collection).get(ids=list(scores), include=["embeddings"])
     for cid, embedding in zip(stored["ids"], stored["embeddings"], strict=True):
         assert float(np.dot(vector, embedding)) == pytest.approx(scores[cid], abs=1e-4), cid
     assert max(scores, key=scores.get) == "hip-pain-from-running/role-nutrition/1-anti-inflammatory-foods"
 
 
-def test_memory_fallback_gives_the_same_scores_as_the_index(bot):
-    # While the index is away, dense search runs on the chunk vectors held in memory: same chunks, same cosines.
+def test_vectors_in_memory_give_the_same_scores_as_the_index(bot):
+    # Dense search runs on the chunk vectors held in memory (and on them alone while the index is away):
+    # the same chunks in the same order, the same cosines, as Chroma's search.
     from assistant.embeddings import embed_query
 
     for question in ("Which foods reduce inflammation?", "can I keep running through it", "cortisone shot"):
         vector = embed_query(bot.embeddings, question)
-        chroma, _ = bot.ranker.dense_scores(vector, 8)
+        chroma = bot.index.nearest(vector, 8)
         memory = bot.ranker.memory.nearest(vector, 8)
         assert list(memory) == list(chroma), question
         assert list(memory.values()) == pytest.approx(list(chroma.values()), abs=1e-4)
+
+
+def test_a_question_searches_the_index_itself_once_per_check_interval(bot, monkeypatch):
+    # The index is searched by the first question after each `index_check_seconds`, the others use memory.
+    from assistant.embeddings import embed_query
+
+    searched: list[int] = []
+    search = bot.index.nearest
+    monkeypatch.setattr(bot.index, "nearest", lambda vector, k: searched.append(k) or search(vector, k))
+    monkeypatch.setattr(bot.ranker, "_searched_at", time.monotonic())
+    vector = embed_query(bot.embeddings, "Which foods reduce inflammation?")
+    first, away = bot.ranker.dense_scores(vector, 5)
+    assert searched == [] and away is False
+    bot.ranker._searched_at -= bot.settings.index_check_seconds
+    again, away = bot.ranker.dense_scores(vector, 5)
+    assert searched == [5] and away is False
+    assert list(again) == list(first) and list(again.values()) == pytest.approx(list(first.values()), abs=1e-4)
+    bot.ranker.dense_scores(vector, 5)
+    assert searched == [5]
 
 
 def test_corpus_edit_makes_index_stale_and_new_assistant_rebuilds(work, work_bot):
@@ -229,7 +250,7 @@ def test_corpus_edit_makes_index_stale_and_new_assistant_rebuilds(work, work_bot
 
     docs = rebuilt.retrieve("Is a sauna good for tight hips?", k=3)
     ranked = [(d.id, d.metadata["dense"], d.metadata["lexical"]) for d in docs]
-    dense, _ = rebuilt.ranker.dense_scores(embed_query(rebuilt.embeddings, "Is a sauna good for tight hips?"), 50)
+    dense = rebuilt.index.nearest(embed_query(rebuilt.embeddings, "Is a sauna good for tight hips?"), 50)
     assert "sauna" in docs[0].page_content, (ranked, sorted(dense.items(), key=lambda kv: -kv[1])[:3], len(dense))
     assert docs[0].metadata["section"] == "FAQs"
     answer = rebuilt.ask("Is a sauna good for tight hips?")

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -121,10 +122,13 @@ class ScopeJudge:
         *,
         min_similarity: float,
         kinds: RequestKinds | None = None,
+        sentence_rows: Mapping[str, Sequence[int]] | None = None,
     ) -> None:
         self.kinds = kinds
         self.vocabulary = vocabulary
         self.sentence_vectors = sentence_vectors
+        self.sentence_rows = sentence_rows or {}
+        """Each chunk's rows in ``sentence_vectors`` (``SentenceTable.rows_by_chunk``)."""
         self.sorted_vocabulary = sorted(vocabulary)
         self._near: dict[str, bool] = {}
         self.min_similarity = min_similarity
@@ -135,15 +139,23 @@ class ScopeJudge:
         ("how", "my", "a") or one of the article's own words ("causes?")."""
         return any(w in nlp.STOPWORDS or nlp.stem(w) in self.vocabulary for w in nlp.words(question))
 
-    def closest_sentence(self, vector: np.ndarray) -> float:
-        """Cosine similarity of the question to the article's closest single sentence.
+    SENTENCE_POOL = 50
+    """The closest sentence is looked for in this many nearest chunks (``near``): on the article (44 chunks)
+    every sentence; on a 10,000-chunk corpus a hundred sentences, not 19,000 (1.4 ms a question)."""
+
+    def closest_sentence(self, vector: np.ndarray, near: Sequence[str] | None = None) -> float:
+        """Cosine similarity of the question to the article's closest single sentence (among those of the
+        chunks `near`, when given; all otherwise).
 
         A short question ("Do I need surgery?") sits far from a whole chunk but
         close to the one sentence that answers it.
         """
         if not len(self.sentence_vectors) or not vector.size:
             return 0.0
-        return float((self.sentence_vectors @ vector).max())
+        rows = [r for c in near for r in self.sentence_rows.get(c, ())] if near is not None else []
+        if not rows:
+            return float((self.sentence_vectors @ vector).max())
+        return float((self.sentence_vectors[rows] @ vector).max())
 
     def unknown_terms(self, question: str) -> list[str]:
         """Content words whose stems the article never uses (typos of its words, everyday words for its own

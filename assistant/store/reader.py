@@ -28,16 +28,19 @@ class SentenceTable:
 
 @dataclass(frozen=True)
 class ChunkVectors:
-    """Every chunk's unit vector, in memory: what dense search falls back on while the index is away."""
+    """Every chunk's unit vector, in memory: what dense search runs on between checks of the index, and
+    alone while the index is away (``Ranker.dense_scores``)."""
 
     ids: list[str]
     vectors: np.ndarray
 
-    def nearest(self, vector: np.ndarray, k: int) -> dict[str, float]:
-        """Cosine similarity of the k chunks nearest to a unit vector, by chunk id (exact, as Chroma's search)."""
+    def nearest(self, vector: np.ndarray, k: int, sims: np.ndarray | None = None) -> dict[str, float]:
+        """Cosine similarity of the k chunks nearest to a unit vector, by chunk id (exact, as Chroma's search);
+        `sims`: the vector's cosines with every chunk, when the caller has them."""
         if not self.ids:
             return {}
-        sims = self.vectors @ vector
+        if sims is None:
+            sims = self.vectors @ vector
         k = min(k, len(self.ids))
         top = np.argpartition(-sims, k - 1)[:k]
         return {self.ids[i]: float(sims[i]) for i in top[np.argsort(-sims[top])]}
