@@ -198,17 +198,23 @@ class Pipeline:
             degraded=degraded,
         )
 
+    @functools.cached_property
+    def criteria_listing(self) -> Plan:
+        """The list of the article's referral criteria (the section of the first one)."""
+        return self.composer.listing_of(self.safety.criteria[RED_FLAGS[0]].chunk_id)
+
     def _care_plan(self, question: str, scope: Scope, plan: Plan) -> Plan:
         """When to get care is answered by the article's criteria: every one of them for a care question that
         names none and was about to get one of them ("when should I see a doctor?"); the one it names when it
         names one ("is severe hip pain a reason to see a doctor?", "when should leg weakness be checked?")."""
-        named = self.safety.named_criteria(question)
-        criteria = self.safety.criteria
-        listing = self.composer.listing_of(criteria[RED_FLAGS[0]].chunk_id)
+        listing = self.criteria_listing
         one_passage = scope.covered and plan.shape == "specific" and not plan.focus
         care = one_passage and self.safety.is_care_question(question)
-        if len(named) == 1 and (care or (plan.shape == "list" and plan.sections == listing.sections)):
-            return Plan("specific", focus=(criteria[named[0]].chunk_id,), confidence=plan.confidence)
+        if not care and not (plan.shape == "list" and plan.sections == listing.sections):
+            return plan
+        named = self.safety.named_criteria(question)
+        if len(named) == 1:
+            return Plan("specific", focus=(self.safety.criteria[named[0]].chunk_id,), confidence=plan.confidence)
         # ... provided the passage it was about to get is one of them: "would a physio be worth it?" is physical therapy.
         about_care = bool(plan.chunks) and plan.chunks[0] in listing.chunks
         return listing if care and not named and about_care else plan

@@ -294,10 +294,10 @@ class Ranker:
         lexical: np.ndarray | None = None  # BM25 again only when a FAQ question comes near (rarely)
         known = {h.chunk_id: h for h in hits}
         source = hits[0].source
-        for chunk_id, sim in zip(self.questions.ids, self.questions.vectors @ vector, strict=True):
-            if sim < self.QUESTION_MIN:
-                continue
-            question = float(sim) - self.QUESTION_OFFSET
+        sims = self.questions.vectors @ vector
+        for row in np.flatnonzero(sims >= self.QUESTION_MIN):
+            chunk_id = self.questions.ids[row]
+            question = float(sims[row]) - self.QUESTION_OFFSET
             i = self.position[chunk_id]
             hit = known.get(chunk_id)
             own = hit.dense if hit is not None else self._dense_of(chunk_id, vector)

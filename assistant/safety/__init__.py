@@ -108,8 +108,9 @@ class SafetyLayer:
         return self.finding(text).detections
 
     def clear_cache(self) -> None:
-        """Forget remembered findings (benchmarks time the detection itself)."""
+        """Forget remembered findings and normalized texts (benchmarks time the detection itself)."""
         self._finding.cache_clear()
+        Normalized.forget()
 
     def reported_chunks(self, text: str) -> list[str]:
         """Chunk ids of the criteria that `text` itself reports, most urgent first.

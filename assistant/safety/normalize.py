@@ -64,6 +64,17 @@ class Normalized:
 
     @classmethod
     def of(cls, source: str) -> Normalized:
+        """The normalized text of `source`, remembered: one message is read by detection, the care-question
+        rule and the criteria names, and earlier messages again every turn."""
+        return _normalized(source)
+
+    @classmethod
+    def forget(cls) -> None:
+        """Forget remembered texts (benchmarks time the reading itself)."""
+        _normalized.cache_clear()
+
+    @classmethod
+    def _read(cls, source: str) -> Normalized:
         if source.isascii():  # one character each, nothing to fold
             low, origin = source.lower().translate(_APOSTROPHES), list(range(len(source)))
         else:
@@ -94,6 +105,9 @@ class Normalized:
         if start >= end:
             return ""
         return self.source[self.begin[start] : self.end[end - 1]].strip()
+
+
+_normalized = lru_cache(maxsize=1024)(Normalized._read)
 
 
 def normalize(text: str) -> str:
