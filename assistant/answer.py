@@ -12,6 +12,7 @@ so it never states a number, dose, brand or procedure the article lacks.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
@@ -254,6 +255,10 @@ def with_marker(sentence: str, marker: int, *, announces: bool = False) -> str:
     return f"{body[:end]} [{marker}]{body[end:]}"
 
 
+MARGIN_WITHIN = 0.2
+"""A specific answer quotes the top chunk's sentences within this score of its best one (tuned on the dev set)."""
+
+
 def select_quotes(
     vector: np.ndarray,
     query: str,
@@ -262,7 +267,7 @@ def select_quotes(
     *,
     max_sentences: int,
     lexical_weight: float = 0.25,
-    margin_within: float = 0.2,
+    margin_within: float = MARGIN_WITHIN,
     margin_beyond: float = 0.0,
     other_chunks: int = 2,
     required: Sequence[str] = (),
@@ -482,6 +487,8 @@ class ExtractiveAnswerer:
         self.documents = documents
 
     def quotes(self, turn: Turn) -> list[Quote]:
+        """The sentences that answer a specific question; all of the item when the plan focuses one ("what's the
+        first thing to do when my hip starts hurting?" is rest *and* ice, not its first sentence alone)."""
         return select_quotes(
             turn.vector,
             turn.query,
@@ -489,6 +496,7 @@ class ExtractiveAnswerer:
             self.table,
             max_sentences=self.settings.max_sentences,
             required=turn.reported,
+            margin_within=math.inf if turn.plan.focus else MARGIN_WITHIN,
         )
 
     def stream(self, turn: Turn) -> Iterator[Answer]:

@@ -29,6 +29,7 @@ import contextvars
 import functools
 import logging
 import operator
+import re
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from dataclasses import replace
 from typing import Any, cast
@@ -41,7 +42,7 @@ from . import cancel, nlp, texts
 from .answer import Answer, Answerer
 from .compose import Composer, Plan
 from .embeddings import embed_query
-from .history import clean_text, condense, normalize_history, user_messages
+from .history import clean_text, condense, normalize_history, topical_words, user_messages
 from .retrieval import Ranker
 from .safety import SafetyLayer
 from .safety.names import RED_FLAGS
@@ -53,6 +54,9 @@ from .store import IndexUnavailableError
 from .turn import Clock, Turn
 
 log = logging.getLogger(__name__)
+
+_CLAUSE_BREAK = re.compile(r"[.,;:!\n]|(?<=\?)")
+"""Where a message's clauses end: a question in it is the clause that holds the question mark."""
 
 
 def _timed(pieces: Iterator[Answer], clock: Clock, first: str, rest: str) -> Iterator[Answer]:
@@ -162,7 +166,14 @@ class Pipeline:
         clock.lap("safety")
         plan = Plan("specific")
         if reported:
-            hits = self.ranker.promote(hits, reported)
+            # What the article says about the criteria the message reports leads. The criteria it does not report
+            # would only pad the answer (the referral lists them all), and so would any other passage unless the
+            # message also asks something ("hip is killing me, is there any medicine or shots that help?"): near
+            # "I can't put weight on my hip" are the strengthening exercises (squats, lunges).
+            unreported = {c.chunk_id for c in self.safety.criteria.values()} - set(reported)
+            hits = [h for h in self.ranker.promote(hits, reported) if h.chunk_id not in unreported]
+            if not self._asks_more(turn.question):
+                hits = hits[: len(reported)]
             # Wrapped in a role-play or a pace question, a reported red flag is still answered from the article.
             # One in another body part ("my Achilles is swollen") is not what the article describes: the answer
             # says it does not cover that, and the referral is shown all the same.
@@ -197,6 +208,20 @@ class Pipeline:
             plan=plan,
             degraded=degraded,
         )
+
+    def _asks_more(self, message: str) -> bool:
+        """Does a message that reports a red flag also ask about something else? A question of its own with a
+        word that the rest of the message and the article's subject ("hip", "pain", "running") do not hold:
+        "is there any medicine or shots that help?" does, "what should I do?" and "is it serious?" do not."""
+        parts = [p for p in _CLAUSE_BREAK.split(message) if p.strip()]
+        for i, part in enumerate(parts):
+            if "?" not in part:
+                continue
+            rest = {nlp.stem(w) for other in parts[:i] + parts[i + 1 :] for w in nlp.words(other)}
+            own = {nlp.stem(w) for w in topical_words(part)} - rest - self.composer.subject_stems
+            if own:
+                return True
+        return False
 
     @functools.cached_property
     def criteria_listing(self) -> Plan:

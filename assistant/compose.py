@@ -112,6 +112,10 @@ class Composer:
     """...unless the classifier is this sure it asks for a list ("how do I deal with the mental side of being
     sidelined?"), when the item must also be what one of its own questions asks, this nearly ("what low-impact
     activities can I do to stay fit while my hip heals?" is cross-training's)."""
+    AHEAD, ASKED_SURE = 0.04, 0.9
+    """An item half a standout ahead of its section's next, asked nearly as one of its own questions, is that
+    question: "whats the first thing to do when my hip starts hurting" (0.07 ahead, 0.91) is rest and ice,
+    whole; "my hip hurts after running, what should I do?" (0.005 ahead, though 0.95) keeps the list."""
     PART_MIN = 0.3
     PART_MARGIN = 0.1
     """A part of a question ("..., and when should I see a professional?", "prevention, treatment, nutrition")
@@ -353,6 +357,9 @@ class Composer:
         first = min(in_section, key=lambda c: (-ranking.score(c), ranking.position[c]))
         others = sorted((ranking.score(c) for c in section.items if c != first), reverse=True)
         standout = first in section.items and ranking.score(first) - others[0] >= self.STANDOUT
+        lead = ranking.score(first) - others[0] if first in section.items else 0.0
+        if lead >= self.AHEAD and self._asked(vector, first) >= self.ASKED_SURE:
+            return Plan("specific", focus=(first,), confidence=confidence)
         if standout and (confidence < self.SURE_LIST or self._asked(vector, first) >= self.ASKED_MIN):
             return None
         named = self._named_sections(question)

@@ -190,6 +190,15 @@ def test_a_list_worded_question_that_one_items_own_questions_ask_gets_that_item(
     assert cited(answer) == ["hip-pain-from-running/treatment-options/5-cross-training"]
 
 
+def test_a_list_question_that_is_one_items_own_question_gets_that_item_whole(bot):
+    """Rest and ice ranks only 0.07 ahead of cross-training, but the question is its own (0.91): the answer is
+    rest *and* ice, both of its sentences, not the treatment list and not its first sentence alone."""
+    answer = bot.ask("whats the first thing to do when my hip starts hurting")
+    assert answer.shape == "specific", answer.text
+    assert cited(answer) == ["hip-pain-from-running/treatment-options/1-rest-and-ice"], answer.text
+    assert "first line of defense" in answer.text and "15-20 minutes" in answer.text
+
+
 def test_what_the_article_says_on_a_topic_lists_every_passage_naming_it_across_sections(bot, sources_check):
     """Shoes are a cause, a prevention strategy and a FAQ: the prevention list alone left two out."""
     answer = bot.ask("what does the article say about shoes?")

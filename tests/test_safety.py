@@ -67,6 +67,25 @@ def test_the_answer_itself_quotes_each_reported_criterion(bot, name):
     assert not wrong, wrong
 
 
+def test_a_reported_red_flag_is_answered_with_its_criterion_alone(bot):
+    """Next to "I can't put weight on my hip" rank the strengthening exercises (squats, lunges): not an answer
+    for someone who cannot stand on the leg, and neither is a criterion the message does not report."""
+    for message in ("I can't put weight on my hip", "I can't put weight on my hip, what should I do?"):
+        answer = bot.ask(message)
+        assert [c.chunk_id for c in answer.citations] == [bot.safety.criteria["severe_pain"].chunk_id], answer.text
+        assert "squats" not in answer.text
+    both = bot.ask("My hip has hurt for three weeks and now my leg feels numb, what can I do to treat it?")
+    reported = {bot.safety.criteria[c].chunk_id for c in ("persistent_pain", "nerve_symptoms")}
+    assert {c.chunk_id for c in both.citations} == reported, both.text
+
+
+def test_a_red_flag_message_that_also_asks_something_else_gets_that_answer_too(bot):
+    answer = bot.ask("hip is killing me, is there any medicine or shots that help?")
+    cited = [c.chunk_id for c in answer.citations]
+    assert cited[0] == bot.safety.criteria["severe_pain"].chunk_id, answer.text
+    assert any("anti-inflammatory-medications" in c for c in cited), answer.text
+
+
 def test_a_benign_question_is_not_steered_to_the_referral_items(bot):
     answer = bot.ask("How long should I ice my hip?")
     assert not any("seek-professional-help" in c.chunk_id for c in answer.citations)
