@@ -95,6 +95,16 @@ def test_off_topic_answer_names_what_the_article_covers(bot):
     assert not re.search(r"\[\d+\]", answer.text)
 
 
+def test_a_question_sharing_no_word_with_the_article_is_off_topic_whatever_it_reads_like(bot):
+    """The request classifier reads "why is the sky blue" like "why does my hip hurt"; it got the infection
+    criterion as an answer. One strange word in a vague question is no reason to refuse it."""
+    answer = bot.ask("why is the sky blue")
+    assert answer.abstained and answer.citations == [], answer.text
+    assert answer.text.startswith(texts.NOT_COVERED)
+    vague = bot.ask("how do I stop it happening again")
+    assert not vague.abstained, vague.text
+
+
 def test_knee_pain_from_cycling_is_not_answered_from_the_hip_article(bot):
     answer = bot.ask("My knee aches after long bike rides, what should I do?")
     assert answer.abstained and answer.citations == []

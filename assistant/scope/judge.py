@@ -30,6 +30,7 @@ from typing import Literal
 import numpy as np
 
 from .. import datafiles, nlp
+from ..history import topical_words
 from .kinds import MISSING_TYPES, UNREAD, RequestKind, RequestKinds
 from .terms import HIP_WORDS, NEIGHBOURS, OTHER_BODY_PARTS, REQUEST_WORDS, SUBJECT_WORDS, UNCOVERED_TERMS
 
@@ -230,7 +231,13 @@ class ScopeJudge:
         # Far from every passage: off topic when the question names things the article never does, or when it
         # matches no word either and reads as not about the article. A vague "what now?" is asked of the article.
         lost = lexical < 0.3 and reading.not_article >= self.VAGUE_MAX
-        if similarity < self.min_similarity and (unknown or lost) and reading.not_article >= self.ARTICLE_MAX:
+        # Nothing shared at all (two or more topic words, every one of them a word the article never uses, and
+        # no word matched) is off topic whatever the classifiers think: "why is the sky blue" reads like "why
+        # does my hip hurt". One strange word is not enough: "how do I stop it happening again" is vague.
+        topical = set(topical_words(question))
+        strange = len(topical) >= 2 and topical <= set(unknown) and lexical == 0.0
+        far = similarity < self.min_similarity and (unknown or lost)
+        if far and (reading.not_article >= self.ARTICLE_MAX or strange):
             return Scope(False, "off_topic", similarity, unknown, kind=kind)
         specific = self._specific(question)
         if specific and not (specific == "amount" and has_numbers):
