@@ -78,6 +78,11 @@ def test_each_kind_of_modifier(bot, text, expected):
         # A sting or sunburn explains redness in its sentence, unless it is ruled out.
         ("Got stung on the thigh at the trailhead and it's red and swollen", set()),
         ("My hip is red and swollen, not from a sting as far as I know", {"infection"}),
+        # The flu or a cold explains a fever, but not in a sentence that names the hip.
+        ("Stuck in bed with the flu and a fever, how much fitness will I lose?", set()),
+        ("Sore throat and a mild fever, just a winter bug. Any meals that help?", set()),
+        ("I have the flu, a fever and my hip is red and swollen", {"infection"}),
+        ("It is not the flu: I have a fever of 39 and feel awful after my run", {"infection"}),
         # Tired legs and a weaker side are training questions; one leg losing strength is not.
         ("My legs are dead after the hill session", set()),
         ("My left leg is weaker than my right on single-leg squats", set()),

@@ -33,6 +33,7 @@ Kind = Literal[
     "question",
     "first_person",
     "infection_cause",
+    "illness",
     "improving",
     "resolves",
     "recovered",
@@ -43,8 +44,12 @@ SENTENCE_KINDS = frozenset({"question", "first_person"})
 asks about the signs and reports none (a hypothetical over the whole sentence)."""
 COURSE_KINDS = frozenset({"improving", "resolves", "recovered", "persists"})
 """The course of a complaint, read over the whole message by ``says`` rather than as a clause's modifier."""
-INFECTION_ONLY = frozenset({"elsewhere_infection", "infection_cause"})
-"""Rule out only the hip infection: a swollen ankle, a sting or sunburn are red and swollen too."""
+INFECTION_ONLY = frozenset({"elsewhere_infection", "infection_cause", "illness"})
+"""Rule out only the hip infection: a swollen ankle, a sting or sunburn are red and swollen too, and a fever
+with the flu is the flu's."""
+_HIP_NAMED = re.compile(r"\b(?:hips?|joints?|groin)\b")
+"""An illness explains a fever only in a sentence that does not name the hip: "I have the flu and my hip is
+red and swollen" still reports the signs of infection."""
 Direction = Literal["forward", "backward", "both"]
 _KINDS: tuple[Kind, ...] = get_args(Kind)
 _DIRECTIONS: tuple[Direction, ...] = get_args(Direction)
@@ -173,6 +178,10 @@ def modifiers(text: str, start: int, end: int) -> list[Modifier]:
                 continue
             if entry.kind == "infection_cause" and _NEGATED_BEFORE.search(text, max(start, a - 40), a):
                 continue  # "not from a sting": the cause is ruled out, not the redness
+            if entry.kind == "illness" and (
+                _HIP_NAMED.search(text, start, end) or _NEGATED_BEFORE.search(text, max(start, a - 40), a)
+            ):
+                continue
             # Negation and a body part reach to the clause's end; another time, person, a harmless cause
             # or a hypothetical to the sentence's.
             clause_level = entry.kind in ("elsewhere", "elsewhere_infection") or (
