@@ -58,6 +58,22 @@ def test_lookalike_letters_and_a_symptom_far_into_the_message():
     assert "nerve_symptoms" in found("I like running. " * 200 + "Now my leg tingles all the time.")
 
 
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("I can't walk without help", "i can not walk without help"),
+        ("waking up stiff, spelling it out, selling my old shoes", "waking up stiff, spelling it out, selling my old shoes"),
+        ("noting my readiness score", "noting my readiness score"),
+        ("my hip is swolen and I can't put wieght on it", "my hip is swollen and i can not put weight on it"),
+    ],
+)
+def test_common_words_near_a_key_word_are_not_read_as_it(text, read):
+    """The key-word speller corrects misspellings ("swolen"), not English words one letter away from a key word:
+    "help" read as "helps" broke "walk without help", "waking" would read as "walking", "readiness" as
+    "redness" and "noting" as "nothing", a negation."""
+    assert normalize(text) == read
+
+
 def test_every_rule_names_a_known_criterion():
     assert {rule.criterion for rule in RULES} == set(RED_FLAGS)
     assert set(URGENCY_ORDER) == set(RED_FLAGS)
