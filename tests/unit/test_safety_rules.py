@@ -62,7 +62,10 @@ def test_lookalike_letters_and_a_symptom_far_into_the_message():
     ("text", "read"),
     [
         ("I can't walk without help", "i can not walk without help"),
-        ("waking up stiff, spelling it out, selling my old shoes", "waking up stiff, spelling it out, selling my old shoes"),
+        (
+            "waking up stiff, spelling it out, selling my old shoes",
+            "waking up stiff, spelling it out, selling my old shoes",
+        ),
         ("noting my readiness score", "noting my readiness score"),
         ("my hip is swolen and I can't put wieght on it", "my hip is swollen and i can not put weight on it"),
     ],
