@@ -29,6 +29,9 @@ def found(text: str) -> set[str]:
         ("The pain has lasted three weeks and is not getting better", "persistent_pain"),
         ("My hip is swollen and red and I have a fever", "infection"),
         ("My GP said I'm totally fine but my foot still goes numb on every run", "nerve_symptoms"),
+        # Daily activities the pain stops: dressing, turning in bed, walking unaided.
+        ("my hip is so swollen I can't get my jeans on or walk without help", "severe_pain"),
+        ("I can't roll over in bed or get up without yelling", "severe_pain"),
     ],
 )
 def test_plain_wordings_are_caught_by_the_rules(text, criterion):
