@@ -78,6 +78,11 @@ def test_each_kind_of_modifier(bot, text, expected):
         # A sting or sunburn explains redness in its sentence, unless it is ruled out.
         ("Got stung on the thigh at the trailhead and it's red and swollen", set()),
         ("My hip is red and swollen, not from a sting as far as I know", {"infection"}),
+        # Stopping running weeks ago starts a state that lasts; a symptom that stopped weeks ago is over.
+        ("I quit running three weeks ago and have rested since, and it has not eased at all", {"persistent_pain"}),
+        ("The numbness stopped weeks ago and I have been running pain-free since", set()),
+        # What a rule needs may stand in the next sentence.
+        ("Right hip is the problem. Five wks off running, iced every day, nothing changed", {"persistent_pain"}),
         # The flu or a cold explains a fever, but not in a sentence that names the hip.
         ("Stuck in bed with the flu and a fever, how much fitness will I lose?", set()),
         ("Sore throat and a mild fever, just a winter bug. Any meals that help?", set()),

@@ -106,13 +106,16 @@ class Detector:
         candidates: list[tuple[int, int]] = []
         infection_elsewhere: set[tuple[int, int]] = set()
         ruled: list[_RuleHit] = []
-        for s_start, s_end in _spans(norm.text, _SENTENCE_SPLIT, 0, len(norm.text)):
+        sentences = _spans(norm.text, _SENTENCE_SPLIT, 0, len(norm.text))
+        for k, (s_start, s_end) in enumerate(sentences):
             mods = context.modifiers(norm.text, s_start, s_end)
-            sentence = norm.text[s_start:s_end]
+            # What a rule needs beside its match may be said in the sentence next to it: "hip still bad.
+            # 4 wks no runs, foam rolled evry day, nothing changed tbh."
+            near = norm.text[sentences[max(k - 1, 0)][0] : sentences[min(k + 1, len(sentences) - 1)][1]]
             cuts = context.boundaries(norm.text, s_start, s_end)
             explained: list[int] = []
             for rule in RULES:
-                if rule.needs and not rule.needs.search(sentence):
+                if rule.needs and not rule.needs.search(near):
                     continue
                 for match in rule.pattern.finditer(norm.text, s_start, s_end):
                     if context.covering(mods, match.start(), match.end(), rule.criterion):
