@@ -71,6 +71,7 @@ def test_lookalike_letters_and_a_symptom_far_into_the_message():
         ),
         ("noting my readiness score", "noting my readiness score"),
         ("my hip is swolen and I can't put wieght on it", "my hip is swollen and i can not put weight on it"),
+        ("iced it daily and nothing's changed", "iced it daily and nothing has changed"),
     ],
 )
 def test_common_words_near_a_key_word_are_not_read_as_it(text, read):
