@@ -86,6 +86,16 @@ class Scope:
     """What the request asks for, as the classifier read it."""
 
 
+def said_in(question: str, text: str) -> bool:
+    """Does `text` use every topic word of `question`, itself or the article's word for it ("physio": physical
+    therapist)? Then the passage answers it, whatever type of answer the question reads as asking for."""
+    words = topical_words(question)
+    if not words or not text:
+        return False
+    held = set(nlp.stems(text))
+    return all(nlp.stem(w) in held or set(nlp.stems(nlp.expand(w))) & held for w in words)
+
+
 def _as_written(term: str, question: str) -> str:
     """The term as the person typed it ("MRI", "Advil"), for the answer to name it back."""
     found = re.search(rf"\b{re.escape(term)}\b", question, re.IGNORECASE)
@@ -187,9 +197,10 @@ class ScopeJudge:
         lexical: float,
         has_numbers: bool,
         vector: np.ndarray | None = None,
+        best_text: str = "",
     ) -> Scope:
         """`similarity`/`lexical`: best dense and BM25 match; `has_numbers`: the best chunk gives the amount asked for;
-        `vector`: the question's embedding, for the request classifiers."""
+        `vector`: the question's embedding, for the request classifiers; `best_text`: the best-ranked chunk."""
         if not question.strip():
             return Scope(False, "empty", similarity)
         bare = question.strip().rstrip("!.? ").strip()
@@ -227,7 +238,9 @@ class ScopeJudge:
         if kind in MISSING_TYPES and similarity >= self.CLOSE_MIN and not unknown:
             kind = "article"
         if kind in MISSING_TYPES and not (kind == "number" and has_numbers):
-            return Scope(False, "missing_specific", similarity, unknown, kind, kind=kind)
+            if not (self._specific(question) is None and said_in(question, best_text)):
+                return Scope(False, "missing_specific", similarity, unknown, kind, kind=kind)
+            kind = "article"  # "does physio use ultrasound?": the best passage says so in the question's words
         # Far from every passage: off topic when the question names things the article never does, or when it
         # matches no word either and reads as not about the article. A vague "what now?" is asked of the article.
         lost = lexical < 0.3 and reading.not_article >= self.VAGUE_MAX
