@@ -356,11 +356,11 @@ class Composer:
         # The best-scored of the section's chunks, the earliest among equals (as the ranking orders them).
         first = min(in_section, key=lambda c: (-ranking.score(c), ranking.position[c]))
         others = sorted((ranking.score(c) for c in section.items if c != first), reverse=True)
-        standout = first in section.items and ranking.score(first) - others[0] >= self.STANDOUT
         lead = ranking.score(first) - others[0] if first in section.items else 0.0
-        if lead >= self.AHEAD and self._asked(vector, first) >= self.ASKED_SURE:
+        asked = self._asked(vector, first) if lead >= self.AHEAD else 0.0
+        if asked >= self.ASKED_SURE:
             return Plan("specific", focus=(first,), confidence=confidence)
-        if standout and (confidence < self.SURE_LIST or self._asked(vector, first) >= self.ASKED_MIN):
+        if lead >= self.STANDOUT and (confidence < self.SURE_LIST or asked >= self.ASKED_MIN):
             return None
         named = self._named_sections(question)
         faqs = [

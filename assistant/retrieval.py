@@ -398,7 +398,7 @@ class Ranker:
         elif mode == "bm25":
             # ``rank`` takes BM25's first fetch_k as its candidates; the others score nothing.
             fused = np.zeros(n)
-            top = np.argsort(-lexical, kind="stable")[: min(max(self.settings.fetch_k, 1), n)]
+            top = _best(lexical, max(self.settings.fetch_k, 1))
             fused[top] = lexical[top]
         else:
             fused = self._fuse(dense, lexical, list(range(n)))
