@@ -159,9 +159,8 @@ class Pipeline:
         near = self.ranker.nearest_chunks(vector, self.judge.SENTENCE_POOL)
         similarity = max(max((h.dense for h in hits), default=0.0), self.judge.closest_sentence(vector, near))
         lexical = max((h.lexical for h in hits), default=0.0)
-        has_numbers = bool(hits) and nlp.gives_amount(turn.question, hits[0].doc.page_content)
         best_text = hits[0].doc.page_content if hits else ""
-        scope = self.judge.judge(turn.question, similarity, lexical, has_numbers, vector, best_text)
+        scope = self.judge.judge(turn.question, similarity, lexical, vector, best_text)
         clock.lap("scope")
         reported = self.safety.reported_chunks(turn.message)
         clock.lap("safety")

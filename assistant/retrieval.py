@@ -71,11 +71,9 @@ class Ranking:
 
     def top(self, n: int) -> list[Document]:
         """The n best-scored chunks, ties in the chunk order (as ``Ranker.rank`` breaks them)."""
-        n = min(n, len(self.documents))
         if n <= 0:
             return []
-        best = np.argpartition(-self.scores, n - 1)[:n]
-        return [self.documents[i] for i in sorted(best.tolist(), key=lambda i: (-self.scores[i], i))]
+        return [self.documents[i] for i in sorted(_best(self.scores, n), key=lambda i: (-self.scores[i], i))]
 
 
 def _best(scores: np.ndarray, k: int) -> list[int]:

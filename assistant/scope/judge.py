@@ -195,14 +195,14 @@ class ScopeJudge:
         question: str,
         similarity: float,
         lexical: float,
-        has_numbers: bool,
         vector: np.ndarray | None = None,
         best_text: str = "",
     ) -> Scope:
-        """`similarity`/`lexical`: best dense and BM25 match; `has_numbers`: the best chunk gives the amount asked for;
-        `vector`: the question's embedding, for the request classifiers; `best_text`: the best-ranked chunk."""
+        """`similarity`/`lexical`: best dense and BM25 match; `vector`: the question's embedding, for the request
+        classifiers; `best_text`: the best-ranked chunk (does it give the amount asked for, or name every topic word)."""
         if not question.strip():
             return Scope(False, "empty", similarity)
+        has_numbers = bool(best_text) and nlp.gives_amount(question, best_text)
         bare = question.strip().rstrip("!.? ").strip()
         for name, pattern in _SMALL_TALK.items():
             if pattern.fullmatch(bare):
