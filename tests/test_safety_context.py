@@ -46,6 +46,21 @@ def test_negation_window_and_backward_denial():
 
 
 @pytest.mark.parametrize(
+    ("clause", "asks"),
+    [
+        ("can i keep running with hip pain", True),
+        ("is there anything i can do", True),
+        ("can i keep running when my leg goes numb", False),
+        ("could not even make it to the bus stop", False),
+        ("i keep getting pins and needles", False),
+    ],
+)
+def test_a_question_reports_only_beyond_its_own_subject(clause, asks):
+    # "can i keep" is the question's own subject and verb; "my leg goes" after it is a report.
+    assert context.asks(clause) is asks
+
+
+@pytest.mark.parametrize(
     ("text", "expected"),
     [
         ("No fever, but my hip is red and swollen", {"infection"}),

@@ -210,7 +210,8 @@ _REPORTS = re.compile(
 
 _ASKS = re.compile(
     r"^(?:how|what|which|why|when|where|who)\b"
-    r"|^(?:is|are|was|were|do|does|did|can|could|would|should|will)\s+(?:i|you|it|there|this|that|my|a|an|the|we|they|he|she|anything|running)\b"
+    r"|^(?:is|are|was|were|do|does|did|can|could|would|should|will)\s+"
+    r"(?P<subject>i|you|it|there|this|that|my|a|an|the|we|they|he|she|anything|running)\b"
 )
 
 
@@ -218,9 +219,15 @@ def asks(clause: str) -> bool:
     """Does this clause ask something ("how do I ...", "is there anything I can do") without reporting?
 
     An auxiliary opens a question only with its subject after it: "could not even make it to the
-    bus stop" is a report.
+    bus stop" is a report. The question's own subject starts no report: "can i keep running with hip pain"
+    asks, "can i keep running when my leg goes numb" reports.
     """
-    return bool(_ASKS.match(clause.strip()) and not _REPORTS.search(clause))
+    clause = clause.strip()
+    opening = _ASKS.match(clause)
+    if not opening:
+        return False
+    subject = opening.start("subject")
+    return not any(m.start() != subject for m in _REPORTS.finditer(clause))
 
 
 _NEGATED_AFTER = re.compile(r"\W*(?:none|zero|nil|nothing|no|not|nope)\b")
