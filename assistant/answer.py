@@ -85,6 +85,9 @@ class ReferralCriterion:
     section: str
     trigger: str | None = None
     """The words the person wrote that match it, when they do."""
+    in_answer: bool = False
+    """The answer right below quotes this criterion's sentence: the referral names it and what the person wrote,
+    and does not print the same sentence twice."""
 
 
 @dataclass(frozen=True)
@@ -126,7 +129,7 @@ class Referral:
         lines = [self.heading]
         for c in self.shown:
             said = f' (you wrote "{c.trigger}")' if c.trigger else ""
-            lines.append(f"- {c.title}{said}: \u201c{c.quote}\u201d")
+            lines.append(f"- {c.title}{said}" + ("" if c.in_answer else f": \u201c{c.quote}\u201d"))
         if self.kind == "flagged" and self.others:
             lines.append(f"{texts.REFERRAL_OTHERS}: " + ", ".join(c.title for c in self.others) + ".")
         if self.disclaimer:

@@ -265,8 +265,12 @@ class Pipeline:
                 yield Answer(notice=texts.TRUNCATED_NOTICE.format(limit=self.settings.max_question_chars))
             if turn.degraded:
                 yield Answer(notice=texts.DEGRADED_NOTICE)
-            # Quoted whole by the extractive answerer, a listed section is in the answer; a model may leave items out.
-            listed = turn.plan.chunks if turn.plan.shape == "list" and self.answerer.name == "extractive" else ()
+            # Quoted whole by the extractive answerer, a listed section is in the answer, and so is each criterion the
+            # message reports; a model may leave them out.
+            listed: tuple[str, ...] = ()
+            if self.answerer.name == "extractive":
+                listed = turn.plan.chunks if turn.plan.shape == "list" else ()
+                listed += turn.reported if turn.scope.covered else ()
             pieces = self.safety.apply(turn.message or turn.question, turn.earlier, self._answer(turn), listed)
             if not turn.debug:
                 yield from pieces

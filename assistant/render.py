@@ -43,7 +43,8 @@ def render_referral(referral: Referral, *, announce: bool = True) -> str:
 
     def item(c: ReferralCriterion) -> str:
         said = f" (you wrote \u201c{escape(c.trigger)}\u201d)" if c.trigger else ""
-        return f"<li><strong>{escape(c.title)}</strong>{said}: \u201c{escape(c.quote)}\u201d</li>"
+        quote = "" if c.in_answer else f": \u201c{escape(c.quote)}\u201d"
+        return f"<li><strong>{escape(c.title)}</strong>{said}{quote}</li>"
 
     if referral.kind == "reminder":
         return f'<div class="hip-reminder">\u26a0 {escape(referral.text)}</div>'

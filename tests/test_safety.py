@@ -149,9 +149,13 @@ def test_referral_quotes_the_article_with_citations_and_urgency(bot, article_tex
     assert all(c.trigger and c.trigger in message for c in referral.triggered)
     assert referral.urgency == "seek immediate medical attention" and referral.urgency in referral.heading
     text = referral.text
-    assert (
-        f"\u201c{criteria['severe_pain'].quote}\u201d" in text and f"\u201c{criteria['infection'].quote}\u201d" in text
-    )
+    # The answer right below quotes the reported criteria, each with its marker: the referral names them and
+    # what the person wrote, and the same sentence is not printed twice.
+    cited = {c.chunk_id: c.marker for c in answer.citations}
+    for name in ("severe_pain", "infection"):
+        c = criteria[name]
+        assert c.quote not in text and f"- {c.title} (you wrote" in text
+        assert c.quote.rstrip(".") in answer.text and f"[{cited[c.chunk_id]}]" in answer.text
     # The others are named, not quoted again; no ids, no capitals, one disclaimer line.
     assert criteria["nerve_symptoms"].title in text and criteria["nerve_symptoms"].quote not in text
     assert "hip-pain-from-running/" not in text and "SEVERE" not in text

@@ -176,6 +176,8 @@ def test_the_referral_reaches_the_person_when_retrieval_fails(bot, monkeypatch):
     answer = bot.ask("My leg tingles when I run")
     assert answer.referral and "nerve_symptoms" in answer.red_flags
     assert answer.abstained and answer.text == texts.INDEX_UNAVAILABLE
+    # No answer quotes the criterion, so the referral quotes it itself.
+    assert bot.safety.criteria["nerve_symptoms"].quote in answer.referral.text
 
 
 def test_an_unsure_clause_shows_the_referral_without_claiming_a_match(bot):

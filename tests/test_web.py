@@ -99,8 +99,12 @@ def test_render_red_flag_warning_first_and_escaped(red_flag_answer):
     assert out.index('class="hip-warning"') < out.index('class="hip-answer"')
     warning = out[out.index('class="hip-warning"') : out.index('class="hip-answer"')]
     assert html.escape(answer.referral.heading, quote=True) in warning
+    after = out[out.index('class="hip-answer"') :]
     for c in answer.referral.triggered:
-        assert html.escape(c.quote, quote=True) in warning and html.escape(c.trigger, quote=True) in warning
+        assert html.escape(c.title, quote=True) in warning and html.escape(c.trigger, quote=True) in warning
+        # Its sentence is in the answer right below, printed once: the warning names it, does not repeat it.
+        assert c.in_answer and html.escape(c.quote, quote=True) not in warning
+        assert html.escape(c.quote.rstrip("."), quote=True) in after
     # The other criteria are folded away, the disclaimer is one line.
     assert f"<details><summary>{html.escape(texts.REFERRAL_OTHERS)}</summary>" in warning
     assert warning.count('class="hip-disclaimer"') == 1

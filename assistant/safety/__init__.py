@@ -146,15 +146,18 @@ class SafetyLayer:
     # -- the referral --
 
     def referral(self, assessment: Assessment, listed: Collection[str] = ()) -> Referral | None:
-        """The referral text, or None when nothing calls for one. `listed`: chunks the answer lists in full; an
-        answer to "when should I see a doctor?" that lists every criterion is not repeated above it."""
+        """The referral text, or None when nothing calls for one. `listed`: chunks the answer quotes in full; an
+        answer to "when should I see a doctor?" that lists every criterion is not repeated above it, nor is a
+        reported criterion's sentence that the answer quotes."""
         current = assessment.current
         if current or assessment.care_question or assessment.possible:
             triggers = {d.criterion: d.trigger for d in assessment.detections}
             in_answer = (
                 not current and not assessment.possible and {c.chunk_id for c in self.criteria.values()} <= set(listed)
             )
-            return self.writer.full(current, triggers, possible=bool(assessment.possible), in_answer=in_answer)
+            return self.writer.full(
+                current, triggers, possible=bool(assessment.possible), in_answer=in_answer, quoted=listed
+            )
         if assessment.earlier:
             return self.writer.short(list(assessment.earlier))
         return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -63,9 +63,10 @@ class ReferralWriter:
     def __init__(self, criteria: dict[Criterion, CriterionText]) -> None:
         self.criteria = criteria
 
-    def _criterion(self, name: Criterion, trigger: str | None) -> ReferralCriterion:
+    def _criterion(self, name: Criterion, trigger: str | None, quoted: Collection[str] = ()) -> ReferralCriterion:
         c = self.criteria[name]
-        return ReferralCriterion(name, c.title, c.quote, c.chunk_id, c.section, trigger)
+        in_answer = trigger is not None and c.chunk_id in quoted
+        return ReferralCriterion(name, c.title, c.quote, c.chunk_id, c.section, trigger, in_answer)
 
     def full(
         self,
@@ -74,11 +75,15 @@ class ReferralWriter:
         *,
         possible: bool = False,
         in_answer: bool = False,
+        quoted: Collection[str] = (),
     ) -> Referral:
         """For a message that reports a criterion (or asks when to get care, or may report one). `in_answer`: the
-        answer to a care question lists every criterion itself."""
+        answer to a care question lists every criterion itself; `quoted`: chunks the answer quotes, so a reported
+        criterion among them is named, not quoted again."""
         ordered = [c for c in URGENCY_ORDER if c in current] + [c for c in RED_FLAGS if c not in current]
-        criteria = tuple(self._criterion(n, (triggers.get(n) or "") if n in current else None) for n in ordered)
+        criteria = tuple(
+            self._criterion(n, (triggers.get(n) or "") if n in current else None, quoted) for n in ordered
+        )
         if current:
             urgency = texts.URGENCY[ordered[0]]
             heading = texts.REFERRAL_HEAD_FLAGGED.format(urgency=urgency)
