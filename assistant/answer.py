@@ -436,7 +436,7 @@ def render_plan(
             subtitles = tuple(
                 d.metadata.get("title", "")
                 for d in documents.values()
-                if d.metadata["section"] == section and d.metadata.get("kind") == "item"
+                if d.metadata["section"] == section and d.metadata.get("kind") in ("item", "faq")
             )
             quotes = [table.texts[r] for r in rows]
             item = ListItem(marker, section, " ".join(with_marker(q, marker) for q in quotes), chunk_id, subtitles)

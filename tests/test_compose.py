@@ -83,6 +83,10 @@ def test_summary_gives_one_cited_bullet_per_section(bot, question, sources_check
     assert [i.title for i in answer.items] == wanted
     assert {c.section for c in answer.citations} == set(wanted)
     assert answer.items[-1].title == "Conclusion"
+    # Each bullet names what its section holds: the items, or the questions the FAQ answers.
+    for item in answer.items[:-1]:
+        held = [d.metadata["title"] for d in bot.documents.values() if d.metadata["section"] == item.title]
+        assert list(item.subtitles) == [t for t in held if t], item.title
     sources_check(answer)
 
 
