@@ -19,6 +19,7 @@ def composition(bot: Assistant, bar: Progress, *, fast: bool) -> dict:
     out = {
         "broad (dev)": blind.score_broad(bot, load("questions_broad_dev.jsonl")),
         "broad (dev 2, helper-written)": blind.score_broad(bot, load("questions_broad_dev2.jsonl")),
+        "broad (dev 3, helper-written)": blind.score_broad(bot, load("questions_broad_dev3.jsonl")),
     }
     blind_set = DATA / "blind" / "broad_questions.jsonl"
     if blind_set.exists():

@@ -17,6 +17,7 @@ SAFETY_SETS = {
     "hard dev (helper-written, tuned on)": "safety_dev_hard.jsonl",
     "hard dev 3 (helper-written, tuned on)": "safety_dev3.jsonl",
     "hard dev 4 (helper-written, tuned on)": "safety_dev4.jsonl",
+    "hard dev 5 (helper-written, tuned on)": "safety_dev5.jsonl",
     "negated": "safety_negated.jsonl",
     "benign": "safety_benign.jsonl",
     "benign (test)": "safety_benign_test.jsonl",

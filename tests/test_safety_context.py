@@ -70,6 +70,16 @@ def test_a_question_reports_only_beyond_its_own_subject(clause, asks):
         ("the ice pack made my skin numb", set()),
         ("Years ago I couldn't walk for a week after a fall", set()),
         ("I can walk, run and climb stairs fine", set()),
+        # A negated improvement or a reported limitation is no negation of the complaint.
+        ("my hip has not eased off in three weeks of rest", {"persistent_pain"}),
+        ("it is not there all the time, but when it comes I can't take a single step", {"severe_pain"}),
+        ("I can no longer feel the front of my thigh properly", {"nerve_symptoms"}),
+        ("I get up from a chair by pushing with my arms, the hip pain is so bad", {"severe_pain"}),
+        # A word quoted to be translated is mentioned, not reported; a colleague's pain is not the writer's.
+        ("Translate 'numbness' into Spanish please", set()),
+        ("My colleague's hip has been sore for two months", set()),
+        # Pain-free since May is no duration of pain.
+        ("It ached for a month back in spring but it has been completely gone since May", set()),
     ],
 )
 def test_each_kind_of_modifier(bot, text, expected):
@@ -235,6 +245,16 @@ def test_the_fourth_hard_dev_set_is_caught_with_few_false_alarms(bot):
     missed, alarms, flagged, benign = misses_and_alarms(bot, load_jsonl("safety_dev4.jsonl"))
     assert len(missed) <= 0.04 * flagged, missed
     assert len(alarms) <= 0.09 * benign, alarms
+
+
+def test_the_fifth_hard_dev_set_is_caught_with_few_false_alarms(bot):
+    """240 messages by a helper who saw only the article (durations as "since the spring half", limits such as
+    "can't take a single step", ice and lacing numbness). Scored once before it was tuned on (persistent 26/32,
+    severe 26/31, infection 31/31, nerve 26/31; 10 of 120 false alarms); a regression guard at today's level
+    (2 of 120 missed, 3 false alarms)."""
+    missed, alarms, flagged, benign = misses_and_alarms(bot, load_jsonl("safety_dev5.jsonl"))
+    assert len(missed) <= 0.03 * flagged, missed
+    assert len(alarms) <= 0.04 * benign, alarms
 
 
 @pytest.mark.parametrize(
