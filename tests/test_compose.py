@@ -57,6 +57,20 @@ def test_prevention_question_lists_all_six_strategies(bot):
     assert answer.text.count("\n- **") == 6
 
 
+@pytest.mark.parametrize(
+    ("question", "section"),
+    [
+        # The asking word picks the section, not a word of the subject ("caused by running").
+        ("how do you fix hip pain caused by running?", TREATMENT),
+        ("how do i stop getting hip pain every time my training picks up", PREVENTION),
+    ],
+)
+def test_everyday_asking_words_pick_the_section(bot, question, section):
+    answer = bot.ask(question)
+    assert answer.shape == "list"
+    assert set(items_of(bot, section)) <= set(cited(answer))
+
+
 def test_list_lead_in_announces_the_list_and_keeps_its_caveats(relieve):
     first_line = relieve.text.split("\n")[0]
     assert first_line.endswith("]:"), first_line
