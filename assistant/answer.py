@@ -219,6 +219,9 @@ _MARKER = re.compile(r"\s*\[\d+\]")
 _BULLET_LABEL = re.compile(r"^\s*-\s+\*\*[^*\n]+\*\*(?:\s*\([^)\n]*\))?:\s*", re.MULTILINE)
 # Sentences that lean on the one before them ("However, these should ...").
 _LEANS_BACK = re.compile(r"^(?:however|but|they|these|this|those|it|also|additionally|this helps)\b", re.IGNORECASE)
+# A sentence that restricts the one before it ("However, these should be used sparingly and under the guidance of
+# a healthcare professional"): quoted with it, never left behind.
+_CAVEAT = re.compile(r"^(?:however|but|although|though|that said|note that|be careful|be sure)\b", re.IGNORECASE)
 
 
 def strip_markers(text: str) -> str:
@@ -321,6 +324,9 @@ def select_quotes(
         if i > 0 and _LEANS_BACK.match(q.text) and rows[i - 1] not in chosen_rows:
             chosen.append(Quote(rows[i - 1], q.chunk_id, table.texts[rows[i - 1]], q.score))
             chosen_rows.add(rows[i - 1])
+        if i + 1 < len(rows) and _CAVEAT.match(table.texts[rows[i + 1]]) and rows[i + 1] not in chosen_rows:
+            chosen.append(Quote(rows[i + 1], q.chunk_id, table.texts[rows[i + 1]], q.score))
+            chosen_rows.add(rows[i + 1])
     return chosen
 
 
@@ -491,15 +497,19 @@ class ExtractiveAnswerer:
 
     def quotes(self, turn: Turn) -> list[Quote]:
         """The sentences that answer a specific question; all of the item when the plan focuses one ("what's the
-        first thing to do when my hip starts hurting?" is rest *and* ice, not its first sentence alone)."""
+        first thing to do when my hip starts hurting?" is rest *and* ice, not its first sentence alone), and all of
+        a FAQ answer that leads: the article's own short answer to the question ("what shoes are best?" is support
+        and cushioning, fit to the foot, *and* a specialist's advice)."""
+        hits = without_framing(turn.hits)
+        whole = bool(turn.plan.focus) or bool(hits and hits[0].doc.metadata.get("kind") == "faq")
         return select_quotes(
             turn.vector,
             turn.query,
-            without_framing(turn.hits),
+            hits,
             self.table,
             max_sentences=self.settings.max_sentences,
             required=turn.reported,
-            margin_within=math.inf if turn.plan.focus else MARGIN_WITHIN,
+            margin_within=math.inf if whole else MARGIN_WITHIN,
         )
 
     def stream(self, turn: Turn) -> Iterator[Answer]:

@@ -102,6 +102,22 @@ def test_lean_back_sentence_brings_its_predecessor(bot):
     assert text.index(first) < text.index("However, these should")
 
 
+def test_a_caveat_travels_with_the_sentence_it_restricts(bot):
+    answer = bot.ask("can I take ibuprofen for hip pain?")
+    text = strip_markers(answer.text)
+    first = "Over-the-counter NSAIDs like ibuprofen can help reduce pain and inflammation."
+    caveat = "However, these should be used sparingly and under the guidance of a healthcare professional."
+    assert first in text and caveat in text and text.index(first) < text.index(caveat)
+
+
+def test_a_leading_faq_answer_is_quoted_whole(bot):
+    """The FAQ's answer is the article's own, short answer to the question: all of it, not its best sentence."""
+    answer = bot.ask("what shoes are best to prevent hip pain?")
+    faq = answer.citations[0]
+    assert faq.chunk_id.endswith("faqs/q5-best-shoes-preventing-hip-pain")
+    assert len(faq.quotes) == len(bot.sentences.rows_by_chunk[faq.chunk_id]) == 3
+
+
 @pytest.mark.slow  # the whole dev set through the real model
 def test_no_invented_numbers(dev_rows, dev_answers):
     for row in dev_rows:
