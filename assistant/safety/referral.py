@@ -81,9 +81,7 @@ class ReferralWriter:
         answer to a care question lists every criterion itself; `quoted`: chunks the answer quotes, so a reported
         criterion among them is named, not quoted again."""
         ordered = [c for c in URGENCY_ORDER if c in current] + [c for c in RED_FLAGS if c not in current]
-        criteria = tuple(
-            self._criterion(n, (triggers.get(n) or "") if n in current else None, quoted) for n in ordered
-        )
+        criteria = tuple(self._criterion(n, (triggers.get(n) or "") if n in current else None, quoted) for n in ordered)
         if current:
             urgency = texts.URGENCY[ordered[0]]
             heading = texts.REFERRAL_HEAD_FLAGGED.format(urgency=urgency)
