@@ -18,6 +18,7 @@ SAFETY_SETS = {
     "hard dev 3 (helper-written, tuned on)": "safety_dev3.jsonl",
     "hard dev 4 (helper-written, tuned on)": "safety_dev4.jsonl",
     "hard dev 5 (helper-written, tuned on)": "safety_dev5.jsonl",
+    "hard dev 6 (helper-written, tuned on)": "safety_dev6.jsonl",
     "negated": "safety_negated.jsonl",
     "benign": "safety_benign.jsonl",
     "benign (test)": "safety_benign_test.jsonl",

@@ -80,6 +80,13 @@ def test_a_question_reports_only_beyond_its_own_subject(clause, asks):
         ("My colleague's hip has been sore for two months", set()),
         # Pain-free since May is no duration of pain.
         ("It ached for a month back in spring but it has been completely gone since May", set()),
+        # Not running is no negation of the pain; a holiday dates it; chafing explains the redness beside it.
+        ("Haven't run a step in a month and the hip still grumbles every evening", {"persistent_pain"}),
+        ("My hip has been barking since Easter and it is June now", {"persistent_pain"}),
+        ("Chafed along my waistband on the long run, red and stinging. Any tips?", set()),
+        # Walking normally again, or fine today, ends what came before; "last night" is no lasting complaint.
+        ("My leg went dead after a knock last night, fine today", set()),
+        ("Couldn't walk on Sunday after the race, walking normally now", set()),
     ],
 )
 def test_each_kind_of_modifier(bot, text, expected):
@@ -255,6 +262,16 @@ def test_the_fifth_hard_dev_set_is_caught_with_few_false_alarms(bot):
     missed, alarms, flagged, benign = misses_and_alarms(bot, load_jsonl("safety_dev5.jsonl"))
     assert len(missed) <= 0.03 * flagged, missed
     assert len(alarms) <= 0.04 * benign, alarms
+
+
+def test_the_sixth_hard_dev_set_is_caught_with_few_false_alarms(bot):
+    """200 messages by a helper who saw only the article, written as older runners, parents and people in a hurry
+    ("barking since Labor Day", "come up like a balloon"). Scored once before it was tuned on (persistent 23/27,
+    severe 27/28, infection 25/26, nerve 24/25; 10 of 100 false alarms); a regression guard at today's level
+    (none missed, 4 false alarms)."""
+    missed, alarms, flagged, benign = misses_and_alarms(bot, load_jsonl("safety_dev6.jsonl"))
+    assert len(missed) <= 0.02 * flagged, missed
+    assert len(alarms) <= 0.05 * benign, alarms
 
 
 @pytest.mark.parametrize(

@@ -137,6 +137,8 @@ class Detector:
                     continue  # another time, person, place or a hypothetical: left to the rules
                 if context.asks(norm.text[a:b]):
                     continue  # "is there anything I can do to get back out there": a question reports nothing
+                if context.says(norm.text[a:b], "recovered"):
+                    continue  # "I'm walking normally", "fine today": the end of a complaint reports none
                 candidates.append((a, b))
                 if any(m.kind in context.INFECTION_ONLY and m.scope[0] < b and a < m.scope[1] for m in mods):
                     infection_elsewhere.add((a, b))
