@@ -122,6 +122,14 @@ def test_a_passage_in_the_questions_own_words_answers_it_unless_an_amount_is_ask
     assert words in answer.text and answer.citations, answer.text
 
 
+@pytest.mark.parametrize("question", ["my hip is killing me after runs", "hip niggle after long runs, what helps?"])
+def test_everyday_words_for_hip_pain_are_the_articles_subject(bot, question):
+    """Read as another subject ("killing" is no word of the article), the first got "The article doesn't cover
+    that" above a possible referral."""
+    answer = bot.ask(question)
+    assert not answer.abstained and answer.citations, answer.text
+
+
 def test_knee_pain_from_cycling_is_not_answered_from_the_hip_article(bot):
     answer = bot.ask("My knee aches after long bike rides, what should I do?")
     assert answer.abstained and answer.citations == []
