@@ -12,7 +12,9 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from chromadb.api.models.Collection import Collection
 
+import assistant.store.client
 import assistant.store.index
 from assistant.core import Assistant
 from assistant.corpus import load_corpus
@@ -139,6 +141,36 @@ def test_building_an_unchanged_corpus_embeds_nothing_and_a_rebuild_embeds_everyt
     assert "(0 rows embedded)" in ready[0], ready
     manifest = index.manifest()
     assert f"({manifest.chunks + manifest.sentences} rows embedded)" in ready[1], ready
+
+
+def test_a_collection_is_read_a_page_at_a_time(work, work_bot, monkeypatch, caplog):
+    """One ``get`` of every row fails past SQLite's limit of variables ("too many SQL variables" at 100,000
+    chunks): whole collections are read in pages, and the pages add up to the one read."""
+    index = fresh_index(work)
+    whole_docs, whole_vectors = index.read_chunks()
+    whole_sentences = index.sentence_table()
+    calls = []
+    original = Collection.get
+
+    def counted(self, *args, **kwargs):
+        calls.append(kwargs.get("limit"))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(assistant.store.client, "READ_PAGE", 7)
+    monkeypatch.setattr(Collection, "get", counted)
+    docs, vectors = index.read_chunks()
+    sentences = index.sentence_table()
+    assert [d.id for d in docs] == [d.id for d in whole_docs]
+    assert [d.page_content for d in docs] == [d.page_content for d in whole_docs]
+    assert vectors.ids == whole_vectors.ids and np.array_equal(vectors.vectors, whole_vectors.vectors)
+    assert sentences.texts == whole_sentences.texts
+    assert np.array_equal(sentences.vectors, whole_sentences.vectors)
+    assert len(calls) >= (len(docs) + len(sentences.texts)) // 7 and set(calls) == {7}
+    # An incremental build reads what the index holds the same way, and finds nothing to embed.
+    with caplog.at_level(logging.INFO, logger="assistant.store"):
+        index.build()
+    assert any("(0 rows embedded)" in r.getMessage() for r in caplog.records)
+    assert index.stale_reasons() == []
 
 
 def test_deleted_chunk_row_is_detected_and_repaired(work, work_bot):

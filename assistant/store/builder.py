@@ -17,6 +17,7 @@ from langchain_core.embeddings import Embeddings
 from ..corpus import Chunk, contextualize, load_corpus
 from ..embeddings import embed_texts
 from ..settings import Settings
+from .client import read_all
 from .manifest import Manifest
 
 log = logging.getLogger(__package__)  # "assistant.store", as before the module became a package
@@ -155,10 +156,8 @@ class Builder:
         rows = [{**m, "embedded": _digest(e)} for m, e in zip(metadatas, embed, strict=True)]
         have: dict[str, tuple[Any, Any]] = {}
         if not force:
-            got = collection.get(include=["documents", "metadatas"])
-            have = {
-                i: (d, m) for i, d, m in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
-            }
+            got = read_all(collection, ["documents", "metadatas"])
+            have = {i: (d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)}
         todo = [k for k, row_id in enumerate(ids) if force or have.get(row_id) != (documents[k], rows[k])]
         bar = progress(len(todo), label) if progress else None
         for i in range(0, len(todo), BATCH):
@@ -174,7 +173,7 @@ class Builder:
         if bar:
             bar.close()
         wanted = set(ids)
-        stale = [i for i in collection.get(include=[])["ids"] if i not in wanted]
+        stale = [i for i in read_all(collection, [])["ids"] if i not in wanted]
         if stale:
             collection.delete(ids=stale)
         return len(todo)

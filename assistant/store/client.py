@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import chromadb
 from chromadb.api import ClientAPI
+from chromadb.api.models.Collection import Collection
+from chromadb.api.types import Include
 from chromadb.config import Settings as ChromaSettings
 
 from ..errors import HipAssistantError
@@ -46,3 +49,29 @@ def forget_local_client(path: Path) -> None:
     from chromadb.api.shared_system_client import SharedSystemClient
 
     SharedSystemClient._identifier_to_system.pop(str(path), None)
+
+
+READ_PAGE = 5000
+"""Rows per ``get`` when a whole collection is read: one ``get`` of every row fails past SQLite's limit of
+variables in one statement ("too many SQL variables", found at 100,000 chunks)."""
+
+
+def read_all(collection: Collection, include: Include) -> dict[str, Any]:
+    """Every row of a collection (its ids and the `include` fields), read a page at a time."""
+    out: dict[str, Any] = {"ids": [], **{field: [] for field in include}}
+    offset = 0
+    while True:
+        got = collection.get(include=include, limit=READ_PAGE, offset=offset)
+        ids = got["ids"]
+        out["ids"].extend(ids)
+        for field in include:
+            values = got.get(field)
+            if values is None:
+                raise IndexUnavailableError(
+                    "The index returned no values for a field that was asked for; "
+                    "rebuild it with `hip-assistant index --rebuild`."
+                )
+            out[field].extend(values)
+        if len(ids) < READ_PAGE:
+            return out
+        offset += READ_PAGE

@@ -12,7 +12,7 @@ from langchain_chroma import Chroma
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
-from .client import IndexUnavailableError
+from .client import IndexUnavailableError, read_all
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ class Reader:
     def read_chunks(self) -> tuple[list[Document], ChunkVectors]:
         """Every chunk as a LangChain Document (exact source text, metadata incl. chunk_id) in the article's
         order, and the chunks' vectors, in one read."""
-        got = self.client.get_collection(self.chunk_collection).get(include=["documents", "metadatas", "embeddings"])
+        got = read_all(self.client.get_collection(self.chunk_collection), ["documents", "metadatas", "embeddings"])
         ids, texts, metas = got["ids"], _present(got["documents"]), _present(got["metadatas"])
         docs = [Document(page_content=t, metadata=dict(m), id=i) for i, t, m in zip(ids, texts, metas, strict=True)]
         vectors = np.asarray(got["embeddings"], dtype=np.float32) if ids else np.zeros((0, 1), np.float32)
@@ -88,7 +88,7 @@ class Reader:
         return ordered, ChunkVectors(ids=list(ids), vectors=vectors)
 
     def sentence_table(self) -> SentenceTable:
-        got = self.client.get_collection(self.sentence_collection).get(include=["documents", "metadatas", "embeddings"])
+        got = read_all(self.client.get_collection(self.sentence_collection), ["documents", "metadatas", "embeddings"])
         texts, metadatas = _present(got["documents"]), _present(got["metadatas"])
         order = sorted(
             range(len(got["ids"])), key=lambda i: (str(metadatas[i]["chunk_id"]), _int(metadatas[i]["position"]))
