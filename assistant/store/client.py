@@ -65,7 +65,7 @@ def read_all(collection: Collection, include: Include) -> dict[str, Any]:
         ids = got["ids"]
         out["ids"].extend(ids)
         for field in include:
-            values = got.get(field)
+            values = got.get(field)  # Chroma types every field as optional
             if values is None:
                 raise IndexUnavailableError(
                     "The index returned no values for a field that was asked for; "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from chromadb.api import ClientAPI
@@ -79,9 +78,9 @@ class Reader:
 
     def read_chunks(self) -> tuple[list[Document], ChunkVectors]:
         """Every chunk as a LangChain Document (exact source text, metadata incl. chunk_id) in the article's
-        order, and the chunks' vectors, in one read."""
+        order, and the chunks' vectors (read a page at a time, ``read_all``)."""
         got = read_all(self.client.get_collection(self.chunk_collection), ["documents", "metadatas", "embeddings"])
-        ids, texts, metas = got["ids"], _present(got["documents"]), _present(got["metadatas"])
+        ids, texts, metas = got["ids"], got["documents"], got["metadatas"]
         docs = [Document(page_content=t, metadata=dict(m), id=i) for i, t, m in zip(ids, texts, metas, strict=True)]
         vectors = np.asarray(got["embeddings"], dtype=np.float32) if ids else np.zeros((0, 1), np.float32)
         ordered = sorted(docs, key=lambda d: (d.metadata["source"], d.metadata["start"]))
@@ -89,7 +88,7 @@ class Reader:
 
     def sentence_table(self) -> SentenceTable:
         got = read_all(self.client.get_collection(self.sentence_collection), ["documents", "metadatas", "embeddings"])
-        texts, metadatas = _present(got["documents"]), _present(got["metadatas"])
+        texts, metadatas = got["documents"], got["metadatas"]
         order = sorted(
             range(len(got["ids"])), key=lambda i: (str(metadatas[i]["chunk_id"]), _int(metadatas[i]["position"]))
         )
@@ -105,16 +104,6 @@ class Reader:
             vectors=vectors,
             rows_by_chunk=rows_by_chunk,
         )
-
-
-def _present(values: list[Any] | None) -> list[Any]:
-    """A field that was asked for in ``include`` (Chroma types every field as optional)."""
-    if values is None:
-        raise IndexUnavailableError(
-            "The index returned no values for a field that was asked for; "
-            "rebuild it with `hip-assistant index --rebuild`."
-        )
-    return values
 
 
 def _int(value: object) -> int:
