@@ -176,11 +176,9 @@ def modifiers(text: str, start: int, end: int) -> list[Modifier]:
             a, b = match.start(), match.end()
             if any(p <= a and b <= q for p, q in pseudo):
                 continue
-            if entry.kind == "infection_cause" and _NEGATED_BEFORE.search(text, max(start, a - 40), a):
-                continue  # "not from a sting": the cause is ruled out, not the redness
-            if entry.kind == "illness" and (
-                _HIP_NAMED.search(text, start, end) or _NEGATED_BEFORE.search(text, max(start, a - 40), a)
-            ):
+            if entry.kind in ("infection_cause", "illness") and _NEGATED_BEFORE.search(text, max(start, a - 40), a):
+                continue  # "not from a sting", "it is not the flu": the cause is ruled out, not the redness or fever
+            if entry.kind == "illness" and _HIP_NAMED.search(text, start, end):
                 continue
             # Negation and a body part reach to the clause's end; another time, person, a harmless cause
             # or a hypothetical to the sentence's.

@@ -237,8 +237,9 @@ class ScopeJudge:
             return Scope(False, reason, similarity, unknown, kind=kind)
         if kind in MISSING_TYPES and similarity >= self.CLOSE_MIN and not unknown:
             kind = "article"
+        specific = self._specific(question)
         if kind in MISSING_TYPES and not (kind == "number" and has_numbers):
-            if not (self._specific(question) is None and said_in(question, best_text)):
+            if not (specific is None and said_in(question, best_text)):
                 return Scope(False, "missing_specific", similarity, unknown, kind, kind=kind)
             kind = "article"  # "does physio use ultrasound?": the best passage says so in the question's words
         # Far from every passage: off topic when the question names things the article never does, or when it
@@ -252,7 +253,6 @@ class ScopeJudge:
         far = similarity < self.min_similarity and (unknown or lost)
         if far and (reading.not_article >= self.ARTICLE_MAX or strange):
             return Scope(False, "off_topic", similarity, unknown, kind=kind)
-        specific = self._specific(question)
         if specific and not (specific == "amount" and has_numbers):
             return Scope(False, "missing_specific", similarity, unknown, specific, kind=kind)
         return Scope(True, "ok", similarity, unknown, kind=kind)
