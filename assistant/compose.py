@@ -155,6 +155,11 @@ class Composer:
             c: set(nlp.stems(documents[c].metadata.get("title", ""))) for s in self.listable for c in s.items
         }
         """Each listed item's title words (stemmed): a question that holds all of one item's asks about that item."""
+        self._title_slack = {
+            c: int(len(terms) >= 3 and documents[c].metadata.get("kind") == "item")
+            for c, terms in self.item_terms.items()
+        }
+        """How many title words (never the rarest) a question may leave out and still name the item."""
         title_uses = Counter(w for terms in self.item_terms.values() for w in terms)
         self._items_by_rarest: dict[str, list[tuple[Section, str]]] = {}
         """Listed items by the rarest word of their title: a question names an item whole only if it holds that."""
@@ -383,12 +388,15 @@ class Composer:
         return float((self.questions.vectors[rows] @ vector).max())
 
     def _named_item(self, question: str, ranking: Ranking) -> str | None:
-        """The one listed item whose title the question holds in full, if it also ranks first in its section:
-        "how can I optimize my running form?", "how do I stay positive while injured?" ask about that item.
-        "Treat it without pills, injections or surgery" names surgery only to rule it out, and ranks it lower."""
+        """The one listed item whose title the question holds, if it also ranks first in its section: "how can I
+        optimize my running form?", "how do I stay positive while injured?" ask about that item. A numbered item's
+        title of three words or more may miss one besides its rarest: "how do I strengthen my hips for running?"
+        names "Strengthen Your Hip Muscles". A FAQ question may not ("the best way to prevent hip pain" is not
+        "What are the best shoes for preventing hip pain?"). "Treat it without pills, injections or surgery" names
+        surgery only to rule it out, and ranks it lower."""
         asked = set(nlp.stems(nlp.expand(question)))
         candidates = [pair for w in asked for pair in self._items_by_rarest.get(w, ())]
-        named = [(s, c) for s, c in candidates if self.item_terms[c] <= asked]
+        named = [(s, c) for s, c in candidates if len(self.item_terms[c] - asked) <= self._title_slack[c]]
         if len(named) != 1:
             return None
         section, item = named[0]
