@@ -122,6 +122,9 @@ class Composer:
     names a section when the section scores at least PART_MIN for that part alone and beats the next by
     PART_MARGIN: then a list or summary gives that section too (a part about nothing in particular,
     "what are my options", scores about the same for every section)."""
+    TIE = 0.01
+    """Sections that score this near the best are listed with it: "my hip hurts when I run, what should I do?"
+    scores the causes 0.7935 and the treatment options 0.7903; either alone is a guess at what was asked."""
     TITLE_MIN_SIMILARITY = 0.6
     """A part this close to a section's title names it outright ("the FAQ section", "prevention")."""
     MAX_PARTS = 6
@@ -357,6 +360,11 @@ class Composer:
             return Plan("specific", focus=(item,), confidence=confidence)
         scores = self._section_scores(question, vector, ranking)
         section = self.listable[int(np.argmax(scores))]
+        tied = [
+            s
+            for s, score in zip(self.listable, scores, strict=True)
+            if max(scores) - score <= self.TIE and s != section
+        ]
         in_section = (*section.leads, *section.items)
         # The best-scored of the section's chunks, the earliest among equals (as the ranking orders them).
         first = min(in_section, key=lambda c: (-ranking.score(c), ranking.position[c]))
@@ -373,7 +381,7 @@ class Composer:
             for d in ranking.top(2)
             if d.metadata.get("kind") == "faq" and d.metadata["section"] != section.title
         ]
-        return self._listing([section, *named], confidence, extra=faqs)
+        return self._listing([section, *tied, *named], confidence, extra=faqs)
 
     def listing_of(self, chunk_id: str) -> Plan:
         """The list of the section that holds `chunk_id` ("when should I see a doctor?": every criterion)."""

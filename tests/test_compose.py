@@ -197,6 +197,14 @@ def test_a_question_that_names_one_listed_item_gets_that_item_not_the_list(bot, 
     assert len(answer.citations) <= 2
 
 
+def test_sections_that_tie_are_both_listed(bot):
+    """"when I run, what should I do?" scores the causes and the treatment options within 0.01: it gets both,
+    not the causes alone (before) and not a guess."""
+    answer = bot.ask("my hip hurts when I run, what should I do?")
+    assert answer.shape == "list", answer.text
+    assert set(cited(answer)) >= set(items_of(bot, "Treatment Options for Hip Pain from Running")), answer.text
+
+
 def test_a_faq_question_is_not_named_by_most_of_its_words(bot):
     """ "the best way to prevent hip pain" shares all but "shoes" with the FAQ on the best shoes: it asks for the
     prevention strategies, not the shoes."""
