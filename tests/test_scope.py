@@ -130,6 +130,26 @@ def test_everyday_words_for_hip_pain_are_the_articles_subject(bot, question):
     assert not answer.abstained and answer.citations, answer.text
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "my outer hip hurts after running downhill",
+        "my hip hurts after running uphill",
+        "the outside of my hip hurts after runs",
+    ],
+)
+def test_hip_pain_from_running_is_covered_whatever_else_the_question_says_of_it(bot, question):
+    """The request classifier read these as another subject ("uphill", "outer" are no words of the article) and
+    they got "The article doesn't cover that"; they name the hip and running."""
+    answer = bot.ask(question)
+    assert not answer.abstained and answer.citations, answer.text
+
+
+@pytest.mark.parametrize("question", ["hip pain from horse riding", "my hip aches after a long ride on my road bike"])
+def test_hip_pain_from_another_activity_is_still_not_covered(bot, question):
+    assert bot.ask(question).abstained
+
+
 def test_knee_pain_from_cycling_is_not_answered_from_the_hip_article(bot):
     answer = bot.ask("My knee aches after long bike rides, what should I do?")
     assert answer.abstained and answer.citations == []

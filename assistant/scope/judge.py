@@ -32,7 +32,15 @@ import numpy as np
 from .. import datafiles, nlp
 from ..history import topical_words
 from .kinds import MISSING_TYPES, UNREAD, RequestKind, RequestKinds
-from .terms import HIP_WORDS, NEIGHBOURS, OTHER_BODY_PARTS, REQUEST_WORDS, SUBJECT_WORDS, UNCOVERED_TERMS
+from .terms import (
+    HIP_WORDS,
+    NEIGHBOURS,
+    OTHER_BODY_PARTS,
+    REQUEST_WORDS,
+    RUNNING_WORDS,
+    SUBJECT_WORDS,
+    UNCOVERED_TERMS,
+)
 
 ScopeReason = Literal[
     "ok",
@@ -229,8 +237,9 @@ class ScopeJudge:
                 as_written = tuple(_as_written(term, question) for term in named)
                 return Scope(False, "missing_specific", similarity, as_written, "unmentioned", kind=kind)
             return Scope(False, "uncovered_subject", similarity, named, kind=kind)
-        if kind == "other_subject" and tokens & HIP_WORDS and not unknown:
-            # "first thing to do when my hip starts hurting": another subject is named by a word the article lacks.
+        if kind == "other_subject" and tokens & HIP_WORDS and (not unknown or tokens & RUNNING_WORDS):
+            # Another subject is named by a word the article lacks ("first thing to do when my hip starts hurting"
+            # names none), or by another activity: "my hip hurts after running downhill" names running.
             kind = "article"
         if kind in ("other_subject", "off_topic"):
             reason: ScopeReason = "uncovered_subject" if kind == "other_subject" else "off_topic"
