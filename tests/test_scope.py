@@ -136,6 +136,7 @@ def test_everyday_words_for_hip_pain_are_the_articles_subject(bot, question):
         "my outer hip hurts after running downhill",
         "my hip hurts after running uphill",
         "the outside of my hip hurts after runs",
+        "hip has been sore for about a week since i upped my training for a half marathon. how do i deal with it",
     ],
 )
 def test_hip_pain_from_running_is_covered_whatever_else_the_question_says_of_it(bot, question):
