@@ -136,6 +136,8 @@ def test_everyday_words_for_hip_pain_are_the_articles_subject(bot, question):
         "my outer hip hurts after running downhill",
         "my hip hurts after running uphill",
         "the outside of my hip hurts after runs",
+        "my hip hurts on the treadmill but not outside",
+        "my hip flexor is tight after sprints",
         "hip has been sore for about a week since i upped my training for a half marathon. how do i deal with it",
     ],
 )
