@@ -216,7 +216,7 @@ class Answer:
 
 
 _MARKER = re.compile(r"\s*\[\d+\]")
-_BULLET_LABEL = re.compile(r"^\s*-\s+\*\*[^*\n]+\*\*(?:\s*\([^)\n]*\))?:\s*", re.MULTILINE)
+_LABEL = re.compile(r"^\s*-\s+\*\*[^*\n]+\*\*(?:\s*\([^)\n]*\))?:\s*|\*\*[^*\n]+\*\*:\s*", re.MULTILINE)
 # Sentences that lean on the one before them ("However, these should ...").
 _LEANS_BACK = re.compile(r"^(?:however|but|they|these|this|those|it|also|additionally|this helps)\b", re.IGNORECASE)
 # A sentence that restricts the one before it ("However, these should be used sparingly and under the guidance of
@@ -229,8 +229,9 @@ def strip_markers(text: str) -> str:
 
 
 def strip_labels(text: str) -> str:
-    """The answer without its bullets' labels ("- **Rest and Ice**: "): what is left is quoted text."""
-    return _BULLET_LABEL.sub("", text)
+    """The answer without its titles: bullets' labels ("- **Rest and Ice**: ") and a sentence's
+    ("**Inadequate Warm-Up or Cool-Down**: "). What is left is quoted text."""
+    return _LABEL.sub("", text)
 
 
 @dataclass(frozen=True)
@@ -343,12 +344,32 @@ def render(quotes: list[Quote], documents: dict[str, Document]) -> list[Answer]:
     for marker, (chunk_id, chunk_quotes) in enumerate(by_chunk.items(), start=1):
         ordered = sorted(chunk_quotes, key=lambda q: q.row)
         citation = _citation(marker, chunk_id, documents, [q.text for q in ordered])
+        doc = documents[chunk_id]
         for i, quote in enumerate(ordered):
             separator = " " if pieces else ""
+            text = with_marker(quote.text, marker)
             pieces.append(
-                Answer(text=separator + with_marker(quote.text, marker), citations=[citation] if i == 0 else [])
+                Answer(text=separator + _under_title(text, quote.text, doc), citations=[citation] if i == 0 else [])
             )
     return pieces
+
+
+_NAMES_BY_TITLE = re.compile(r"\b(?:these|those|this|they|them)\b", re.IGNORECASE)
+
+
+def _under_title(text: str, sentence: str, doc: Document) -> str:
+    """An item's first sentence that names its subject only as "these" or "this" reads under its title, as in
+    the article and in a list's bullet: "**Inadequate Warm-Up or Cool-Down**: Skipping these essential parts of
+    your running routine ...", not "Skipping these essential parts ..." alone."""
+    title = doc.metadata.get("title")
+    if (
+        doc.metadata.get("kind") == "item"
+        and title
+        and doc.page_content.startswith(f"{title}: {sentence}")
+        and _NAMES_BY_TITLE.search(sentence)
+    ):
+        return f"**{title}**: {text}"
+    return text
 
 
 FRAMING_LEAD_MARGIN = 0.05

@@ -12,6 +12,7 @@ from langchain_core.documents import Document
 from assistant.answer import strip_markers, without_framing
 from assistant.corpus import parse_text
 from assistant.render import render_text
+from evals import metrics
 
 TREATMENT = "Treatment Options for Hip Pain from Running"
 PREVENTION = "Prevention: The Best Medicine"
@@ -197,8 +198,19 @@ def test_a_question_that_names_one_listed_item_gets_that_item_not_the_list(bot, 
     assert len(answer.citations) <= 2
 
 
+def test_a_sentence_that_names_its_subject_as_these_is_given_under_its_items_title(bot):
+    """ "Skipping these essential parts of your running routine ..." alone does not say what "these" are."""
+    answer = bot.ask("i usually skip warmups, does that matter for my hips?")
+    assert answer.text.startswith("**Inadequate Warm-Up or Cool-Down**: Skipping these essential parts"), answer.text
+    good, n = metrics.faithfulness(answer)
+    assert n and good == n
+    # A sentence that names its own subject is not labelled.
+    plain = bot.ask("is foam rolling good for hip pain?")
+    assert not plain.text.startswith("**"), plain.text
+
+
 def test_sections_that_tie_are_both_listed(bot):
-    """"when I run, what should I do?" scores the causes and the treatment options within 0.01: it gets both,
+    """ "when I run, what should I do?" scores the causes and the treatment options within 0.01: it gets both,
     not the causes alone (before) and not a guess."""
     answer = bot.ask("my hip hurts when I run, what should I do?")
     assert answer.shape == "list", answer.text
