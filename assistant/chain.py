@@ -105,6 +105,9 @@ class Pipeline:
         self.answerer = answerer
         self.safety = safety
         self.composer = composer
+        self.topics = ranker.vocabulary - composer.subject_stems
+        """What the article's passages name besides its subject ("ice", "surgery", "nutrition"): a follow-up that
+        names one asks about it (``history.is_follow_up``)."""
         self.covers = texts.COVERS.format(
             sections="; ".join(s for s in sections if s not in ("Introduction", "Conclusion"))
         )
@@ -134,7 +137,7 @@ class Pipeline:
             truncated=cleaned.truncated,
             debug=bool(inputs.get("debug", self.settings.debug)),
         )
-        query = condense(question, history) if question else ""
+        query = condense(question, history, self.topics) if question else ""
         clock.lap("condense")
         if not query:
             return turn

@@ -141,27 +141,37 @@ def topical_words(text: str) -> list[str]:
     return [w for w in nlp.content_words(text) if w not in _GENERIC]
 
 
-def is_follow_up(question: str) -> bool:
-    """Does this question lean on an earlier turn to make sense?"""
+def names_topic(question: str, topics: frozenset[str]) -> bool:
+    """Does the question name one of `topics` (stems), in its own words or an everyday word for one ("eat" is
+    nutrition)?"""
+    own = {nlp.stem(w) for w in topical_words(question)}
+    return bool((own | set(nlp.stems(nlp.expand(question)))) & topics) if topics else False
+
+
+def is_follow_up(question: str, topics: frozenset[str] = frozenset()) -> bool:
+    """Does this question lean on an earlier turn to make sense? An opener ("and", "what about") with a topic of
+    the article's own (`topics`) changes the subject instead: "and what should I eat?" after "how long should I
+    rest?" asks about nutrition, "and for beginners?" still asks about resting."""
     tokens = nlp.words(question)
     topical = topical_words(question)
     if not topical:
         return True
-    if _FOLLOW_UP_OPENERS.match(question) and len(topical) <= 2:
+    if _FOLLOW_UP_OPENERS.match(question) and len(topical) <= 2 and not names_topic(question, topics):
         return True
     return any(t in _ANAPHORA for t in tokens) and len(topical) <= 2
 
 
-def condense(question: str, history: list[Message]) -> str:
+def condense(question: str, history: list[Message], topics: frozenset[str] = frozenset()) -> str:
     """A stand-alone retrieval query for a follow-up.
 
     The follow-up is prefixed with the earlier user turns back to the last one
     that stood on its own ("does ice help?" -> "how long?" -> "how often?").
+    `topics`: the article's topic words (stems), see ``is_follow_up``.
     """
     earlier = user_messages(history)
-    if not earlier or not is_follow_up(question):
+    if not earlier or not is_follow_up(question, topics):
         return question
     start = len(earlier) - 1
-    while start > 0 and len(earlier) - start < 3 and is_follow_up(earlier[start]):
+    while start > 0 and len(earlier) - start < 3 and is_follow_up(earlier[start], topics):
         start -= 1
     return " ".join([*earlier[start:], question])

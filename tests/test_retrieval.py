@@ -145,6 +145,13 @@ def test_follow_up_condensation_helps(bot, helpers):
             assert query != row["question"] and query.endswith(row["question"])
 
 
+def test_a_follow_up_that_changes_the_subject_is_answered_on_its_own(bot):
+    history = [{"role": "user", "content": "how long should I rest?"}, {"role": "assistant", "content": "..."}]
+    answer = bot.ask("and what should I eat?", history=history)
+    assert answer.citations and answer.citations[-1].section == "The Role of Nutrition in Hip Pain Recovery"
+    assert "duration of rest" not in answer.text, answer.text
+
+
 def test_bm25_scores_equal_rank_bm25_okapi(bot, dev_rows):
     """The inverted index scores exactly as rank_bm25's BM25Okapi (on which the fusion weights were tuned),
     repeated and unknown tokens included, while costing only the chunks that hold a question's terms."""

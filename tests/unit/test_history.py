@@ -166,3 +166,15 @@ def test_condense_walks_back_through_chained_follow_ups():
     # ... but stops at the latest stand-alone question.
     history = _users("Does ice help hip pain?", "What exercises strengthen the hip muscles?")
     assert condense("how often?", history) == "What exercises strengthen the hip muscles? how often?"
+
+
+def test_an_opener_with_a_topic_of_the_article_changes_the_subject():
+    """ "and what should I eat?" after "how long should I rest?" was condensed into the rest question and got the
+    rest answer again; "eat" is the article's nutrition. "and for beginners?" names nothing the article does."""
+    topics = frozenset({"nutrit", "ice", "rest", "surgeri"})
+    history = _users("how long should I rest?")
+    assert condense("and what should I eat?", history, topics) == "and what should I eat?"
+    assert condense("what about surgery?", history, topics) == "what about surgery?"
+    assert condense("and for beginners?", history, topics) == "how long should I rest? and for beginners?"
+    # Without the article's topics every opener is a follow-up, as before.
+    assert condense("and what should I eat?", history) == "how long should I rest? and what should I eat?"
