@@ -38,6 +38,7 @@ def scope(bot: Assistant, bar: Progress) -> dict:
         "scope (dev 3, helper-written)": blind.score_scope(bot, load("scope_dev3.jsonl")),
         "scope (dev 4, helper-written)": blind.score_scope(bot, load("scope_dev4.jsonl")),
         "scope (dev 5, helper-written)": blind.score_scope(bot, load("scope_dev5.jsonl")),
+        "scope (dev 6, helper-written)": blind.score_scope(bot, load("scope_dev6.jsonl")),
     }
     for name, blind_set in (
         ("scope (blind)", DATA / "blind" / "scope.jsonl"),

@@ -160,7 +160,8 @@ def modifiers(text: str, start: int, end: int) -> list[Modifier]:
     if sentence.endswith("?"):
         opening = next((e for e in entries if e.kind == "question"), None)
         mine = next((e for e in entries if e.kind == "first_person"), None)
-        if opening and opening.pattern.match(sentence) and not (mine and mine.pattern.search(sentence)):
+        owned = _OWNS_UP.match(text, end)
+        if opening and opening.pattern.match(sentence) and not (mine and mine.pattern.search(sentence)) and not owned:
             found.append(Modifier("hypothetical", start, start, (start, end)))
     for entry in entries:
         if entry.kind == "figurative":
@@ -198,6 +199,14 @@ def modifiers(text: str, start: int, end: int) -> list[Modifier]:
                 lo = _limit_words(text, before, a, entry.window, forward=False)
             found.append(Modifier(entry.kind, a, b, (lo, hi)))
     return found
+
+
+_OWNS_UP = re.compile(
+    r"\s*(?:mine (?:did|does|do|has|have|is|was|went|goes|keeps|too)|same here|(?:it |this |that )?happens to me"
+    r"|(?:it |this |that )?happened to me|i get (?:this|that|it)|that is me)\b"
+)
+"""What the next sentence says to make a question about "your leg" the writer's own: "Is it normal for your leg to
+go numb when you're running? Mine did it 3 times today"."""
 
 
 _REPORTS = re.compile(
