@@ -316,6 +316,9 @@ def test_everyday_descriptions_from_the_seventh_dev_set_are_caught(bot, text, cr
         "the last 5k of that half had me in absolute agony but I crossed the line smiling, legs recovered by Tuesday",
         "my hip feels warm after the massage gun, is that just blood flow?",
         "Is it normal for your leg to go numb when you sit on the loo too long?",
+        # Pain in another part of the leg is not nerve involvement (the learned detector read it as such).
+        "my shin hurts when i run",
+        "my knee hurts when i run",
     ],
 )
 def test_dislikes_past_episodes_and_passing_feelings_are_not_red_flags(bot, text):

@@ -138,6 +138,10 @@ def test_everyday_words_for_hip_pain_are_the_articles_subject(bot, question):
         "the outside of my hip hurts after runs",
         "my hip hurts on the treadmill but not outside",
         "my hip flexor is tight after sprints",
+        "hip pain after the fartlek session on wednesday",
+        "I train on a 400m track always counterclockwise and my left hip hurts",
+        "ran a 10k in brand new shoes and my hip is sore today",
+        "my hip pain started right after I switched to zero drop shoes",
         "hip has been sore for about a week since i upped my training for a half marathon. how do i deal with it",
     ],
 )
@@ -150,6 +154,7 @@ def test_hip_pain_from_running_is_covered_whatever_else_the_question_says_of_it(
 
 @pytest.mark.parametrize("question", ["hip pain from horse riding", "my hip aches after a long ride on my road bike"])
 def test_hip_pain_from_another_activity_is_still_not_covered(bot, question):
+    """Running words (``data/running_words.txt``) cover running's sessions, places and shoes, not other sports."""
     assert bot.ask(question).abstained
 
 

@@ -73,7 +73,7 @@ _SMALL_TALK = {
     ),
     "goodbye": re.compile(r"(?:bye|goodbye|see you|see ya)", re.I),
 }
-_BRAND = re.compile(r"\b(?:which|what) (?:brand|model|make)\b|\bbrands?\b", re.I)
+_BRAND = re.compile(r"\b(?:which|what) (?:brand|model|make)\b|\bbrands?\b(?! new\b)", re.I)
 _TYPO_CUTOFF = 0.84
 
 
