@@ -316,6 +316,11 @@ def test_everyday_descriptions_from_the_seventh_dev_set_are_caught(bot, text, cr
         "the last 5k of that half had me in absolute agony but I crossed the line smiling, legs recovered by Tuesday",
         "my hip feels warm after the massage gun, is that just blood flow?",
         "Is it normal for your leg to go numb when you sit on the loo too long?",
+        # A course that is getting better is not pain that persists; what is left of it ("still a bit tender")
+        # does not undo that.
+        "Five weeks in and the hip is maybe 80% better than it was. Still a bit tender on the bone.",
+        "It's been a slow recovery, about six weeks, but each week I can walk further without noticing the hip",
+        "Pain went from constant, to only after long runs, to now only when I press on it. Four weeks since it started.",
         # Pain in another part of the leg is not nerve involvement (the learned detector read it as such).
         "my shin hurts when i run",
         "my knee hurts when i run",
