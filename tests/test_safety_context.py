@@ -301,6 +301,9 @@ def test_the_seventh_hard_dev_set_is_caught_with_few_false_alarms(bot):
             "Is it normal for your leg to go completely numb when you're running? Mine did it 3 times today",
             "nerve_symptoms",
         ),
+        # Short-lived but coming back on every run, or long: not passing.
+        ("my leg tingles for 30 seconds every time I run", "nerve_symptoms"),
+        ("my leg went numb for 20 minutes during the run", "nerve_symptoms"),
     ],
 )
 def test_everyday_descriptions_from_the_seventh_dev_set_are_caught(bot, text, criterion):
@@ -321,6 +324,12 @@ def test_everyday_descriptions_from_the_seventh_dev_set_are_caught(bot, text, cr
         "Five weeks in and the hip is maybe 80% better than it was. Still a bit tender on the bone.",
         "It's been a slow recovery, about six weeks, but each week I can walk further without noticing the hip",
         "Pain went from constant, to only after long runs, to now only when I press on it. Four weeks since it started.",
+        "my bf cant walk after his ultra lmao hes hobbling everywhere. im fine tho",
+        "My motivation has gone totally numb since the race got cancelled",
+        "my legs are buzzing with energy, good first run back?",
+        "Rest is working! 3 weeks off and the outside of my hip is way less tender.",
+        "Every time I ice the outside of my hip the skin goes pink and cold and numb",
+        "Fell asleep on the sofa with my leg under me, woke up with a dead leg for like 30 seconds. Ran 8k after.",
         # Pain in another part of the leg is not nerve involvement (the learned detector read it as such).
         "my shin hurts when i run",
         "my knee hurts when i run",
