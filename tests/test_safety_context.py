@@ -284,6 +284,40 @@ def test_the_seventh_hard_dev_set_is_caught_with_few_false_alarms(bot):
     assert len(alarms) <= 0.04 * benign, alarms
 
 
+def test_the_eighth_hard_dev_set_is_caught_with_few_false_alarms(bot):
+    """200 messages by a helper who saw only the article, most of them benign and hard (soreness told vividly but
+    easing, someone else's symptoms, passing numbness, figures of speech). Scored once before it was tuned on
+    (persistent 10/10, severe 10/10, infection 9/10, nerve 10/10; 23 of 160 false alarms); a regression guard at
+    today's level (none missed, 9 false alarms)."""
+    missed, alarms, _flagged, benign = misses_and_alarms(bot, load_jsonl("safety_dev8.jsonl"))
+    assert not missed, missed
+    assert len(alarms) <= 0.06 * benign, alarms
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "First trail race yesterday and today I'm walking like a cowboy, hips wrecked, but already looser than this morning",
+        "stairs are comical rn, did 100 lunges at bootcamp, sore glutes and hips but getting easier each day",
+    ],
+)
+def test_severe_sounding_soreness_that_is_easing_gets_the_referral_without_a_match(bot, text):
+    answer = bot.ask(text)
+    assert "severe_pain" not in answer.red_flags
+    assert answer.referral is not None and answer.referral.kind == "possible"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the pain is excruciating, ibuprofen eases it a bit but I still can't walk",
+        "Swelling around my hip joint that wasn't there last week, plus I've been running a fever",
+    ],
+)
+def test_easing_that_does_not_end_it_and_something_new_since_last_week_stay_red_flags(bot, text):
+    assert bot.ask(text).red_flags
+
+
 @pytest.mark.parametrize(
     ("text", "criterion"),
     [
@@ -330,6 +364,12 @@ def test_everyday_descriptions_from_the_seventh_dev_set_are_caught(bot, text, cr
         "Rest is working! 3 weeks off and the outside of my hip is way less tender.",
         "Every time I ice the outside of my hip the skin goes pink and cold and numb",
         "Fell asleep on the sofa with my leg under me, woke up with a dead leg for like 30 seconds. Ran 8k after.",
+        "club mate Dave hobbled off at parkrun, couldn't put weight on his leg, we told him to get it checked",
+        "A guy in my running group could barely walk after the marathon, full zombie mode",
+        "Patient of mine reports severe hip pain limiting walking",
+        "I have a cold with a bit of a fever (38.1), hips are fine, when can I run again?",
+        "foot went tingly halfway through my run, loosened my laces and it stopped right away",
+        "Fell asleep on the couch on my side, woke up with a tingly thigh. gone in 5 mins",
         # Pain in another part of the leg is not nerve involvement (the learned detector read it as such).
         "my shin hurts when i run",
         "my knee hurts when i run",

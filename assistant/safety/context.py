@@ -47,7 +47,9 @@ COURSE_KINDS = frozenset({"improving", "resolves", "recovered", "persists"})
 INFECTION_ONLY = frozenset({"elsewhere_infection", "infection_cause", "illness"})
 """Rule out only the hip infection: a swollen ankle, a sting or sunburn are red and swollen too, and a fever
 with the flu is the flu's."""
-_HIP_NAMED = re.compile(r"\b(?:hips?|joints?|groin)\b")
+_HIP_NAMED = re.compile(
+    r"\b(?:hips?|joints?|groin)\b(?!\s+(?:are|is|feel|feels|felt|were|was)\s+(?:fine|ok|okay|good|normal)\b)"
+)
 """An illness explains a fever only in a sentence that does not name the hip: "I have the flu and my hip is
 red and swollen" still reports the signs of infection."""
 Direction = Literal["forward", "backward", "both"]
@@ -191,7 +193,9 @@ def modifiers(text: str, start: int, end: int) -> list[Modifier]:
             before = max((c for c in (strong if entry.direction == "backward" else own) if c <= a), default=start)
             lo, hi = a, b
             if entry.kind == "other_experiencer":
-                turn = FIRST_PERSON.search(text, b, after)
+                turn = next(
+                    (m for m in FIRST_PERSON.finditer(text, b, after) if not _IN_MY.search(text, 0, m.start())), None
+                )
                 after = turn.start() if turn else after
             if entry.direction in ("forward", "both"):
                 hi = _limit_words(text, b, after, entry.window, forward=True)
@@ -199,6 +203,10 @@ def modifiers(text: str, start: int, end: int) -> list[Modifier]:
                 lo = _limit_words(text, before, a, entry.window, forward=False)
             found.append(Modifier(entry.kind, a, b, (lo, hi)))
     return found
+
+
+_IN_MY = re.compile(r"\b(?:in|at|from|of|on)\s+$")
+"""Before a "my" that only places someone else: "a guy in my running group could barely walk" speaks of him."""
 
 
 _OWNS_UP = re.compile(

@@ -181,6 +181,10 @@ class Detector:
         for name in _course_rules_out(norm.text, last):
             found.pop(name, None)
             possible = [p for p in possible if p != name]
+        if "severe_pain" in found and _easing(norm.text):
+            # "walking like a cowboy ... but already looser": the referral is shown, without claiming a match.
+            del found["severe_pain"]
+            possible.append("severe_pain")
         return Finding(tuple(found[c] for c in RED_FLAGS if c in found), tuple(possible))
 
 
@@ -202,6 +206,13 @@ def _course_rules_out(text: str, last: dict[Criterion, int]) -> list[Criterion]:
         if context.says(text, "recovered", end) or (name == "nerve_symptoms" and context.says(text, "resolves", end)):
             out.append(name)
     return out
+
+
+def _easing(text: str) -> bool:
+    """Does the message say its pain is easing, and nothing that says it is not or that it persists? Soreness
+    after a race or a gym session is told in the words of severe pain ("stairs are comical", "getting off the
+    toilet is an adventure") and of its course ("getting easier each day", "already noticeably less")."""
+    return context.says(text, "improving") and not NOT_BETTER.search(text) and not context.says(text, "persists")
 
 
 def _writer_too(text: str, mod: context.Modifier, a: int, b: int) -> bool:
