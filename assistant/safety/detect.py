@@ -30,7 +30,7 @@ from . import context
 from .learned import LearnedDetector
 from .names import RED_FLAGS, Criterion
 from .normalize import _SENTENCE_SPLIT, Normalized, _spans
-from .rules import NOT_BETTER, RULES
+from .rules import NOT_BETTER, PAIN_WORD, RULES
 
 
 @dataclass(frozen=True)
@@ -181,6 +181,16 @@ class Detector:
         for name in _course_rules_out(norm.text, last):
             found.pop(name, None)
             possible = [p for p in possible if p != name]
+        duration = found.get("persistent_pain")
+        if (
+            duration
+            and duration.method == "learned"
+            and not PAIN_WORD.search(norm.text)
+            and not NOT_BETTER.search(norm.text)
+        ):
+            # "Been running 6 weeks, loving it!": a length of time with no pain in the message is no persistent pain.
+            del found["persistent_pain"]
+            possible.append("persistent_pain")
         if "severe_pain" in found and _easing(norm.text):
             # "walking like a cowboy ... but already looser": the referral is shown, without claiming a match.
             del found["severe_pain"]

@@ -62,6 +62,10 @@ NOT_BETTER = re.compile(
 bit tender" after "80% better" is what is left of it, not that."""
 
 
+PAIN_WORD = re.compile(rf"\b(?:{_PIECES['PAIN']})\b|\bpain\b")
+"""A word for the pain itself ("hurts", "sore", "niggle", "hip"): what persistent pain is said with."""
+
+
 def mentioned(text: str) -> list[Criterion]:
     """The criteria a text names, whatever their context: "when should leg weakness be checked?" asks about the
     nerve criterion, though it reports nothing. `text` is normalized (``normalize.normalize``)."""
