@@ -339,7 +339,10 @@ def test_easing_that_does_not_end_it_and_something_new_since_last_week_stay_red_
         ("my leg tingles for 30 seconds every time I run", "nerve_symptoms"),
         ("my leg went numb for 20 minutes during the run", "nerve_symptoms"),
         # No pain word, but not getting better: still persistent.
-        ("Mine's been three weeks of proper rest and ice and it's not even a little bit better.", "persistent_pain"),
+        (
+            "What counts as persistent? Mine's been three weeks of proper rest and ice and it's not even a little bit better.",
+            "persistent_pain",
+        ),
     ],
 )
 def test_everyday_descriptions_from_the_seventh_dev_set_are_caught(bot, text, criterion):
@@ -373,7 +376,7 @@ def test_everyday_descriptions_from_the_seventh_dev_set_are_caught(bot, text, cr
         "foot went tingly halfway through my run, loosened my laces and it stopped right away",
         "Fell asleep on the couch on my side, woke up with a tingly thigh. gone in 5 mins",
         # A length of time with no pain in the message (the learned detector read "six weeks" as persistence).
-        "Been running 6 weeks, loving it! what hip exercises should beginners do?",
+        "Been running six weeks now and loving it! Up to 25 minutes non-stop. Hips occasionally a bit tired after.",
         "It's been 4 weeks since I started couch to 5k, what's next?",
         # Pain in another part of the leg is not nerve involvement (the learned detector read it as such).
         "my shin hurts when i run",
