@@ -105,7 +105,7 @@ class Pipeline:
         self.answerer = answerer
         self.safety = safety
         self.composer = composer
-        self.topics = ranker.vocabulary - composer.subject_stems
+        self.topics = frozenset(ranker.vocabulary - composer.subject_stems)
         """What the article's passages name besides its subject ("ice", "surgery", "nutrition"): a follow-up that
         names one asks about it (``history.is_follow_up``)."""
         self.covers = texts.COVERS.format(

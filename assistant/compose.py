@@ -360,11 +360,8 @@ class Composer:
             return Plan("specific", focus=(item,), confidence=confidence)
         scores = self._section_scores(question, vector, ranking)
         section = self.listable[int(np.argmax(scores))]
-        tied = [
-            s
-            for s, score in zip(self.listable, scores, strict=True)
-            if max(scores) - score <= self.TIE and s != section
-        ]
+        top = max(scores)
+        tied = [s for s, score in zip(self.listable, scores, strict=True) if top - score <= self.TIE and s != section]
         in_section = (*section.leads, *section.items)
         # The best-scored of the section's chunks, the earliest among equals (as the ranking orders them).
         first = min(in_section, key=lambda c: (-ranking.score(c), ranking.position[c]))

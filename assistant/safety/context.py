@@ -194,7 +194,12 @@ def modifiers(text: str, start: int, end: int) -> list[Modifier]:
             lo, hi = a, b
             if entry.kind == "other_experiencer":
                 turn = next(
-                    (m for m in FIRST_PERSON.finditer(text, b, after) if not _IN_MY.search(text, 0, m.start())), None
+                    (
+                        m
+                        for m in FIRST_PERSON.finditer(text, b, after)
+                        if not _IN_MY.search(text, max(0, m.start() - 8), m.start())
+                    ),
+                    None,
                 )
                 after = turn.start() if turn else after
             if entry.direction in ("forward", "both"):
