@@ -142,6 +142,8 @@ def test_everyday_words_for_hip_pain_are_the_articles_subject(bot, question):
         "I train on a 400m track always counterclockwise and my left hip hurts",
         "ran a 10k in brand new shoes and my hip is sore today",
         "my hip pain started right after I switched to zero drop shoes",
+        # A population word about the writer's own past is not a population the article leaves out.
+        "Will running give me arthritis in my hips eventually? I hurt my hip playing football as a teen",
         "hip has been sore for about a week since i upped my training for a half marathon. how do i deal with it",
     ],
 )
@@ -152,7 +154,14 @@ def test_hip_pain_from_running_is_covered_whatever_else_the_question_says_of_it(
     assert not answer.abstained and answer.citations, answer.text
 
 
-@pytest.mark.parametrize("question", ["hip pain from horse riding", "my hip aches after a long ride on my road bike"])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "hip pain from horse riding",
+        "my hip aches after a long ride on my road bike",
+        "my teen son has hip pain after running",
+    ],
+)
 def test_hip_pain_from_another_activity_is_still_not_covered(bot, question):
     """Running words (``data/running_words.txt``) cover running's sessions, places and shoes, not other sports."""
     assert bot.ask(question).abstained

@@ -75,6 +75,7 @@ _SMALL_TALK = {
 }
 _BRAND = re.compile(r"\b(?:which|what) (?:brand|model|make)\b|\bbrands?\b(?! new\b)", re.I)
 _TYPO_CUTOFF = 0.84
+_PAST_SELF = r"\b(?:as an?|when i was an?|since i was an?|back when i was an?)\s+(?:\w+\s+)?{term}\b"
 
 
 @dataclass(frozen=True)
@@ -230,6 +231,8 @@ class ScopeJudge:
         if tokens & HIP_WORDS:
             # "my knee and my hip hurt": the hip part is covered.
             uncovered = [w for w in uncovered if w not in OTHER_BODY_PARTS]
+        # "I hurt my hip playing football as a teen": the writer then, not a population the article leaves out.
+        uncovered = [w for w in uncovered if not re.search(_PAST_SELF.format(term=re.escape(w)), question, re.I)]
         uncovered += [m.group(0).lower() for m in _UNCOVERED_PHRASES.finditer(question)]
         if uncovered:
             named = tuple(dict.fromkeys(uncovered))

@@ -26,8 +26,9 @@ NEIGHBOURS = frozenset(t for t, c in TERMS.items() if c in ("medication", "brand
 REQUEST_WORDS = frozenset(datafiles.words("request_words.txt"))
 """Words about the request rather than its subject ("list", "mentioned", "fix"): never a key term the article lacks."""
 SUBJECT_WORDS = frozenset(datafiles.words("subject_words.txt"))
-RUNNING_WORDS = frozenset(datafiles.words("running_words.txt"))
 """Everyday words for the article's own subject ("hurts", "aching"): never a key term the article lacks either."""
+RUNNING_WORDS = frozenset(datafiles.words("running_words.txt"))
+"""Running, its sessions, races, places and shoes: a hip complaint that names one is the article's subject."""
 _PLACES = datafiles.rows("hip_words.tsv")
 HIP_WORDS = frozenset(word for word, where in _PLACES if where == "hip")
 """The hip by name ("hip", "hips"): a question that names it is about the article's subject."""
