@@ -370,6 +370,7 @@ def sources_check(helpers):
         "feeling down since I stopped running",
         "so gutted about my hip",
         "How can I deal with the frustration of not being able to run?",
+        "how do i cope with not running",
     ],
 )
 def test_a_feeling_about_the_injury_gets_the_psychological_section(bot, question):
@@ -378,6 +379,19 @@ def test_a_feeling_about_the_injury_gets_the_psychological_section(bot, question
     answer = bot.ask(question)
     assert answer.shape == "list", answer.text
     assert {c.section for c in answer.citations} == {"The Psychological Aspect of Hip Pain"}, answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "so frustrated, physio told me to take a break from running and im going a bit crazy lol. how do ppl cope",
+        "honestly feeling kinda down. whole running club is training for the half and im stuck on the sidelines",
+    ],
+)
+def test_coping_in_everyday_words_is_answered_from_the_psychological_section(bot, question):
+    """These got the advice on running form and the treatment list."""
+    answer = bot.ask(question)
+    assert answer.citations and answer.citations[0].section == "The Psychological Aspect of Hip Pain", answer.text
 
 
 @pytest.mark.parametrize(
