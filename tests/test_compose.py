@@ -247,9 +247,17 @@ def test_a_list_question_that_is_one_items_own_question_gets_that_item_whole(bot
     assert "first line of defense" in answer.text and "15-20 minutes" in answer.text
 
 
-def test_what_the_article_says_on_a_topic_lists_every_passage_naming_it_across_sections(bot, sources_check):
+@pytest.mark.parametrize(
+    "question",
+    [
+        "what does the article say about shoes?",
+        # "know" asks what the article says; it was read as a topic word and three whole sections were listed.
+        "everything i should know about shoes and hip pain",
+    ],
+)
+def test_what_the_article_says_on_a_topic_lists_every_passage_naming_it_across_sections(bot, sources_check, question):
     """Shoes are a cause, a prevention strategy and a FAQ: the prevention list alone left two out."""
-    answer = bot.ask("what does the article say about shoes?")
+    answer = bot.ask(question)
     assert answer.shape == "list", answer.text
     assert set(cited(answer)) == {
         "hip-pain-from-running/understanding-causes/6-footwear",
