@@ -409,17 +409,3 @@ def test_a_temperature_with_a_decimal_point_stays_one_clause(bot):
     point = norm.index("38.9") + 2
     assert point not in cuts and point + 1 not in cuts
     assert "infection" in {d.criterion for d in bot.safety.detect(text)}
-
-
-@pytest.mark.parametrize(
-    "question",
-    [
-        "how do i get rid of hip pain from running?",
-        "im losing motivation while my hip heals, any tips to keep going",
-        "I think my shoes are causing my hip pain",
-    ],
-)
-def test_ordinary_questions_get_no_referral(bot, question):
-    """The learned detector gives these 0.3-0.4 for a criterion; at the old threshold (0.3) each got the referral
-    box with all four criteria, which a runner reads as an alarm on a first question."""
-    assert bot.ask(question).referral is None

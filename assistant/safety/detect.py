@@ -73,11 +73,8 @@ letting it judge negated clauses itself doubled its false alarms on the dev sets
 class Detector:
     CONFIDENT = 0.6
     """Learned probability for a detection ("What you describe matches ...")."""
-    POSSIBLE = 0.4
-    """Learned probability for showing the referral anyway, with all four criteria. On the helper-written dev sets
-    (1,010 red-flag messages) 0.3 and 0.4 show the referral on the same 1,002, but 0.3 also showed it on 25 of 446
-    ordinary questions ("how do i get rid of hip pain from running?", "im losing motivation while my hip heals")
-    and 0.4 on 11; 0.5 loses two referrals."""
+    POSSIBLE = 0.3
+    """Learned probability for showing the referral anyway, with all four criteria."""
     RULE_CONFIRM = 0.1
     """Learned probability (of the rule's clause or its sentence) a rule hit needs to be a detection.
 
