@@ -122,17 +122,11 @@ def test_a_passage_in_the_questions_own_words_answers_it_unless_an_amount_is_ask
     assert words in answer.text and answer.citations, answer.text
 
 
-@pytest.mark.parametrize("question", ["my hip is killing me after runs", "hip niggle after long runs, what helps?"])
-def test_everyday_words_for_hip_pain_are_the_articles_subject(bot, question):
-    """Read as another subject ("killing" is no word of the article), the first got "The article doesn't cover
-    that" above a possible referral."""
-    answer = bot.ask(question)
-    assert not answer.abstained and answer.citations, answer.text
-
-
 @pytest.mark.parametrize(
     "question",
     [
+        "my hip is killing me after runs",
+        "hip niggle after long runs, what helps?",
         "my outer hip hurts after running downhill",
         "my hip hurts after running uphill",
         "the outside of my hip hurts after runs",
@@ -148,8 +142,9 @@ def test_everyday_words_for_hip_pain_are_the_articles_subject(bot, question):
     ],
 )
 def test_hip_pain_from_running_is_covered_whatever_else_the_question_says_of_it(bot, question):
-    """The request classifier read these as another subject ("uphill", "outer" are no words of the article) and
-    they got "The article doesn't cover that"; they name the hip and running."""
+    """The request classifier read these as another subject ("killing", "uphill", "outer" are no words of the
+    article) and they got "The article doesn't cover that": everyday words for the pain (``subject_words.txt``)
+    and running's own words (``running_words.txt``) keep them in scope."""
     answer = bot.ask(question)
     assert not answer.abstained and answer.citations, answer.text
 
