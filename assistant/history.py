@@ -144,8 +144,7 @@ def topical_words(text: str) -> list[str]:
 def names_topic(question: str, topics: frozenset[str]) -> bool:
     """Does the question name one of `topics` (stems), in its own words or an everyday word for one ("eat" is
     nutrition)?"""
-    own = {nlp.stem(w) for w in topical_words(question)}
-    return bool((own | set(nlp.stems(nlp.expand(question)))) & topics) if topics else False
+    return bool(set(nlp.stems(nlp.expand(question))) & topics)
 
 
 def is_follow_up(question: str, topics: frozenset[str] = frozenset()) -> bool:

@@ -181,20 +181,9 @@ class Detector:
         for name in _course_rules_out(norm.text, last):
             found.pop(name, None)
             possible = [p for p in possible if p != name]
-        duration = found.get("persistent_pain")
-        if (
-            duration
-            and duration.method == "learned"
-            and not PAIN_WORD.search(norm.text)
-            and not NOT_BETTER.search(norm.text)
-        ):
-            # "Been running 6 weeks, loving it!": a length of time with no pain in the message is no persistent pain.
-            del found["persistent_pain"]
-            possible.append("persistent_pain")
-        if "severe_pain" in found and _easing(norm.text):
-            # "walking like a cowboy ... but already looser": the referral is shown, without claiming a match.
-            del found["severe_pain"]
-            possible.append("severe_pain")
+        for name in _doubted(norm.text, found):
+            del found[name]
+            possible.append(name)
         return Finding(tuple(found[c] for c in RED_FLAGS if c in found), tuple(possible))
 
 
@@ -208,7 +197,7 @@ def _course_rules_out(text: str, last: dict[Criterion, int]) -> list[Criterion]:
     matters: "I was fine, but now I can't walk" is a report.
     """
     out: list[Criterion] = []
-    if context.says(text, "improving") and not NOT_BETTER.search(text):
+    if _improving(text):
         out.append("persistent_pain")
     if context.says(text, "persists"):
         return out
@@ -218,11 +207,27 @@ def _course_rules_out(text: str, last: dict[Criterion, int]) -> list[Criterion]:
     return out
 
 
-def _easing(text: str) -> bool:
-    """Does the message say its pain is easing, and nothing that says it is not or that it persists? Soreness
-    after a race or a gym session is told in the words of severe pain ("stairs are comical", "getting off the
-    toilet is an adventure") and of its course ("getting easier each day", "already noticeably less")."""
-    return context.says(text, "improving") and not NOT_BETTER.search(text) and not context.says(text, "persists")
+def _improving(text: str) -> bool:
+    """Does the message say its pain is getting better, and nothing that says it is not?"""
+    return context.says(text, "improving") and not NOT_BETTER.search(text)
+
+
+def _doubted(text: str, found: dict[Criterion, Detection]) -> list[Criterion]:
+    """Detections the message itself casts doubt on: the referral is shown, without claiming a match.
+
+    A learned persistent-pain detection in a message with no word for pain and nothing saying it is not getting
+    better is a length of time, not pain that persists ("Been running 6 weeks, loving it!"). Soreness after a
+    race or a gym session is told in the words of severe pain ("stairs are comical", "walking like a cowboy")
+    and of its course ("getting easier each day", "already looser"): severe pain whose course is improving, with
+    nothing that persists, is doubted too.
+    """
+    out: list[Criterion] = []
+    duration = found.get("persistent_pain")
+    if duration and duration.method == "learned" and not PAIN_WORD.search(text) and not NOT_BETTER.search(text):
+        out.append("persistent_pain")
+    if "severe_pain" in found and _improving(text) and not context.says(text, "persists"):
+        out.append("severe_pain")
+    return out
 
 
 def _writer_too(text: str, mod: context.Modifier, a: int, b: int) -> bool:
