@@ -60,7 +60,7 @@ class Assistant:
         self.manifest = self.index.ensure()
         documents, vectors = self.index.read_chunks()
         self.documents = {d.metadata["chunk_id"]: d for d in documents}
-        self.sentences = self.index.sentence_table()
+        self.sentences = self.index.sentence_table(documents)
         self.ranker = Ranker(
             settings,
             self.index,

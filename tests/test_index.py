@@ -96,6 +96,10 @@ def test_index_builds_on_first_use(work_bot):
         assert text == by_id[cid].text
         assert dict(meta)["start"] == by_id[cid].start and dict(meta)["end"] == by_id[cid].end
     assert len(snap["sentences"]) == n_sentences
+    # Each sentence in memory is the source text between its offsets, though the index stores no sentence text.
+    source = load_corpus(work_bot.bot.settings.corpus_dir)[0].text
+    table = work_bot.bot.sentences
+    assert table.texts and all(t == source[a:b] for t, (a, b) in zip(table.texts, table.spans, strict=True))
 
 
 def test_ensure_again_is_a_no_op(work, work_bot, caplog):
@@ -118,6 +122,23 @@ def test_session_index_ensure_is_a_no_op(bot, caplog):
     assert manifest == bot.manifest
     assert bot.index.stale_reasons() == []
     assert sorted(d.metadata["chunk_id"] for d in bot.index.read_chunks()[0]) == ids_before
+
+
+def test_an_index_of_the_old_layout_is_rebuilt_in_the_new_one(work, work_bot):
+    """Layout 1 stored each sentence's text and chunk id; rows written that way never compare equal to the new
+    ones, so an index of that layout is stale, and its build starts from empty collections."""
+    index = fresh_index(work)
+    before = snapshot(index)
+    chunks = index.client.get_collection(index.chunk_collection)
+    chunks.modify(metadata={**index.manifest().to_metadata(), "manifest_layout": "1"})
+    sentences = index.client.get_collection(index.sentence_collection)
+    row = sentences.get(limit=1, include=["metadatas", "embeddings"])
+    old = {**row["metadatas"][0], "chunk_id": row["ids"][0].rpartition("#s")[0], "position": 0}
+    sentences.upsert(ids=row["ids"], embeddings=row["embeddings"], documents=["old text"], metadatas=[old])
+    assert index.stale_reasons() == ["layout changed"]
+    index.ensure()
+    assert fresh_index(work).stale_reasons() == []
+    assert snapshot(fresh_index(work)) == before
 
 
 def test_rebuild_is_idempotent(work, work_bot, caplog):
@@ -148,7 +169,7 @@ def test_a_collection_is_read_a_page_at_a_time(work, work_bot, monkeypatch, capl
     chunks): whole collections are read in pages, and the pages add up to the one read."""
     index = fresh_index(work)
     whole_docs, whole_vectors = index.read_chunks()
-    whole_sentences = index.sentence_table()
+    whole_sentences = index.sentence_table(whole_docs)
     calls = []
     original = Collection.get
 
@@ -159,7 +180,7 @@ def test_a_collection_is_read_a_page_at_a_time(work, work_bot, monkeypatch, capl
     monkeypatch.setattr(assistant.store.client, "READ_PAGE", 7)
     monkeypatch.setattr(Collection, "get", counted)
     docs, vectors = index.read_chunks()
-    sentences = index.sentence_table()
+    sentences = index.sentence_table(docs)
     assert [d.id for d in docs] == [d.id for d in whole_docs]
     assert [d.page_content for d in docs] == [d.page_content for d in whole_docs]
     assert vectors.ids == whole_vectors.ids and np.array_equal(vectors.vectors, whole_vectors.vectors)

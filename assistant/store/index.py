@@ -15,7 +15,7 @@ from langchain_core.embeddings import Embeddings
 from ..corpus import CHUNKING_VERSION, corpus_hash
 from ..embeddings import model_id
 from ..settings import Settings
-from .builder import Builder, ProgressFactory
+from .builder import LAYOUT, Builder, ProgressFactory
 from .client import forget_local_client, make_client
 from .manifest import Manifest
 from .reader import ChunkVectors, Reader, SentenceTable
@@ -74,6 +74,7 @@ class Index:
             corpus_hash=corpus_hash(self.settings.corpus_dir),
             model=model_id(self.settings.embedding_model),
             chunking_version=CHUNKING_VERSION,
+            layout=LAYOUT,
         )
 
     def manifest(self) -> Manifest | None:
@@ -189,5 +190,7 @@ class Index:
         """Every chunk in the article's order, and the chunks' vectors (``Reader.read_chunks``)."""
         return self.reader.read_chunks()
 
-    def sentence_table(self) -> SentenceTable:
-        return self.reader.sentence_table()
+    def sentence_table(self, chunks: list[Document]) -> SentenceTable:
+        """Every chunk's answerable sentences with their vectors (``Reader.sentence_table``); `chunks` from
+        ``read_chunks``."""
+        return self.reader.sentence_table(chunks)

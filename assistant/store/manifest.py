@@ -14,6 +14,8 @@ class Manifest:
     corpus_hash: str
     model: str
     chunking_version: str
+    layout: str = "1"
+    """How the collections store their rows (``builder.LAYOUT``); "1", before the field, for older indexes."""
     chunks: int = 0
     sentences: int = 0
     complete: bool = False
@@ -21,7 +23,7 @@ class Manifest:
     def stale_reasons(self, wanted: Manifest) -> list[str]:
         reasons = [
             f"{name} changed"
-            for name in ("corpus_hash", "model", "chunking_version")
+            for name in ("corpus_hash", "model", "chunking_version", "layout")
             if getattr(self, name) != getattr(wanted, name)
         ]
         if not self.complete:

@@ -86,21 +86,35 @@ class Reader:
         ordered = sorted(docs, key=lambda d: (d.metadata["source"], d.metadata["start"]))
         return ordered, ChunkVectors(ids=list(ids), vectors=vectors)
 
-    def sentence_table(self) -> SentenceTable:
-        got = read_all(self.client.get_collection(self.sentence_collection), ["documents", "metadatas", "embeddings"])
-        texts, metadatas = got["documents"], got["metadatas"]
-        order = sorted(
-            range(len(got["ids"])), key=lambda i: (str(metadatas[i]["chunk_id"]), _int(metadatas[i]["position"]))
-        )
-        metas = [metadatas[i] for i in order]
+    def sentence_table(self, chunks: list[Document]) -> SentenceTable:
+        """Every sentence row with its vector, in chunk id and position order. A sentence's text is its chunk's
+        text between its start and end (offsets in the source file, as the chunk's own): the rows store no text."""
+        got = read_all(self.client.get_collection(self.sentence_collection), ["metadatas", "embeddings"])
+        by_id = {str(d.metadata["chunk_id"]): d for d in chunks}
+        keys = []
+        for row_id in got["ids"]:
+            chunk_id, _, position = str(row_id).rpartition("#s")
+            if chunk_id not in by_id or not position.isdigit():
+                raise IndexUnavailableError(
+                    f"The index holds a sentence row {row_id!r} of no chunk it holds; "
+                    "rebuild it with `hip-assistant index --rebuild`."
+                )
+            keys.append((chunk_id, int(position)))
+        order = sorted(range(len(keys)), key=keys.__getitem__)
         rows_by_chunk: dict[str, list[int]] = {}
-        for row, meta in enumerate(metas):
-            rows_by_chunk.setdefault(str(meta["chunk_id"]), []).append(row)
+        texts, spans = [], []
+        for row, i in enumerate(order):
+            chunk_id = keys[i][0]
+            rows_by_chunk.setdefault(chunk_id, []).append(row)
+            meta, chunk = got["metadatas"][i], by_id[chunk_id]
+            start, end, offset = _int(meta["start"]), _int(meta["end"]), _int(chunk.metadata["start"])
+            texts.append(chunk.page_content[start - offset : end - offset])
+            spans.append((start, end))
         vectors = np.asarray(got["embeddings"], dtype=np.float32)[order] if order else np.zeros((0, 1), np.float32)
         return SentenceTable(
-            texts=[texts[i] for i in order],
-            chunk_ids=[str(m["chunk_id"]) for m in metas],
-            spans=[(_int(m["start"]), _int(m["end"])) for m in metas],
+            texts=texts,
+            chunk_ids=[keys[i][0] for i in order],
+            spans=spans,
             vectors=vectors,
             rows_by_chunk=rows_by_chunk,
         )
