@@ -20,6 +20,7 @@ def composition(bot: Assistant, bar: Progress, *, fast: bool) -> dict:
         "broad (dev)": blind.score_broad(bot, load("questions_broad_dev.jsonl")),
         "broad (dev 2, helper-written)": blind.score_broad(bot, load("questions_broad_dev2.jsonl")),
         "broad (dev 3, helper-written)": blind.score_broad(bot, load("questions_broad_dev3.jsonl")),
+        "broad (dev 4, helper-written)": blind.score_broad(bot, load("questions_broad_dev4.jsonl")),
     }
     blind_set = DATA / "blind" / "broad_questions.jsonl"
     if blind_set.exists():
