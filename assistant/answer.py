@@ -523,15 +523,22 @@ class ExtractiveAnswerer:
         and cushioning, fit to the foot, *and* a specialist's advice)."""
         hits = without_framing(turn.hits)
         whole = bool(turn.plan.focus) or bool(hits and hits[0].doc.metadata.get("kind") == "faq")
-        return select_quotes(
+        related = turn.plan.related
+        quotes = select_quotes(
             turn.vector,
             turn.query,
-            hits,
+            [h for h in hits if h.chunk_id not in related],
             self.table,
             max_sentences=self.settings.max_sentences,
             required=turn.reported,
             margin_within=math.inf if whole else MARGIN_WITHIN,
         )
+        # The twin's point, as a list's bullet gives it (its key sentence), after the passage it pairs with.
+        held = {q.chunk_id for q in quotes}
+        for chunk_id in (c for c in related if c not in held):
+            rows = key_rows(self.table.rows_by_chunk.get(chunk_id, []), turn.vector, self.table)
+            quotes += [Quote(r, chunk_id, self.table.texts[r], 0.0) for r in rows]
+        return quotes
 
     def stream(self, turn: Turn) -> Iterator[Answer]:
         """One sentence (or one bullet) at a time, each with its marker; citations ride along."""

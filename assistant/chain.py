@@ -194,11 +194,16 @@ class Pipeline:
             elif not scope.covered:
                 plan = Plan("specific")
             plan = self._care_plan(turn.question, scope, plan)
-            if plan.focus:
-                # The item the question names, whole: its neighbours in the ranking would only pad it.
-                hits = self.ranker.promote(hits, list(plan.focus))[: len(plan.focus)]
-            elif plan.shape == "specific":
+            if plan.shape == "specific" and not plan.focus:
                 hits = self.ranker.with_questions(query, vector, hits)
+            if plan.shape == "specific" and scope.covered:
+                lead = plan.focus[:1] or tuple(h.chunk_id for h in hits if h.doc.metadata.get("role") != "framing")[:1]
+                plan = replace(plan, related=self.composer.related(lead[0], hits) if lead else ())
+            if plan.focus:
+                # The item the question names, whole (and its twin's best sentence): its neighbours in the ranking
+                # would only pad it.
+                named = [*plan.focus, *plan.related]
+                hits = self.ranker.promote(hits, named)[: len(named)]
         clock.lap("plan")
         degraded = any(h.source == "memory" for h in hits)
         return replace(

@@ -80,6 +80,8 @@ class Plan:
     confidence: float = 0.0
     focus: tuple[str, ...] = ()
     """For a specific answer: the listed item the question names ("how do I stay positive?"), quoted first."""
+    related: tuple[str, ...] = ()
+    """For a specific answer: the other side of its passage (``Composer.related``), one sentence of each after it."""
 
 
 def load_examples() -> list[dict[str, Any]]:
@@ -171,6 +173,8 @@ class Composer:
                 if self.item_terms[c]:
                     rarest = min(self.item_terms[c], key=lambda w: (title_uses[w], w))
                     self._items_by_rarest.setdefault(rarest, []).append((section, c))
+        self._own_title_words = frozenset(w for w, n in title_uses.items() if n == 1)
+        """Title words only one item's title uses ("injections", "surgery")."""
         self._section_rows: list[np.ndarray] | None = None
         """Each listable section's chunks as rows of a ``Ranking`` (set on the first one)."""
         self.topic_terms = {w for s in self.sections for w in nlp.stems(s.title)} | {
@@ -195,6 +199,24 @@ class Composer:
         self.rarity = {w: math.log(len(documents) / n) for w, n in held.items()}
         """How few of all the chunks use each word (inverse document frequency, framing passages counted: "keep
         your hips happy" makes "keep" commoner than "band"): a definition's term is the rare word."""
+        subject = self.subject_stems
+        by_word: dict[str, list[str]] = {}
+        for c, terms in self.item_terms.items():
+            for w in terms - subject:
+                if title_uses[w] == 2:
+                    by_word.setdefault(w, []).append(c)
+        pairs = list(dict.fromkeys(tuple(pair) for pair in by_word.values() if len(pair) == 2))
+        between = Counter(frozenset(documents[c].metadata["section"] for c in pair) for pair in pairs)
+        self.twins: dict[str, tuple[str, ...]] = {}
+        """Items of two sections that pair up item by item, named alike: a cause and the strategy that prevents it
+        ("Footwear" and "Choose the Right Footwear", "Poor Running Form" and "Optimize Your Running Form"). Two
+        sections pair up when two or more of their items' titles share a word no other title uses; one shared
+        word alone ("anti-inflammatory" medications and foods) is a coincidence of names."""
+        for a, b in pairs:
+            sections = frozenset(documents[c].metadata["section"] for c in (a, b))
+            if len(sections) == 2 and between[sections] >= 2:
+                self.twins[a] = (*self.twins.get(a, ()), b)
+                self.twins[b] = (*self.twins.get(b, ()), a)
 
     @cached_property
     def examples(self) -> tuple[np.ndarray, np.ndarray]:
@@ -248,6 +270,18 @@ class Composer:
         vectors, shapes = self.examples
         return float((vectors[shapes == shape] @ vector).max())
 
+    RELATED_MARGIN = 0.2
+    """A twin (``twins``) ranked among the answer's chunks and this near the passage it pairs with is the other
+    half of the answer: "do I really need to warm up?" gets the warm-up advice and what skipping it risks."""
+
+    def related(self, chunk_id: str, hits: Sequence[Hit]) -> tuple[str, ...]:
+        """The twins of `chunk_id` among `hits` that score within ``RELATED_MARGIN`` of it."""
+        scores = {h.chunk_id: h.score for h in hits}
+        if chunk_id not in scores:
+            return ()
+        floor = scores[chunk_id] - self.RELATED_MARGIN
+        return tuple(t for t in self.twins.get(chunk_id, ()) if scores.get(t, -math.inf) >= floor)
+
     def shape_probabilities(self, vector: np.ndarray) -> dict[str, float]:
         """The classifier's softmax, computed directly: sklearn's per-call checks cost more than the maths."""
         coef, intercept, classes = self._weights
@@ -284,6 +318,9 @@ class Composer:
             listed = self._list(question, vector, probs["list"])
             if listed:
                 return listed
+        others = self._alternatives(question, hits, probs["list"])
+        if others:
+            return others
         return Plan("specific", chunks=tuple(h.chunk_id for h in hits), confidence=probs.get("specific", 0.0))
 
     @cached_property
@@ -373,12 +410,13 @@ class Composer:
         if lead >= self.STANDOUT and (confidence < self.SURE_LIST or asked >= self.ASKED_MIN):
             return None
         named = self._named_sections(question)
+        ruled_out = self.ruled_out_items(question)
         faqs = [
             d.metadata["chunk_id"]
             for d in ranking.top(2)
             if d.metadata.get("kind") == "faq" and d.metadata["section"] != section.title
         ]
-        return self._listing([section, *tied, *named], confidence, extra=faqs)
+        return self._listing([section, *tied, *named], confidence, extra=faqs, leave_out=ruled_out)
 
     def listing_of(self, chunk_id: str) -> Plan:
         """The list of the section that holds `chunk_id` ("when should I see a doctor?": every criterion)."""
@@ -398,15 +436,45 @@ class Composer:
         title of three words or more may miss one besides its rarest: "how do I strengthen my hips for running?"
         names "Strengthen Your Hip Muscles". A FAQ question may not ("the best way to prevent hip pain" is not
         "What are the best shoes for preventing hip pain?"). "Treat it without pills, injections or surgery" names
-        surgery only to rule it out, and ranks it lower."""
-        asked = set(nlp.stems(nlp.expand(question)))
-        candidates = [pair for w in asked for pair in self._items_by_rarest.get(w, ())]
-        named = [(s, c) for s, c in candidates if len(self.item_terms[c] - asked) <= self._title_slack[c]]
+        surgery only to rule it out, and "what can I do at home, dont really want to pay for physio" names
+        physical therapy only to rule it out, though it ranks first: what a question rules out names nothing."""
+        named = self._items_named(set(nlp.stems(nlp.expand(nlp.ruled_out(question)))))
         if len(named) != 1:
             return None
         section, item = named[0]
         best = max(section.items, key=ranking.score)
         return item if best == item else None
+
+    def _items_named(self, asked: set[str]) -> list[tuple[Section, str]]:
+        """The listed items whose titles the stems `asked` hold (all words, or all but one of a long one's)."""
+        candidates = [pair for w in asked for pair in self._items_by_rarest.get(w, ())]
+        return [(s, c) for s, c in candidates if len(self.item_terms[c] - asked) <= self._title_slack[c]]
+
+    def _alternatives(self, question: str, hits: list[Hit], confidence: float) -> Plan | None:
+        """What else there is, when a specific answer would quote the very item the question rules out and asks
+        to replace ("what can I do instead of physio?", "no surgery, what else is there?"): the other items of its
+        section. Ruling out alone asks no such thing: "can I run without warming up?" asks about warming up."""
+        top = next((h.chunk_id for h in hits if h.doc.metadata.get("role") != "framing"), None)
+        if top is None or not _ASKS_ELSE.search(question):
+            return None
+        out = self.ruled_out_items(question)
+        if top not in out:
+            return None
+        return self._listing([s for s in self.listable if top in s.items], confidence, leave_out=out)
+
+    def ruled_out_items(self, question: str) -> frozenset[str]:
+        """The items a question names only to rule them out: "how can I treat it without surgery?" lists the
+        treatment options but surgery."""
+        kept = nlp.ruled_out(question)
+        if kept == question:
+            return frozenset()
+        asked = set(nlp.stems(nlp.expand(question))) - set(nlp.stems(nlp.expand(kept)))
+        # One word of a title no other title uses is enough here: "without injections" rules out the
+        # corticosteroid injections.
+        unique = asked & self._own_title_words - self.subject_stems
+        return frozenset(c for _, c in self._items_named(asked)) | {
+            c for c, terms in self.item_terms.items() if terms & unique
+        }
 
     def _section_scores(self, text: str, vector: np.ndarray, ranking: Ranking | None = None) -> list[float]:
         """Per listable section: its best-ranked chunk for `text` (`ranking`, when the caller ranked already),
@@ -448,16 +516,25 @@ class Composer:
                 named.append(self.listable[int(titled.argmax())])
         return named
 
-    def _listing(self, sections: list[Section], confidence: float, extra: Sequence[str] = ()) -> Plan:
-        """Each section's announcing lead-in and every item: the section that answers the whole question
-        first, then those its parts name, in the article's order."""
+    def _listing(
+        self,
+        sections: list[Section],
+        confidence: float,
+        extra: Sequence[str] = (),
+        leave_out: frozenset[str] = frozenset(),
+    ) -> Plan:
+        """Each section's announcing lead-in and every item (but those in `leave_out`): the section that answers
+        the whole question first, then those its parts name, in the article's order."""
         chosen = [*sections[:1], *(s for s in self.listable if s in sections[1:] and s != sections[0])]
-        chunks = [c for s in chosen for c in (*s.leads[-1:], *s.items)] + list(extra)
+        chunks = [c for s in chosen for c in (*s.leads[-1:], *s.items) if c not in leave_out] + list(extra)
         return Plan("list", tuple(s.title for s in chosen), tuple(dict.fromkeys(chunks)), confidence)
 
 
 # Where a question's parts meet: a question mark, a colon, a semicolon, a comma, "and", a spaced dash.
 _PART_BREAK = re.compile(r"\?\s*|;\s*|:\s*|,\s*|\s+and\s+|\s+[-\u2013\u2014]+\s+")
+
+# A question that asks for something besides what it names ("what else", "instead", "any alternatives").
+_ASKS_ELSE = re.compile(r"\b(?:else|instead|alternatives?|other (?:options|things|ways)|besides|rather than)\b", re.I)
 
 # Words that ask what the article says on a topic, not which topic (data/topic_words.txt).
 _ABOUT_STEMS = frozenset(nlp.stem(w) for w in datafiles.words("topic_words.txt"))

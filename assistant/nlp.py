@@ -60,6 +60,31 @@ def synonyms() -> tuple[tuple[re.Pattern[str], str], ...]:
     )
 
 
+@lru_cache(maxsize=1)
+def everyday_words() -> frozenset[str]:
+    """The one-word everyday words of ``data/synonyms.tsv`` ("physio", "insoles"): the article says them its own
+    way, so they are no words it lacks."""
+    return frozenset(everyday.lower() for everyday, _ in datafiles.rows("synonyms.tsv") if " " not in everyday)
+
+
+NEGATION = re.compile(r"\b(?:not|no|never|neither|nor|cannot|without|dont|doesnt|wont|cant)\b|n't\b", re.IGNORECASE)
+"""A word that negates what follows it."""
+
+_RULED_OUT = re.compile(
+    rf"\b(?:{'|'.join(datafiles.lines('ruling_out.txt'))})\b"
+    r"[^.?!;]*?(?=[.?!;]|\bbut\b|,\s*(?:how|what|why|when|where|which|who|should|can|could|do|does|is|are|will|would"
+    r"|i|my|any|anything)\b|$)",
+    re.IGNORECASE,
+)
+
+
+def ruled_out(text: str) -> str:
+    """`text` without what it rules out (``data/ruling_out.txt``), to the end of its clause: "what can I do at
+    home, dont really want to pay for physio" keeps "what can I do at home". A list after it goes too ("without
+    pills, injections or surgery"); a comma before a new question ends it ("no surgery, what else is there?")."""
+    return _RULED_OUT.sub(" ", text.replace("\u2019", "'"))
+
+
 def expand(text: str) -> str:
     """`text` plus the article's words for the everyday words in it ("shoe inserts" -> orthotics)."""
     low = normalize(text)

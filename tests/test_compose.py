@@ -458,3 +458,78 @@ def test_a_care_question_naming_one_criterion_or_a_treatment_gets_that_passage_a
     assert cited(answer)[0] == f"hip-pain-from-running/{chunk}"
     if answer.referral is not None:
         assert not answer.referral.in_answer and answer.referral.shown
+
+
+CAUSES = "Understanding the Causes of Hip Pain from Running"
+
+
+def test_twins_pair_a_cause_with_the_strategy_that_prevents_it_and_no_coincidence_of_names(bot):
+    """Sections pair up item by item when two or more titles match across them; the one word "anti-inflammatory"
+    that the medications and the foods share makes no pair."""
+    twins = bot.composer.twins
+    assert twins, "the article's causes and prevention strategies pair up"
+    for item, others in twins.items():
+        sections = {bot.documents[c].metadata["section"] for c in (item, *others)}
+        assert sections == {CAUSES, PREVENTION}, (item, others)
+    assert "hip-pain-from-running/treatment-options/4-anti-inflammatory-medications" not in twins
+    assert twins["hip-pain-from-running/understanding-causes/6-footwear"] == (
+        "hip-pain-from-running/prevention-best-medicine/6-choose-the-right-footwear",
+    )
+
+
+@pytest.mark.parametrize(
+    ("question", "both"),
+    [
+        ("do i really need to warm up?? i usually just head out the door and go", "warm-up"),
+        ("do shoes matter for hip pain? mine are like 2 yrs old lol", "footwear"),
+        ("what do they mean by poor running form", "running-form"),
+    ],
+)
+def test_a_specific_answer_gives_the_other_half_of_a_twin_pair(bot, question, both):
+    """ "Do I really need to warm up?" is answered by the warm-up advice and by what skipping it risks: one
+    sentence of the twin (its point), after the passage, each cited."""
+    answer = bot.ask(question)
+    chunks = cited(answer)
+    assert answer.shape == "specific" and len(chunks) == 2, answer.text
+    assert {bot.documents[c].metadata["section"] for c in chunks} == {CAUSES, PREVENTION}
+    assert all(both in c for c in chunks), chunks
+
+
+def test_a_twin_far_below_its_pair_is_left_out(bot):
+    """ "how often should I replace my running shoes?" is the footwear advice alone: that worn shoes cause pain
+    ranks far below it."""
+    answer = bot.ask("how often should I replace my running shoes?")
+    assert cited(answer) == ["hip-pain-from-running/prevention-best-medicine/6-choose-the-right-footwear"]
+
+
+@pytest.mark.parametrize(
+    ("question", "left_out"),
+    [
+        ("how do I treat my hip without surgery or injections?", {"8-surgery", "7-corticosteroid-injections"}),
+        ("what can I do instead of physio", {"2-physical-therapy"}),
+        ("I don't want surgery, what else is there?", {"8-surgery"}),
+        (
+            "what stuff can i do at home for a sore hip from jogging, dont really want to pay for physio",
+            {"2-physical-therapy"},
+        ),
+    ],
+)
+def test_a_list_leaves_out_what_the_question_rules_out(bot, question, left_out):
+    """These got the physical therapy passage alone, or every option with the one ruled out."""
+    answer = bot.ask(question)
+    treatment = items_of(bot, TREATMENT)
+    listed = {c.chunk_id for c in answer.citations} & set(treatment)
+    assert answer.shape == "list", answer.text
+    assert {c.rsplit("/", 1)[1] for c in set(treatment) - listed} == left_out
+
+
+@pytest.mark.parametrize(
+    ("question", "chunk"),
+    [
+        ("can I run without warming up?", "4-warm-up-and-cool-down"),
+        ("I have never tried foam rolling, does it help?", "3-foam-rolling-and-self-myofascial-release"),
+    ],
+)
+def test_asking_about_what_one_goes_without_is_asking_about_it(bot, question, chunk):
+    answer = bot.ask(question)
+    assert answer.shape == "specific" and cited(answer)[0].endswith(chunk), answer.text

@@ -185,6 +185,8 @@ class ScopeJudge:
             stem = nlp.stem(word)
             if stem in self.vocabulary or word.isdigit() or word in REQUEST_WORDS or word in SUBJECT_WORDS:
                 continue
+            if word in nlp.everyday_words():  # "physio": the article says physical therapy
+                continue
             if self._near_known(stem):
                 continue
             unknown.append(word)

@@ -82,3 +82,27 @@ def test_a_mistake_in_a_data_file_is_the_projects_error_naming_the_file():
 )
 def test_an_amount_in_words_or_figures_answers_how_many(question, text, gives):
     assert nlp.gives_amount(question, text) is gives
+
+
+@pytest.mark.parametrize(
+    ("question", "gone", "kept"),
+    [
+        ("what can i do at home for a sore hip, dont really want to pay for physio", "physio", "sore hip"),
+        ("how do I treat it without pills, injections or surgery?", "pills injections surgery", "treat"),
+        ("I don't want surgery, what else is there?", "surgery", "what else is there?"),
+        ("what can I do instead of physio", "physio", "what can I do"),
+        ("is there an alternative to cortisone shots?", "cortisone shots", "is there"),
+    ],
+)
+def test_what_a_question_rules_out_goes_to_the_end_of_its_clause(question, gone, kept):
+    left = nlp.ruled_out(question)
+    assert kept in left and not set(gone.split()) & set(left.split())
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["I have never tried foam rolling, does it help?", "I don't know how to strengthen my hips", "cant run, help"],
+)
+def test_a_negation_that_rules_nothing_out_keeps_the_question_whole(question):
+    """Not having tried something, or not knowing how, asks about it."""
+    assert nlp.ruled_out(question) == question
