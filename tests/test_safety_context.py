@@ -409,3 +409,19 @@ def test_a_temperature_with_a_decimal_point_stays_one_clause(bot):
     point = norm.index("38.9") + 2
     assert point not in cuts and point + 1 not in cuts
     assert "infection" in {d.criterion for d in bot.safety.detect(text)}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Marathon is in 3 weeks and my hip is acting up. keep training or rest?", set()),
+        ("strava streak at 200 days and my hip is hurting. should I break the streak", set()),
+        ("I am running since 2 years and now my hip is paining sometimes. Will running give me arthritis?", set()),
+        ("race is in 2 weeks and my hip has been sore for a month", {"persistent_pain"}),
+        ("I have been running with hip pain for 3 months", {"persistent_pain"}),
+    ],
+)
+def test_a_span_of_time_that_measures_something_else_is_no_persistent_pain(bot, text, expected):
+    """These ordinary questions (dev sets) were flagged as persistent pain by "in 3 weeks", "200 days" and "since
+    2 years"; a race three weeks away says nothing of how long the hip has hurt."""
+    assert {d.criterion for d in bot.safety.detect(text)} == expected

@@ -30,6 +30,7 @@ Kind = Literal[
     "benign_cause",
     "pseudo",
     "figurative",
+    "measures_other",
     "question",
     "first_person",
     "infection_cause",
@@ -39,6 +40,10 @@ Kind = Literal[
     "recovered",
     "persists",
 ]
+PHRASE_KINDS = frozenset({"figurative", "measures_other"})
+"""The whole phrase is the modifier and its own scope: a mention inside "dead on my feet" is a figure of speech,
+and a span of time inside "the marathon is in 3 weeks", "a 200 day streak" or "running since 2 years" measures
+something else than the complaint."""
 SENTENCE_KINDS = frozenset({"question", "first_person"})
 """Read once per sentence: a question that opens like "Could ..." and says nothing of "my" or "I have"
 asks about the signs and reports none (a hypothetical over the whole sentence)."""
@@ -99,7 +104,7 @@ class Modifier:
 
     def covers(self, start: int, end: int) -> bool:
         """Does the scope reach the mention [start, end), the modifier not being part of the mention?"""
-        if self.kind == "figurative":
+        if self.kind in PHRASE_KINDS:
             return self.start <= start and end <= self.end  # a mention inside "dead on my feet" is a figure of speech
         if start <= self.start and self.end <= end:
             return False  # "can not walk", "nothing helps": the mention carries its own negation
@@ -166,10 +171,10 @@ def modifiers(text: str, start: int, end: int) -> list[Modifier]:
         if opening and opening.pattern.match(sentence) and not (mine and mine.pattern.search(sentence)) and not owned:
             found.append(Modifier("hypothetical", start, start, (start, end)))
     for entry in entries:
-        if entry.kind == "figurative":
+        if entry.kind in PHRASE_KINDS:
             # "dead on my feet", "fever pitch": the whole phrase is the modifier and its own scope.
             found.extend(
-                Modifier("figurative", m.start(), m.end(), (m.start(), m.end()))
+                Modifier(entry.kind, m.start(), m.end(), (m.start(), m.end()))
                 for m in entry.pattern.finditer(text, start, end)
             )
             continue
