@@ -110,12 +110,20 @@ def test_a_later_turn_gets_a_one_line_reminder(criteria):
         "is this something serious?",
         "will it go away on its own",
         "shud i see a docter",
+        "should I get someone to look at my hip?",
     ],
 )
 def test_asking_whether_it_is_serious_is_asking_when_to_get_care(text):
     assert SafetyLayer.is_care_question(text)
 
 
-@pytest.mark.parametrize("text", ["I had a serious talk with my coach", "will it get easier to run hills?"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I had a serious talk with my coach",
+        "will it get easier to run hills?",
+        "should i get someone to film me running to check my form",
+    ],
+)
 def test_other_uses_of_the_words_are_not_care_questions(text):
     assert not SafetyLayer.is_care_question(text)
