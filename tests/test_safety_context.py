@@ -53,6 +53,10 @@ def test_negation_window_and_backward_denial():
         ("can i keep running when my leg goes numb", False),
         ("could not even make it to the bus stop", False),
         ("i keep getting pins and needles", False),
+        ("how do i get rid of hip pain from running", True),
+        ("anything i can eat to help", True),
+        ("whats the best way to warm up", True),
+        ("how do i get rid of this numbness because i get it every run", False),
     ],
 )
 def test_a_question_reports_only_beyond_its_own_subject(clause, asks):

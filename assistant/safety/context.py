@@ -228,13 +228,14 @@ go numb when you're running? Mine did it 3 times today"."""
 
 
 _REPORTS = re.compile(
-    r"\b(?:i|my \w+|the (?:hip|leg|thigh|groin|pain|ache)) (?:have|has|had|feel|feels|get|gets|got|am|is"
+    r"\b(?:i|my \w+|the (?:hip|leg|thigh|groin|pain|ache)) (?:have|has|had|feel|feels"
+    r"|(?:get|gets|got)(?! (?:rid|back|over|better|started|going|into|out|fit|stronger|faster)\b)|am|is"
     r"|hurts?|aches?|goes|went|keeps?|kept|tingles?|throbs?|burns?|gives?|gave|will not|can not|could not)\b"
 )
 
 
 _ASKS = re.compile(
-    r"^(?:how|what|which|why|when|where|who)\b"
+    r"^(?:how|hows|what|whats|wat|which|why|when|where|who|anything|everything|any (?:tips|advice|ideas))\b"
     r"|^(?:is|are|was|were|do|does|did|can|could|would|should|will)\s+"
     r"(?P<subject>i|you|it|there|this|that|my|a|an|the|we|they|he|she|anything|running)\b"
 )
