@@ -81,7 +81,7 @@ class Plan:
     focus: tuple[str, ...] = ()
     """For a specific answer: the listed item the question names ("how do I stay positive?"), quoted first."""
     related: tuple[str, ...] = ()
-    """For a specific answer: the other side of its passage (``Composer.related``), one sentence of each after it."""
+    """For a specific answer: the other half of its passage's pair (``Composer.related``), its key sentence after it."""
 
 
 def load_examples() -> list[dict[str, Any]]:

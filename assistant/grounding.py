@@ -30,6 +30,7 @@ MIN_COVERAGE = 0.6
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?%?")
 _MARKER = re.compile(r"\s*\[\d+\]")
 _FAQ_QUESTION = re.compile(r"^\s*(?:Q|Question)\s*[:.].*?\s(?:A|Answer)\s*:\s*", re.IGNORECASE | re.DOTALL)
+_NEGATION = re.compile(r"\b(?:not|no|never|neither|nor|cannot|without)\b|n't\b", re.IGNORECASE)
 
 
 def answer_text(chunk: str) -> str:
@@ -60,7 +61,7 @@ def names(text: str) -> set[str]:
 
 
 def _negated(text: str) -> bool:
-    return bool(nlp.NEGATION.search(text.replace("\u2019", "'")))
+    return bool(_NEGATION.search(text.replace("\u2019", "'")))
 
 
 def support(sentence: str, chunk: str) -> float:

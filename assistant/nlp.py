@@ -67,9 +67,6 @@ def everyday_words() -> frozenset[str]:
     return frozenset(everyday.lower() for everyday, _ in datafiles.rows("synonyms.tsv") if " " not in everyday)
 
 
-NEGATION = re.compile(r"\b(?:not|no|never|neither|nor|cannot|without|dont|doesnt|wont|cant)\b|n't\b", re.IGNORECASE)
-"""A word that negates what follows it."""
-
 _RULED_OUT = re.compile(
     rf"\b(?:{'|'.join(datafiles.lines('ruling_out.txt'))})\b"
     r"[^.?!;]*?(?=[.?!;]|\bbut\b|,\s*(?:how|what|why|when|where|which|who|should|can|could|do|does|is|are|will|would"
