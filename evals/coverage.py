@@ -13,7 +13,8 @@ from .progress import Progress
 def composition(bot: Assistant, bar: Progress, *, fast: bool) -> dict:
     """Answer shapes: item coverage on broad questions (dev, and the blind set), framing in specific answers.
 
-    The blind set's "before" (03121cb) is in ``evals/results/blind_before.json``.
+    The blind set's "before" (03121cb) is in ``evals/results/blind_before.json``; the second, fresh one's (c6ce4b5,
+    the code it was written against) in ``evals/results/blind_fresh_broad_before.json``.
     """
     bar.stage("composition")
     out = {
@@ -22,9 +23,12 @@ def composition(bot: Assistant, bar: Progress, *, fast: bool) -> dict:
         "broad (dev 3, helper-written)": blind.score_broad(bot, load("questions_broad_dev3.jsonl")),
         "broad (dev 4, helper-written)": blind.score_broad(bot, load("questions_broad_dev4.jsonl")),
     }
-    blind_set = DATA / "blind" / "broad_questions.jsonl"
-    if blind_set.exists():
-        out["broad (blind)"] = blind.score_broad(bot, read_jsonl(blind_set))
+    for name, blind_set in (
+        ("broad (blind)", DATA / "blind" / "broad_questions.jsonl"),
+        ("broad (blind, second fresh)", DATA / "blind" / "fresh" / "broad_questions.jsonl"),
+    ):
+        if blind_set.exists():
+            out[name] = blind.score_broad(bot, read_jsonl(blind_set))
     rows = load("questions_dev.jsonl") + ([] if fast else load("questions_test.jsonl"))
     out["framing (dev + test)" if not fast else "framing (dev)"] = blind.score_framing(bot, rows)
     return out
