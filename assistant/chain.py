@@ -186,6 +186,9 @@ class Pipeline:
         else:
             if scope.reason == "off_topic" and self.safety.is_care_question(turn.question):
                 scope = replace(scope, covered=True, reason="care_question")
+            elif scope.reason == "off_topic" and self.composer.asks_instead(turn.question):
+                # "I can't afford physio, what else can I do?": the article's other options, however vague.
+                scope = replace(scope, covered=True, reason="ok")
             if scope.reason not in ("small_talk", "task", "uncovered_subject", "missing_specific"):
                 plan = self.composer.plan(turn.question, vector, hits)
             # A summary is always covered; a definition is when the article names the term.

@@ -455,12 +455,18 @@ class Composer:
         to replace ("what can I do instead of physio?", "no surgery, what else is there?"): the other items of its
         section. Ruling out alone asks no such thing: "can I run without warming up?" asks about warming up."""
         top = next((h.chunk_id for h in hits if h.doc.metadata.get("role") != "framing"), None)
-        if top is None or not _ASKS_ELSE.search(question):
-            return None
-        out = self.ruled_out_items(question)
+        out = self.ruled_out_items(question) if top is not None and _ASKS_ELSE.search(question) else frozenset()
         if top not in out:
             return None
-        return self._listing([s for s in self.listable if top in s.items], confidence, leave_out=out)
+        # What it asks for instead may name its own section: "what can I eat instead of taking ibuprofen?"
+        kept = set(nlp.stems(nlp.expand(nlp.ruled_out(question)))) - self.subject_stems
+        named = [s for s in self.listable if kept & set(nlp.stems(s.title)) and top not in s.items]
+        sections = named or [s for s in self.listable if top in s.items]
+        return self._listing(sections, confidence, leave_out=out)
+
+    def asks_instead(self, question: str) -> bool:
+        """Does the question rule out an item of the article and ask for something else?"""
+        return bool(_ASKS_ELSE.search(question)) and bool(self.ruled_out_items(question))
 
     def ruled_out_items(self, question: str) -> frozenset[str]:
         """The items a question names only to rule them out: "how can I treat it without surgery?" lists the

@@ -508,6 +508,7 @@ def test_a_twin_far_below_its_pair_is_left_out(bot):
         ("how do I treat my hip without surgery or injections?", {"8-surgery", "7-corticosteroid-injections"}),
         ("what can I do instead of physio", {"2-physical-therapy"}),
         ("I don't want surgery, what else is there?", {"8-surgery"}),
+        ("I can't afford physio, what else can I do?", {"2-physical-therapy"}),
         (
             "what stuff can i do at home for a sore hip from jogging, dont really want to pay for physio",
             {"2-physical-therapy"},
@@ -533,3 +534,11 @@ def test_a_list_leaves_out_what_the_question_rules_out(bot, question, left_out):
 def test_asking_about_what_one_goes_without_is_asking_about_it(bot, question, chunk):
     answer = bot.ask(question)
     assert answer.shape == "specific" and cited(answer)[0].endswith(chunk), answer.text
+
+
+def test_what_is_asked_for_instead_may_name_its_own_section(bot):
+    """"what can I eat instead of taking ibuprofen?" rules out the medications and asks for food: the nutrition
+    section, not the other treatment options."""
+    answer = bot.ask("what can I eat instead of taking ibuprofen?")
+    assert answer.shape == "list"
+    assert {c.section for c in answer.citations} == {"The Role of Nutrition in Hip Pain Recovery"}
