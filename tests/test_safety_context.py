@@ -57,6 +57,8 @@ def test_negation_window_and_backward_denial():
         ("anything i can eat to help", True),
         ("whats the best way to warm up", True),
         ("how do i get rid of this numbness because i get it every run", False),
+        ("how do i keep it from coming back", True),
+        ("i keep getting numb toes", False),
     ],
 )
 def test_a_question_reports_only_beyond_its_own_subject(clause, asks):

@@ -230,7 +230,8 @@ go numb when you're running? Mine did it 3 times today"."""
 _REPORTS = re.compile(
     r"\b(?:i|my \w+|the (?:hip|leg|thigh|groin|pain|ache)) (?:have|has|had|feel|feels"
     r"|(?:get|gets|got)(?! (?:rid|back|over|better|started|going|into|out|fit|stronger|faster)\b)|am|is"
-    r"|hurts?|aches?|goes|went|keeps?|kept|tingles?|throbs?|burns?|gives?|gave|will not|can not|could not)\b"
+    r"|hurts?|aches?|goes|went|keeps?(?! (?:it|this|them|my hip|my hips) (?:from|away|at bay)\b)|kept|tingles?|throbs?"
+    r"|burns?|gives?|gave|will not|can not|could not)\b"
 )
 
 
