@@ -3,6 +3,8 @@ abstention and false abstention on the scope sets."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from assistant.core import Assistant
 
 from . import blind
@@ -23,12 +25,7 @@ def composition(bot: Assistant, bar: Progress, *, fast: bool) -> dict:
         "broad (dev 3, helper-written)": blind.score_broad(bot, load("questions_broad_dev3.jsonl")),
         "broad (dev 4, helper-written)": blind.score_broad(bot, load("questions_broad_dev4.jsonl")),
     }
-    for name, blind_set in (
-        ("broad (blind)", DATA / "blind" / "broad_questions.jsonl"),
-        ("broad (blind, second fresh)", DATA / "blind" / "fresh" / "broad_questions.jsonl"),
-    ):
-        if blind_set.exists():
-            out[name] = blind.score_broad(bot, read_jsonl(blind_set))
+    out.update(_blind_sets(bot, blind.score_broad, "broad", "broad_questions.jsonl"))
     rows = load("questions_dev.jsonl") + ([] if fast else load("questions_test.jsonl"))
     out["framing (dev + test)" if not fast else "framing (dev)"] = blind.score_framing(bot, rows)
     return out
@@ -45,10 +42,15 @@ def scope(bot: Assistant, bar: Progress) -> dict:
         "scope (dev 5, helper-written)": blind.score_scope(bot, load("scope_dev5.jsonl")),
         "scope (dev 6, helper-written)": blind.score_scope(bot, load("scope_dev6.jsonl")),
     }
-    for name, blind_set in (
-        ("scope (blind)", DATA / "blind" / "scope.jsonl"),
-        ("scope (blind, second fresh)", DATA / "blind" / "fresh" / "scope.jsonl"),
-    ):
-        if blind_set.exists():
-            out[name] = blind.score_scope(bot, read_jsonl(blind_set))
+    out.update(_blind_sets(bot, blind.score_scope, "scope", "scope.jsonl"))
+    return out
+
+
+def _blind_sets(bot: Assistant, score: Callable[[Assistant, list[dict]], dict], name: str, file: str) -> dict:
+    """The blind set and the second, fresh one of one kind, where they exist, scored under "<name> (blind)" and
+    "<name> (blind, second fresh)"."""
+    out = {}
+    for label, folder in (("blind", DATA / "blind"), ("blind, second fresh", DATA / "blind" / "fresh")):
+        if (folder / file).exists():
+            out[f"{name} ({label})"] = score(bot, read_jsonl(folder / file))
     return out
