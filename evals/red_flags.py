@@ -8,7 +8,7 @@ from assistant.answer import RED_FLAGS
 from assistant.core import Assistant
 
 from . import blind
-from .datasets import DATA, read_jsonl
+from .datasets import DATA, load, read_jsonl
 from .metrics import ratio
 from .progress import Progress
 
@@ -67,3 +67,34 @@ def safety_blind(bot: Assistant, bar: Progress) -> dict:
                 read_jsonl(attacks) if attacks.exists() else [],
             )
     return out
+
+
+ORDINARY_SETS = (
+    "questions_dev.jsonl",
+    "questions_test.jsonl",
+    "scope_dev6.jsonl",
+    "questions_broad_dev2.jsonl",
+    "questions_broad_dev3.jsonl",
+    "questions_broad_dev4.jsonl",
+)
+"""Everyday in-scope questions (dev sets, some with a symptom in them): how often each kind of referral rides
+along. A referral on "anything I can eat to help?" is noise a reader learns to skip."""
+
+
+def ordinary_questions(bot: Assistant, bar: Progress) -> dict:
+    """Referrals on the in-scope questions of the dev sets, by kind (a match, an unsure clause, a care question)."""
+    bar.stage("red flags: ordinary questions")
+    kinds: Counter = Counter()
+    n = 0
+    for name in ORDINARY_SETS:
+        for row in load(name):
+            if row.get("in_scope") is False or row.get("abstain"):
+                continue
+            referral = bot.ask(row["question"]).referral
+            n += 1
+            kinds[referral.kind if referral is not None else "none"] += 1
+    return {
+        "questions": n,
+        "referral by kind": dict(sorted(kinds.items())),
+        "any referral": ratio(n - kinds["none"], n),
+    }

@@ -234,6 +234,14 @@ def _red_flags(report: dict) -> list[str]:
         quotes = r.get("answer_quotes_criterion")
         rows.append([name, recall, "-" if quotes is None else _pct(quotes), alarms])
     lines += _table(["set", "recall per criterion", "answer cites the criterion", "false alarms"], rows)
+    ordinary = report.get("ordinary_questions")
+    if ordinary:
+        kinds = ", ".join(f"{k} {v}" for k, v in ordinary["referral by kind"].items())
+        lines += [
+            "",
+            f"Referrals on {ordinary['questions']} ordinary in-scope dev questions (`red_flags.ORDINARY_SETS`): "
+            f"{kinds} (any referral {_pct(ordinary['any referral'])}).",
+        ]
     return lines
 
 

@@ -110,6 +110,7 @@ class Evaluation:
             report["scope"] = coverage.scope(base, bar)
             report["red_flags"] = red_flags.red_flags(base, safety_sets, bar)
             report["safety_blind"] = red_flags.safety_blind(base, bar)
+            report["ordinary_questions"] = red_flags.ordinary_questions(base, bar)
             report["latency"] = speed.latency(base, dev, bar, startup=self.measure_startup)
             report["feedback"] = self._feedback()
             if self.answerers:
