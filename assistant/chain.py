@@ -39,7 +39,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 
 from . import cancel, nlp, texts
-from .answer import Answer, Answerer
+from .answer import Answer, Answerer, without_framing
 from .compose import Composer, Plan
 from .embeddings import embed_query
 from .history import clean_text, condense, normalize_history, topical_words, user_messages
@@ -200,7 +200,8 @@ class Pipeline:
             if plan.shape == "specific" and not plan.focus:
                 hits = self.ranker.with_questions(query, vector, hits)
             if plan.shape == "specific" and scope.covered:
-                lead = plan.focus[:1] or tuple(h.chunk_id for h in hits if h.doc.metadata.get("role") != "framing")[:1]
+                # The twin of the passage the answer leads with (``answer.without_framing`` picks it).
+                lead = plan.focus[:1] or tuple(h.chunk_id for h in without_framing(hits)[:1])
                 plan = replace(plan, related=self.composer.related(lead[0], hits) if lead else ())
             if plan.focus:
                 # The item the question names, whole (and its twin's best sentence): its neighbours in the ranking
