@@ -224,10 +224,15 @@ def test_suppression_attempts_keep_the_referral(bot, row):
     assert set(row["expect"]) <= set(answer.red_flags), (row["text"], answer.red_flags)
 
 
+def criteria(expect: list[str]) -> set[str]:
+    """A row's criteria in the safety layer's names (the helpers' sets write "nerve" for "nerve_symptoms")."""
+    return {"nerve_symptoms" if c == "nerve" else c for c in expect}
+
+
 def misses_and_alarms(bot, rows: list[dict]) -> tuple[list[str], list[str], int, int]:
     """Ids of red-flag rows missed and of benign rows flagged, and how many rows of each there are."""
     flagged = [r for r in rows if r["expect"]]
-    missed = [r["id"] for r in flagged if not set(r["expect"]) <= {d.criterion for d in bot.safety.detect(r["text"])}]
+    missed = [r["id"] for r in flagged if not criteria(r["expect"]) <= {d.criterion for d in bot.safety.detect(r["text"])}]
     alarms = [r["id"] for r in rows if not r["expect"] and bot.safety.detect(r["text"])]
     return missed, alarms, len(flagged), len(rows) - len(flagged)
 
@@ -298,6 +303,16 @@ def test_the_eighth_hard_dev_set_is_caught_with_few_false_alarms(bot):
     missed, alarms, _flagged, benign = misses_and_alarms(bot, load_jsonl("safety_dev8.jsonl"))
     assert not missed, missed
     assert len(alarms) <= 0.06 * benign, alarms
+
+
+def test_the_ninth_hard_dev_set_is_caught_with_few_false_alarms(bot):
+    """240 messages by a helper who saw only the article: inability told by function ("won't take my weight",
+    "can't tie my shoes"), onsets ("the sore hip from last week"), bare temperatures, and hard benign ones (race
+    times, heat pads, someone else). Scored once before it was tuned on (persistent 30/31, severe 31/33, infection
+    26/30, nerve 30/31; 4 of 120 false alarms); a regression guard at today's level (2 missed, 4 false alarms)."""
+    missed, alarms, flagged, benign = misses_and_alarms(bot, load_jsonl("safety_dev9.jsonl"))
+    assert len(missed) <= 0.02 * flagged, missed
+    assert len(alarms) <= 0.04 * benign, alarms
 
 
 @pytest.mark.parametrize(
@@ -431,3 +446,45 @@ def test_a_span_of_time_that_measures_something_else_is_no_persistent_pain(bot, 
     """These ordinary questions (dev sets) were flagged as persistent pain by "in 3 weeks", "200 days" and "since
     2 years"; a race three weeks away says nothing of how long the hip has hurt."""
     assert {d.criterion for d in bot.safety.detect(text)} == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "criterion"),
+    [
+        ("Heard a snap in my hip at the track, now it won't take my weight and it hurts like hell", "severe_pain"),
+        ("Can't tie my shoes or put on pants by myself because of hip pain. started after my marathon sunday", "severe_pain"),
+        ("my left leg has gotten way weaker since the hip pain started, I used to do 20 bridges and now I can't do 3", "nerve_symptoms"),
+        ("burning up today and the sore hip from last week is worse and kind of puffy", "infection"),
+        ("hip warm, red-ish, hurts. 38.2 this morning.", "infection"),
+    ],
+)
+def test_inability_onset_and_a_bare_temperature_are_reports(bot, text, criterion):
+    """Missed in the ninth dev set: "can not" and "will not" say what the leg cannot do, they negate no finding;
+    "the sore hip from last week" says when it started, not that it is over; "used to" reaches its own clause only;
+    a temperature needs no "fever" beside it."""
+    assert criterion in {d.criterion for d in bot.safety.detect(text)}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my 10k PB is 38.2 and my hip feels fine",
+        "did a 38.4 10k this morning, hip sore after",
+        "ran 38.5 km today, hip a bit sore after",
+        "I can't feel any tingling, just tight glutes",
+    ],
+)
+def test_race_times_and_a_denied_feeling_are_no_red_flags(bot, text):
+    assert not bot.safety.detect(text)
+
+
+def test_inability_is_no_negation_but_a_denied_feeling_is():
+    norm = Normalized.of("now it won't take my weight").text
+    assert not [m for m in context.modifiers(norm, 0, len(norm)) if m.kind == "negated"]
+    kind, scope = scope_of("I can't feel any numbness in my leg", "not")
+    assert kind == "negated" and "numbness" in scope
+
+
+def test_a_why_question_about_my_own_body_reports_its_state():
+    assert not context.asks("why would my hip be red")
+    assert context.asks("why do runners get hip pain")

@@ -66,7 +66,7 @@ _DIRECTIONS: tuple[Direction, ...] = get_args(Direction)
 # "and then" a new event: "(... if that matters), and then I started feeling feverish" is no hypothetical.
 STRONG_TERMINATOR = re.compile(
     r"(?<!\d)\.|\.(?!\d)|[!?;()\n]|\s[-\u2013\u2014]+\s|\b(?:but|however|although|though|altho|tho|yet)\b"
-    r"|\b(?:and )?now\b|\bstill\b|\band then\b|\b(?:has|have) (?:gone|become|turned|got)\b"
+    r"|\b(?:and )?now\b|\bstill\b|\band then\b|\b(?:has|have) (?:gone|become|turned|got|gotten)\b"
 )
 # Another person's story ends where the writer turns to themselves ("... help me climb", "and mine tingles").
 FIRST_PERSON = re.compile(r"\b(?:i|me|my|mine|myself)\b")
@@ -231,8 +231,12 @@ _REPORTS = re.compile(
     r"\b(?:i|my \w+|the (?:hip|leg|thigh|groin|pain|ache)) (?:have|has|had|feel|feels"
     r"|(?:get|gets|got)(?! (?:rid|back|over|better|started|going|into|out|fit|stronger|faster)\b)|am|is"
     r"|hurts?|aches?|goes|went|keeps?(?! (?:it|this|them|my hip|my hips) (?:from|away|at bay)\b)|kept|tingles?|throbs?"
-    r"|burns?|gives?|gave|will not|can not|could not)\b"
+    r"|burns?|gives?|gave|will not|can not|could not|(?:would|might|could) (?:be|feel|look|go|get))\b"
 )
+
+
+_PRESUPPOSES = re.compile(r"^(?:why|how come)\s+(?:is|are|does|do|did|would|has|have|was|were|might|could)\s+my\b")
+"""A why-question about the writer's own body takes its state as given: "why would my hip be red?" reports it."""
 
 
 _ASKS = re.compile(
@@ -254,6 +258,8 @@ def asks(clause: str) -> bool:
     if not opening:
         return False
     subject = opening.start("subject")
+    if _PRESUPPOSES.match(clause):
+        return False
     return not any(m.start() != subject for m in _REPORTS.finditer(clause))
 
 
