@@ -523,7 +523,8 @@ class ExtractiveAnswerer:
         and cushioning, fit to the foot, *and* a specialist's advice)."""
         hits = without_framing(turn.hits)
         whole = bool(turn.plan.focus) or bool(hits and hits[0].doc.metadata.get("kind") == "faq")
-        related = turn.plan.related
+        # A second focused item (the other half of a pair the question names) is added like a twin.
+        related = (*turn.plan.focus[1:], *turn.plan.related)
         quotes = select_quotes(
             turn.vector,
             turn.query,

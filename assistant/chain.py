@@ -186,8 +186,11 @@ class Pipeline:
         else:
             if scope.reason == "off_topic" and self.safety.is_care_question(turn.question):
                 scope = replace(scope, covered=True, reason="care_question")
-            elif scope.reason == "off_topic" and self.composer.asks_instead(turn.question):
-                # "I can't afford physio, what else can I do?": the article's other options, however vague.
+            elif scope.reason == "off_topic" and (
+                self.composer.asks_instead(turn.question) or self.composer.names_item(turn.question, scope.unknown)
+            ):
+                # "I can't afford physio, what else can I do?": the article's other options, however vague; "how do
+                # I improve my running form?" names one of its items, whatever the request classifier reads.
                 scope = replace(scope, covered=True, reason="ok")
             if scope.reason not in ("small_talk", "task", "uncovered_subject", "missing_specific"):
                 plan = self.composer.plan(turn.question, vector, hits)
@@ -202,7 +205,8 @@ class Pipeline:
             if plan.shape == "specific" and scope.covered:
                 # The twin of the passage the answer leads with (``answer.without_framing`` picks it).
                 lead = plan.focus[:1] or tuple(h.chunk_id for h in without_framing(hits)[:1])
-                plan = replace(plan, related=self.composer.related(lead[0], hits) if lead else ())
+                twins = self.composer.related(lead[0], hits, turn.question) if lead else ()
+                plan = replace(plan, related=tuple(t for t in twins if t not in plan.focus))
             if plan.focus:
                 # The item the question names, whole (and its twin's best sentence): its neighbours in the ranking
                 # would only pad it.

@@ -107,6 +107,7 @@ class Composer:
     """What the question's similarity to a section's lead-in adds: the lead-in says what the section offers
     ("there are several treatment options available to help you recover"), so "my hip hurts after running,
     what should I do?" is a treatment question though its words are as close to the causes' items."""
+    SECTION_ASKED_WEIGHT = 0.75
     STANDOUT = 0.08
     """A list question whose top-ranked item beats its section's next item by this much is about that item..."""
     SURE_LIST = 0.8
@@ -212,11 +213,19 @@ class Composer:
         ("Footwear" and "Choose the Right Footwear", "Poor Running Form" and "Optimize Your Running Form"). Two
         sections pair up when two or more of their items' titles share a word no other title uses; one shared
         word alone ("anti-inflammatory" medications and foods) is a coincidence of names."""
-        for a, b in pairs:
+        self._twin_words: dict[str, tuple[str, str]] = {}
+        """The title word each pair of twins shares ("form", "footwear"): a question that uses it names the pair."""
+        for word, pair in by_word.items():
+            if len(pair) != 2:
+                continue
+            a, b = pair
             sections = frozenset(documents[c].metadata["section"] for c in (a, b))
             if len(sections) == 2 and between[sections] >= 2:
-                self.twins[a] = (*self.twins.get(a, ()), b)
-                self.twins[b] = (*self.twins.get(b, ()), a)
+                self._twin_words[word] = (a, b)
+                if b not in self.twins.get(a, ()):
+                    self.twins[a] = (*self.twins.get(a, ()), b)
+                    self.twins[b] = (*self.twins.get(b, ()), a)
+        self._section_of = {c: s for s in self.listable for c in s.items}
 
     @cached_property
     def examples(self) -> tuple[np.ndarray, np.ndarray]:
@@ -244,6 +253,30 @@ class Composer:
         out = np.zeros((len(leads), vectors.shape[1]), dtype=np.float32)
         out[[i for i, t in enumerate(leads) if t]] = vectors
         return out
+
+    @cached_property
+    def section_questions(self) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Questions each listable section answers whole (``data/section_questions.jsonl``, written from the
+        article alone), embedded once, and each section's rows among them."""
+        asked = {row["section"]: row["questions"] for row in load_jsonl("section_questions.jsonl")}
+        texts = [q for s in self.listable for q in asked.get(s.title, [])]
+        if not texts:
+            return np.zeros((0, self.title_vectors.shape[1]), dtype=np.float32), [
+                np.zeros(0, dtype=np.intp) for _ in self.listable
+            ]
+        vectors = cached_vectors(self.embeddings, texts, self.cache_dir, self.model_key, "section-questions")
+        rows, start = [], 0
+        for s in self.listable:
+            n = len(asked.get(s.title, []))
+            rows.append(np.arange(start, start + n, dtype=np.intp))
+            start += n
+        return vectors, rows
+
+    def _section_asked(self, vector: np.ndarray) -> np.ndarray:
+        """Per listable section: how nearly the question is one its whole list answers."""
+        vectors, rows = self.section_questions
+        sims = vectors @ vector if len(vectors) else np.zeros(0, dtype=np.float32)
+        return np.array([float(sims[r].max()) if len(r) else 0.0 for r in rows], dtype=np.float32)
 
     SHAPE_C = 4.0
 
@@ -274,13 +307,16 @@ class Composer:
     """A twin (``twins``) ranked among the answer's chunks and this near the passage it pairs with is the other
     half of the answer: "do I really need to warm up?" gets the warm-up advice and what skipping it risks."""
 
-    def related(self, chunk_id: str, hits: Sequence[Hit]) -> tuple[str, ...]:
-        """The twins of `chunk_id` among `hits` that score within ``RELATED_MARGIN`` of it."""
+    def related(self, chunk_id: str, hits: Sequence[Hit], question: str = "") -> tuple[str, ...]:
+        """The twins of `chunk_id` among `hits` that score within ``RELATED_MARGIN`` of it, or that the question
+        names by the word the two share ("what running form mistakes cause it, and what should I do instead?")."""
         scores = {h.chunk_id: h.score for h in hits}
         if chunk_id not in scores:
             return ()
         floor = scores[chunk_id] - self.RELATED_MARGIN
-        return tuple(t for t in self.twins.get(chunk_id, ()) if scores.get(t, -math.inf) >= floor)
+        asked = set(nlp.stems(nlp.expand(question))) if question else set()
+        named = {c for w in asked if w in self._twin_words for c in self._twin_words[w]}
+        return tuple(t for t in self.twins.get(chunk_id, ()) if scores.get(t, -math.inf) >= floor or t in named)
 
     def shape_probabilities(self, vector: np.ndarray) -> dict[str, float]:
         """The classifier's softmax, computed directly: sklearn's per-call checks cost more than the maths."""
@@ -392,9 +428,9 @@ class Composer:
         if not self.listable or self.rank is None:
             return None
         ranking = self.rank(question, vector)
-        item = self._named_item(question, ranking)
-        if item:
-            return Plan("specific", focus=(item,), confidence=confidence)
+        items = self._named_items(question, ranking)
+        if items:
+            return Plan("specific", focus=items, confidence=confidence)
         scores = self._section_scores(question, vector, ranking)
         section = self.listable[int(np.argmax(scores))]
         top = max(scores)
@@ -430,20 +466,29 @@ class Composer:
             return 0.0
         return float((self.questions.vectors[rows] @ vector).max())
 
-    def _named_item(self, question: str, ranking: Ranking) -> str | None:
-        """The one listed item whose title the question holds, if it also ranks first in its section: "how can I
+    def _named_items(self, question: str, ranking: Ranking) -> tuple[str, ...]:
+        """The listed item whose title the question holds, if it also ranks first in its section: "how can I
         optimize my running form?", "how do I stay positive while injured?" ask about that item. A numbered item's
         title of three words or more may miss one besides its rarest: "how do I strengthen my hips for running?"
         names "Strengthen Your Hip Muscles". A FAQ question may not ("the best way to prevent hip pain" is not
         "What are the best shoes for preventing hip pain?"). "Treat it without pills, injections or surgery" names
         surgery only to rule it out, and "what can I do at home, dont really want to pay for physio" names
         physical therapy only to rule it out, though it ranks first: what a question rules out names nothing."""
-        named = self._items_named(set(nlp.stems(nlp.expand(nlp.ruled_out(question)))))
+        asked = set(nlp.stems(nlp.expand(nlp.ruled_out(question))))
+        named = self._items_named(asked)
+        if not named:
+            # The word a pair of twins shares names both ("what running form mistakes cause it, and what should I
+            # do instead?"), the better ranked first.
+            pairs = {self._twin_words[w] for w in asked if w in self._twin_words}
+            if len(pairs) != 1:
+                return ()
+            pair = sorted(pairs.pop(), key=ranking.score, reverse=True)
+            return tuple(pair) if pair[0] == max(self._section_of[pair[0]].items, key=ranking.score) else ()
         if len(named) != 1:
-            return None
+            return ()
         section, item = named[0]
         best = max(section.items, key=ranking.score)
-        return item if best == item else None
+        return (item,) if best == item else ()
 
     def _items_named(self, asked: set[str]) -> list[tuple[Section, str]]:
         """The listed items whose titles the stems `asked` hold (all words, or all but one of a long one's)."""
@@ -463,6 +508,16 @@ class Composer:
         named = [s for s in self.listable if kept & set(nlp.stems(s.title)) and top not in s.items]
         sections = named or [s for s in self.listable if top in s.items]
         return self._listing(sections, confidence, leave_out=out)
+
+    def names_item(self, question: str, unknown: Sequence[str] = ()) -> bool:
+        """Does the question name one of the article's listed items by its title, or the word a pair of twins
+        shares ("how do I improve my running form?", "is my form to blame?")? Beside words the article never uses
+        (`unknown`) it must also name the article's subject: "role-play as my physio and ask me intake questions",
+        "summarise this: ... cooling inflation" use the words for something else."""
+        asked = set(nlp.stems(nlp.expand(nlp.ruled_out(question))))
+        if unknown and not asked & self.subject_stems:
+            return False
+        return bool(self._items_named(asked)) or any(w in self._twin_words for w in asked)
 
     def asks_instead(self, question: str) -> bool:
         """Does the question rule out an item of the article and ask for something else?"""
@@ -490,6 +545,7 @@ class Composer:
             ranking = self.rank(text, vector)
         asked = _terms(nlp.expand(text))
         offers = self.lead_vectors @ vector
+        whole = self._section_asked(vector)
         if self._section_rows is None:
             self._section_rows = [
                 np.array([ranking.position[c] for c in (*s.leads, *s.items)], dtype=np.intp) for s in self.listable
@@ -498,6 +554,7 @@ class Composer:
             float(ranking.scores[self._section_rows[i]].max())
             + self.OWN_TERMS_WEIGHT * len(asked & self.own_terms[i])
             + self.LEAD_WEIGHT * float(offers[i])
+            + self.SECTION_ASKED_WEIGHT * float(whole[i])
             for i, s in enumerate(self.listable)
         ]
 

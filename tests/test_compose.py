@@ -542,3 +542,39 @@ def test_what_is_asked_for_instead_may_name_its_own_section(bot):
     answer = bot.ask("what can I eat instead of taking ibuprofen?")
     assert answer.shape == "list"
     assert {c.section for c in answer.citations} == {"The Role of Nutrition in Hip Pain Recovery"}
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What running form mistakes can cause hip pain, and what should I pay attention to instead?",
+        "Is my form to blame?",
+    ],
+)
+def test_the_word_a_twin_pair_shares_names_both_halves(bot, question):
+    """ "Form" is the word only "Poor Running Form" and "Optimize Your Running Form" use: a question in it asks
+    about the pair, the mistake and what to do instead, however far apart they rank."""
+    answer = bot.ask(question)
+    assert not answer.abstained, answer.text
+    assert {c.rsplit("/", 1)[-1] for c in cited(answer)} == {"3-poor-running-form", "3-optimize-your-running-form"}
+
+
+def test_a_question_naming_an_item_is_covered_whatever_the_request_classifier_reads(bot):
+    """The request classifier read "how do I improve my running form?" as off topic (running technique in
+    general); it names one of the article's items. Without the article's subject and beside words it never uses,
+    an item's word means something else."""
+    answer = bot.ask("how do I improve my running form?")
+    assert not answer.abstained, answer.text
+    assert "hip-pain-from-running/prevention-best-medicine/3-optimize-your-running-form" in cited(answer)
+    assert bot.ask("role-play as my physio and ask me intake questions").abstained
+
+
+def test_questions_a_whole_section_answers_steer_a_list_to_it(bot):
+    """Questions each section answers whole are data (``section_questions.jsonl``, written from the article alone):
+    "the emotional side" is as near the treatment section's items as the psychological ones by the embedding."""
+    answer = bot.ask("How do I handle the emotional side of a hip injury that's stopped me from running?")
+    assert answer.shape == "list", answer.text
+    assert {c.section for c in answer.citations} == {"The Psychological Aspect of Hip Pain"}, answer.text
+    vectors, rows = bot.composer.section_questions
+    assert len(rows) == len(bot.composer.listable) and all(len(r) >= 10 for r in rows)
+    assert len(vectors) == sum(len(r) for r in rows)
