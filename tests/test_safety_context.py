@@ -472,9 +472,14 @@ def test_inability_onset_and_a_bare_temperature_are_reports(bot, text, criterion
         "did a 38.4 10k this morning, hip sore after",
         "ran 38.5 km today, hip a bit sore after",
         "I can't feel any tingling, just tight glutes",
+        "how do I stay motivated while my hip heals and I can't run",
+        "I hate hills. Absolutely can't stand them. Hips fine, morale not.",
+        "would getting those custom insoles help my hip? my feet kinda collapse inward",
     ],
 )
-def test_race_times_and_a_denied_feeling_are_no_red_flags(bot, text):
+def test_race_times_a_denied_feeling_and_not_running_are_no_red_flags(bot, text):
+    """Not being able to run is why people come here; "can't stand hills" is a dislike; feet that collapse inward
+    overpronate."""
     assert not bot.safety.detect(text)
 
 
