@@ -192,6 +192,10 @@ class Pipeline:
                 # "I can't afford physio, what else can I do?": the article's other options, however vague; "how do
                 # I improve my running form?" names one of its items, whatever the request classifier reads.
                 scope = replace(scope, covered=True, reason="ok")
+            elif scope.reason == "uncovered_subject" and not scope.unknown and self.composer.names_item(turn.question):
+                # Another subject by the classifier's reading alone, no word of one: "how do I fix the muscle
+                # imbalance one?" names an item of the article.
+                scope = replace(scope, covered=True, reason="ok")
             if scope.reason not in ("small_talk", "task", "uncovered_subject", "missing_specific"):
                 plan = self.composer.plan(turn.question, vector, hits)
             # A summary is always covered; a definition is when the article names the term.

@@ -392,7 +392,11 @@ class Composer:
         if topic & self.section_title_stems:
             return None  # "what does it say about treatment?": the section, as a list, answers that
         named = topic | (set(nlp.stems(nlp.expand(question))) - stems)
-        chunks = [c for c, words in self.chunk_stems.items() if words & named]
+        # A topic of several words is the passages that hold them all ("foam rolling" is not "inward rolling of
+        # the foot"); words that no passage holds together are several topics ("shoes and footwear").
+        chunks = [c for c, words in self.chunk_stems.items() if len(topic) > 1 and topic <= words] or [
+            c for c, words in self.chunk_stems.items() if words & named
+        ]
         if not chunks or len(chunks) > self.MAX_TOPIC_CHUNKS:
             return None
         if len(chunks) == 1:

@@ -578,3 +578,19 @@ def test_questions_a_whole_section_answers_steer_a_list_to_it(bot):
     vectors, rows = bot.composer.section_questions
     assert len(rows) == len(bot.composer.listable) and all(len(r) >= 10 for r in rows)
     assert len(vectors) == sum(len(r) for r in rows)
+
+
+def test_a_topic_of_several_words_is_the_passages_holding_them_all(bot):
+    """ "Foam rolling" was a list of the foam rolling advice and poor running form ("inward rolling of the foot")."""
+    answer = bot.ask("tell me more about foam rolling")
+    assert answer.shape == "specific", answer.text
+    assert cited(answer) == ["hip-pain-from-running/treatment-options/3-foam-rolling-and-self-myofascial-release"]
+
+
+def test_a_follow_up_naming_an_item_of_the_last_answer_is_answered(bot):
+    """The request classifier read "how do I fix the muscle imbalance one?" as another subject; it names an item."""
+    first = bot.ask("what causes hip pain?")
+    history = [{"role": "user", "content": "what causes hip pain?"}, {"role": "assistant", "content": first.text}]
+    answer = bot.ask("how do I fix the muscle imbalance one?", history=history)
+    assert not answer.abstained, answer.text
+    assert answer.citations
