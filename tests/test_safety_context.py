@@ -438,6 +438,7 @@ def test_a_temperature_with_a_decimal_point_stays_one_clause(bot):
         ("Marathon is in 3 weeks and my hip is acting up. keep training or rest?", set()),
         ("strava streak at 200 days and my hip is hurting. should I break the streak", set()),
         ("I am running since 2 years and now my hip is paining sometimes. Will running give me arthritis?", set()),
+        ("I have a race in 2 weeks and my hip is sore", set()),
         ("race is in 2 weeks and my hip has been sore for a month", {"persistent_pain"}),
         ("I have been running with hip pain for 3 months", {"persistent_pain"}),
     ],
