@@ -132,14 +132,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .core import Assistant
     from .settings import load_settings
     from .web import serve
+    from .workers import use_workers
 
     settings = load_settings()
     host = args.host or settings.server_host
     port = args.port or settings.server_port
     auth = parse_auth(args.auth)
     bot = Assistant(settings)
+    workers = use_workers(bot, args.workers or settings.workers)
     print(
-        f"hip-assistant page on http://{host}:{port}/, API on http://{host}:{port}/v1/  (Ctrl-C stops it)",
+        f"hip-assistant page on http://{host}:{port}/, API on http://{host}:{port}/v1/"
+        + (f", answers in {workers.count} worker processes" if workers else "")
+        + "  (Ctrl-C stops it)",
         file=sys.stderr,
         flush=True,
     )
@@ -189,6 +193,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (default 7860)")
     serve.add_argument("--auth", metavar="USER:PASSWORD", help="require this login")
     serve.add_argument("--mcp", action="store_true", help="also serve the MCP tool 'ask' at /mcp (streamable HTTP)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="compute answers in N processes sharing the index (default HIP_WORKERS, 1: in the server's process)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     feedback = sub.add_parser("feedback", help="summarise the page's votes on answers, or export them")

@@ -7,11 +7,13 @@ ans = bot.ask("How long should I ice my hip?")
 
 from __future__ import annotations
 
+import functools
 import logging
+import operator
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from langchain_core.documents import Document
@@ -33,6 +35,9 @@ from .scope.terms import UNCOVERED_TERMS
 from .settings import Settings, load_settings
 from .spelling import Speller, english_words, model_words
 from .store import ChunkVectors, Index
+
+if TYPE_CHECKING:
+    from .workers import Workers
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +112,8 @@ class Assistant:
             speller=question_speller(settings, documents),
         )
         self.chain: Runnable[dict[str, Any] | str, Answer] = self.pipeline.runnable()
+        self.workers: Workers | None = None
+        """Processes that compute ``aask``/``astream`` answers for a server (``workers.use_workers``); None: here."""
 
     def _check_index(self) -> None:
         """Rebuild the index if its folder was deleted or corrupted since the last look (at most every
@@ -157,13 +164,25 @@ class Assistant:
     async def aask(
         self, question: str, history: Sequence[dict[str, Any]] | None = None, *, debug: bool | None = None
     ) -> Answer:
-        """``ask`` for async callers; the work runs on worker threads, not on the event loop."""
+        """``ask`` for async callers; the work runs on worker threads (or worker processes, when a server has
+        them), not on the event loop."""
+        if self.workers is not None:
+            pieces = await self.workers.pieces(question, history, debug)
+            if pieces is not None:
+                return functools.reduce(operator.add, pieces, Answer())
         return await self.chain.ainvoke(self._inputs(question, history, debug))
 
     async def astream(
         self, question: str, history: Sequence[dict[str, Any]] | None = None, *, debug: bool | None = None
     ) -> AsyncIterator[Answer]:
-        """``stream`` for async callers: the same pieces, each computed on a worker thread."""
+        """``stream`` for async callers: the same pieces, each computed on a worker thread (or all of them in a
+        worker process, when a server has them)."""
+        if self.workers is not None:
+            pieces = await self.workers.pieces(question, history, debug)
+            if pieces is not None:
+                for piece in pieces:
+                    yield piece
+                return
         async for piece in self.chain.astream(self._inputs(question, history, debug)):
             yield piece
 

@@ -114,6 +114,15 @@ class Settings(BaseSettings):
     # The page.
     server_host: str = Field("127.0.0.1", description="Interface the page listens on (loopback by default).")
     server_port: int = Field(7860, ge=1, le=65535, description="Port of the page.")
+    workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description=(
+            "Processes that compute the answers of 'hip-assistant serve' (page and API); each loads its own model"
+            " and reads the same index. 1 computes them in the server's own process."
+        ),
+    )
     web_concurrency: int = Field(
         2,
         ge=1,

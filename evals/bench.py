@@ -210,12 +210,15 @@ def core_throughput(bot: Assistant, questions: Sequence[str] = QUESTIONS, second
     return answered / (time.perf_counter() - started)
 
 
-def http_throughput(settings, index_dir: Path, clients: int = 16, requests: int = 160) -> dict:
+def http_throughput(
+    settings, index_dir: Path, clients: int = 16, requests: int = 160, workers: int = 1, core: bool = True
+) -> dict:
     """The page, ``/v1/ask`` and ``/v1/chat/completions`` under `clients` concurrent conversations
-    (``evals.load``), next to the core's own answers per second measured in the same run.
+    (``evals.load``), next to the core's own answers per second measured in the same run (with `core`).
 
     The server is ``hip-assistant serve`` in a process of its own, as it runs in use: clients in the same
-    process would share its interpreter lock and measure themselves.
+    process would share its interpreter lock and measure themselves. With `workers` > 1 it computes the
+    answers in that many processes (``--workers``).
     """
     import os
     import socket
@@ -234,6 +237,7 @@ def http_throughput(settings, index_dir: Path, clients: int = 16, requests: int 
         "HIP_API_RATE_LIMIT": "0",  # every client comes from one address
     }
     command = [sys.executable, "-m", "assistant.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--workers", str(workers)] if workers > 1 else []
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/"
     out: dict = {"clients": clients, "requests per endpoint": requests}
@@ -256,9 +260,10 @@ def http_throughput(settings, index_dir: Path, clients: int = 16, requests: int 
     finally:
         server.terminate()
         server.wait(timeout=30)
-    out["core ask() alone, one thread (answers/s)"] = round(
-        core_throughput(Assistant(settings, index_dir=index_dir)), 1
-    )
+    if core:
+        out["core ask() alone, one thread (answers/s)"] = round(
+            core_throughput(Assistant(settings, index_dir=index_dir)), 1
+        )
     return out
 
 
@@ -287,6 +292,9 @@ def run(chunks: int = 10_000, *, article: bool = True) -> dict:
             out["warm ask (article)"] = warm_latency(bot)
             out["cold start"] = cold_start(settings, tmp_path / "article-index")
             out["HTTP throughput (article)"] = http_throughput(settings, tmp_path / "article-index")
+            out["HTTP throughput (article, --workers 2)"] = http_throughput(
+                settings, tmp_path / "article-index", workers=2, core=False
+            )
 
         # 2. A synthetic corpus of `chunks` chunks.
         corpus = tmp_path / "synthetic"

@@ -152,6 +152,11 @@ def create_app(bot: Assistant, *, settings: Settings | None = None, mcp: bool = 
             "index_problem": bot.ranker.outage.reason or None,
             "answerer": settings.answerer,
             "chunks": len(bot.documents),
+            "workers": (
+                {"count": bot.workers.count, "answers": {str(pid): n for pid, n in bot.workers.answers.items()}}
+                if bot.workers is not None
+                else None
+            ),
         }
 
     @router.get("/models", response_model=None)
