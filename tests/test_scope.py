@@ -273,3 +273,20 @@ def test_a_duration_the_article_gives_in_words_answers_how_many_days(bot):
     assert "a few days" in answer.text
     exact = bot.ask("exactly how many days until i can run again with a strained hip flexor?")
     assert exact.abstained and exact.citations
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["is it my IT band?", "my outer hip aches on long runs, is it my IT band?", "do I have a labral tear?"],
+)
+def test_asking_to_be_told_what_one_has_gets_no_yes(bot, question):
+    """ "Is it my IT band?" was answered "Yes, stretches like the hip flexor stretch, pigeon pose, and IT band
+    stretch can help": the article names the structure and diagnoses nothing."""
+    answer = bot.ask(question)
+    assert answer.abstained
+    assert answer.text.startswith(texts.MISSING_SPECIFIC.format(what=texts.SPECIFIC_KINDS["diagnosis"]))
+
+
+@pytest.mark.parametrize("question", ["Can running cause hip arthritis?", "is it my form?"])
+def test_asking_about_a_cause_is_no_diagnosis(bot, question):
+    assert not bot.ask(question).abstained

@@ -73,6 +73,15 @@ _SMALL_TALK = {
     ),
     "goodbye": re.compile(r"(?:bye|goodbye|see you|see ya)", re.I),
 }
+_DIAGNOSIS = re.compile(
+    r"(?:\b(?:is|could|might|can|would|does)\s+(?:it|this|that)\s+(?:be\s+|sound\s+like\s+|mean\s+)?"
+    r"|\bdo\s+i\s+have\b|\bhave\s+i\s+(?:got|torn|pulled|strained)\b|\bsounds?\s+like\b"
+    r"|\bam\s+i\s+(?:dealing\s+with|suffering\s+from)\b)"
+    r"[^.?!]{0,30}?\b(?:" + "|".join(re.escape(w) for w in datafiles.lines("diagnosis_words.txt")) + r")\b",
+    re.I,
+)
+"""A question asking to be told what one has ("is it my IT band?", "do I have a labral tear?"): the article
+diagnoses nothing, and a passage that names the structure must not read as a yes."""
 _BRAND = re.compile(r"\b(?:which|what) (?:brand|model|make)\b|\bbrands?\b(?! new\b)", re.I)
 _TYPO_CUTOFF = 0.84
 _PAST_SELF = r"\b(?:as an?|when i was an?|since i was an?|back when i was an?)\s+(?:\w+\s+)?{term}\b"
@@ -273,7 +282,7 @@ class ScopeJudge:
 
     @staticmethod
     def _specific(question: str) -> str | None:
-        for name, pattern in (("dose", _DOSE), ("brand", _BRAND), ("amount", _AMOUNT)):
+        for name, pattern in (("dose", _DOSE), ("brand", _BRAND), ("amount", _AMOUNT), ("diagnosis", _DIAGNOSIS)):
             if pattern.search(question):
                 return name
         return None
