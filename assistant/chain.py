@@ -333,8 +333,13 @@ class Pipeline:
                 missing = texts.UNMENTIONED.format(terms=" or ".join(scope.unknown))
             else:
                 missing = texts.MISSING_SPECIFIC.format(what=texts.SPECIFIC_KINDS[scope.specific or "amount"])
-            # "What it does say" is the one nearest passage that states something, not a tour of loose ones.
-            nearest = [h for h in turn.hits if h.doc.metadata.get("role") != "framing"][:1]
+            # "What it does say" is the one nearest passage that states something, not a tour of loose ones;
+            # for a diagnosis not a referral criterion ("what's wrong with my hip?" is no sign of infection: the
+            # safety layer shows the criteria when a message reports one).
+            criteria = {c.chunk_id for c in self.safety.criteria.values()} if scope.specific == "diagnosis" else set()
+            nearest = [
+                h for h in turn.hits if h.doc.metadata.get("role") != "framing" and h.chunk_id not in criteria
+            ][:1]
             near = scope.similarity >= self.judge.min_similarity
             if nearest and (near or nearest[0].lexical >= self.NEAREST_LEXICAL):
                 yield Answer(text=f"{missing} {texts.DOES_SAY} ", abstained=True)

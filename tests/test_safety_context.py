@@ -439,6 +439,8 @@ def test_a_temperature_with_a_decimal_point_stays_one_clause(bot):
         ("strava streak at 200 days and my hip is hurting. should I break the streak", set()),
         ("I am running since 2 years and now my hip is paining sometimes. Will running give me arthritis?", set()),
         ("I have a race in 2 weeks and my hip is sore", set()),
+        ("I think I overdid it, ran 30k on sunday after a month off and now my hip aches. what now?", set()),
+        ("came back after 3 weeks off and my hip has hurt for a month since", {"persistent_pain"}),
         ("race is in 2 weeks and my hip has been sore for a month", {"persistent_pain"}),
         ("I have been running with hip pain for 3 months", {"persistent_pain"}),
     ],

@@ -277,7 +277,13 @@ def test_a_duration_the_article_gives_in_words_answers_how_many_days(bot):
 
 @pytest.mark.parametrize(
     "question",
-    ["is it my IT band?", "my outer hip aches on long runs, is it my IT band?", "do I have a labral tear?"],
+    [
+        "is it my IT band?",
+        "my outer hip aches on long runs, is it my IT band?",
+        "do I have a labral tear?",
+        "what's wrong with my hip?",
+        "sharp pain in my hip when I lift my knee, what could it be?",
+    ],
 )
 def test_asking_to_be_told_what_one_has_gets_no_yes(bot, question):
     """ "Is it my IT band?" was answered "Yes, stretches like the hip flexor stretch, pigeon pose, and IT band
@@ -285,6 +291,8 @@ def test_asking_to_be_told_what_one_has_gets_no_yes(bot, question):
     answer = bot.ask(question)
     assert answer.abstained
     assert answer.text.startswith(texts.MISSING_SPECIFIC.format(what=texts.SPECIFIC_KINDS["diagnosis"]))
+    # What it does say is no referral criterion: "what's wrong with my hip?" got the signs of infection.
+    assert not {c.section for c in answer.citations} & {"When to Seek Professional Help"}, answer.text
 
 
 @pytest.mark.parametrize("question", ["Can running cause hip arthritis?", "is it my form?"])
