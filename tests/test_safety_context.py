@@ -496,3 +496,13 @@ def test_inability_is_no_negation_but_a_denied_feeling_is():
 def test_a_why_question_about_my_own_body_reports_its_state():
     assert not context.asks("why would my hip be red")
     assert context.asks("why do runners get hip pain")
+
+
+def test_a_question_the_writer_asks_reports_nothing_but_its_symptoms_still_count(bot):
+    """ "How do i get my head right", "and how hard should i push it", "any final advice ..." ask: they drew unsure
+    referrals from the learned detector. The rules still read what a question reports ("this numbness")."""
+    for clause in ("how do i get my head right", "and how hard should i push it", "any final advice for getting over"):
+        assert context.asks(clause), clause
+    assert not context.asks("how can i walk when my leg is numb")
+    found = {d.criterion for d in bot.safety.detect("how do i get rid of this numbness in my leg")}
+    assert found == {"nerve_symptoms"}

@@ -240,10 +240,14 @@ _PRESUPPOSES = re.compile(r"^(?:why|how come)\s+(?:is|are|does|do|did|would|has|
 
 
 _ASKS = re.compile(
-    r"^(?:how|hows|what|whats|wat|which|why|when|where|who|anything|everything|any (?:tips|advice|ideas))\b"
+    r"^(?:how|hows|what|whats|wat|which|when|where|who)\s+(?:do|does|can|could|should|would|will|shall|did)\s+"
+    r"(?P<asker>i|we)\b"
+    r"|^(?:how|hows|what|whats|wat|which|why|when|where|who|anything|everything"
+    r"|any (?:\w+ )?(?:tips|advice|ideas|suggestions))\b"
     r"|^(?:is|are|was|were|do|does|did|can|could|would|should|will)\s+"
     r"(?P<subject>i|you|it|there|this|that|my|a|an|the|we|they|he|she|anything|running)\b"
 )
+_LEADING_CONJUNCTION = re.compile(r"^(?:and|so|but|or|also|plus)\s+")
 
 
 def asks(clause: str) -> bool:
@@ -253,11 +257,12 @@ def asks(clause: str) -> bool:
     bus stop" is a report. The question's own subject starts no report: "can i keep running with hip pain"
     asks, "can i keep running when my leg goes numb" reports.
     """
-    clause = clause.strip()
+    clause = _LEADING_CONJUNCTION.sub("", clause.strip())
     opening = _ASKS.match(clause)
     if not opening:
         return False
-    subject = opening.start("subject")
+    # "how do i get my head right": the question's own subject starts no report either.
+    subject = opening.start("asker") if opening.group("asker") else opening.start("subject")
     if _PRESUPPOSES.match(clause):
         return False
     return not any(m.start() != subject for m in _REPORTS.finditer(clause))
