@@ -408,6 +408,7 @@ def test_coping_in_everyday_words_is_answered_from_the_psychological_section(bot
         ("do shoe inserts help with hip pain?", "hip-pain-from-running/treatment-options/6-orthotics"),
         ("Will a cortisone shot fix my hip?", "hip-pain-from-running/treatment-options/7-corticosteroid-injections"),
         ("can fish oil help my hip heal", "hip-pain-from-running/role-nutrition/1-anti-inflammatory-foods"),
+        ("is it ok to keep running?", "hip-pain-from-running/faqs/q4-continue-running-hip-pain"),
     ],
 )
 def test_everyday_words_find_the_articles_passage(bot, question, chunk):
