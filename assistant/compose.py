@@ -14,9 +14,10 @@ Two decisions, kept apart:
   the example questions in ``data/answer_shapes.jsonl``.
 * **Which part of the article answers it**: from the structure and the
   ranking, never from question wordings. A section scores its best-ranked
-  chunk, the words the question shares with the section's title, and how
+  chunk, the words the question shares with the section's title, how
   close the question is to the section's lead-in (which says what the
-  section offers); a list is only given when no single item of that section
+  section offers) and to the questions the whole section answers
+  (``data/section_questions.jsonl``); a list is only given when no single item of that section
   stands out, else the question is specific after all. Parts of a question
   ("what causes it, and how do I stop it coming back?") that each name a
   section add it after the one that answers the whole question; a summary of
@@ -108,6 +109,10 @@ class Composer:
     ("there are several treatment options available to help you recover"), so "my hip hurts after running,
     what should I do?" is a treatment question though its words are as close to the causes' items."""
     SECTION_ASKED_WEIGHT = 0.75
+    """What the question's nearness to the questions a section answers whole adds (``section_questions``): "how do
+    I handle the emotional side of a hip injury?" is as near the treatment items as the psychological ones, and
+    nearest the psychological section's own questions. Swept on the broad dev sets (0.25-1.5); 0.75 is the
+    largest that lowered none."""
     STANDOUT = 0.08
     """A list question whose top-ranked item beats its section's next item by this much is about that item..."""
     SURE_LIST = 0.8
