@@ -22,6 +22,7 @@ SAFETY_SETS = {
     "hard dev 7 (helper-written, tuned on)": "safety_dev7.jsonl",
     "hard dev 8 (helper-written, tuned on)": "safety_dev8.jsonl",
     "hard dev 9 (helper-written, tuned on)": "safety_dev9.jsonl",
+    "hard dev 10 (helper-written, tuned on)": "safety_dev10.jsonl",
     "negated": "safety_negated.jsonl",
     "benign": "safety_benign.jsonl",
     "benign (test)": "safety_benign_test.jsonl",
