@@ -315,6 +315,16 @@ def test_the_ninth_hard_dev_set_is_caught_with_few_false_alarms(bot):
     assert len(alarms) <= 0.04 * benign, alarms
 
 
+def test_the_tenth_hard_dev_set_is_caught_with_few_false_alarms(bot):
+    """240 messages by a helper who saw only the article: reports inside questions ("should I be worried that my
+    leg feels weak"), spans of months told by dates, function told plainly. Scored once before it was tuned on
+    (persistent 27/31, severe 30/32, infection 30/31, nerve 28/31; 3 of 120 false alarms); a regression guard at
+    today's level (6 missed, 3 false alarms)."""
+    missed, alarms, flagged, benign = misses_and_alarms(bot, load_jsonl("safety_dev10.jsonl"))
+    assert len(missed) <= 0.05 * flagged, missed
+    assert len(alarms) <= 0.03 * benign, alarms
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -506,3 +516,29 @@ def test_a_question_the_writer_asks_reports_nothing_but_its_symptoms_still_count
     assert not context.asks("how can i walk when my leg is numb")
     found = {d.criterion for d in bot.safety.detect("how do i get rid of this numbness in my leg")}
     assert found == {"nerve_symptoms"}
+
+
+@pytest.mark.parametrize(
+    ("text", "criterion"),
+    [
+        ("Should I be worried that my leg feels weak and wobbly on stairs since the hip thing started?", "nerve_symptoms"),
+        ("Since the beginning of January I have the pain in the hip, I make pause of running, now is March and the pain is same.", "persistent_pain"),
+        ("hip hurts still. rested it since my birthday (aug 2). its september", "persistent_pain"),
+    ],
+)
+def test_a_worry_about_what_is_and_a_span_of_months_are_reports(bot, text, criterion):
+    """Tenth dev set: "worried that my leg feels weak" is about now, only "worried that I'll ..." looks ahead;
+    "since January ... now is March and the pain is same" persists without the word "weeks"."""
+    assert criterion in {d.criterion for d in bot.safety.detect(text)}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm worried that I'll get arthritis from running",
+        "Give me the steps to keep my hips from getting hurt while running.",
+        "I've been running three times a week for about a year and my hip has been sore after runs lately.",
+    ],
+)
+def test_a_worry_ahead_a_request_and_a_running_career_are_no_red_flags(bot, text):
+    assert not bot.safety.detect(text)

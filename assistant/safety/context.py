@@ -235,13 +235,19 @@ _REPORTS = re.compile(
 )
 
 
-_PRESUPPOSES = re.compile(r"^(?:why|how come)\s+(?:is|are|does|do|did|would|has|have|was|were|might|could)\s+my\b")
-"""A why-question about the writer's own body takes its state as given: "why would my hip be red?" reports it."""
+_PRESUPPOSES = re.compile(
+    r"^(?:why|how come)\s+(?:is|are|does|do|did|would|has|have|was|were|might|could)\s+my\b"
+    r"|^(?:should|do|must)\s+i\s+(?:be\s+)?(?:worried|worry|concerned|panic)\s+(?:that|about|because|if)\b"
+    r"|^is\s+it\s+(?:normal|ok|okay|bad|serious|a (?:bad sign|problem|worry))\s+that\b"
+)
+"""A question that takes the writer's state as given reports it: "why would my hip be red?", "should I be worried
+that my leg feels weak on stairs?", "is it normal that my hip is hot?"."""
 
 
 _ASKS = re.compile(
     r"^(?:how|hows|what|whats|wat|which|when|where|who)\s+(?:do|does|can|could|should|would|will|shall|did)\s+"
     r"(?P<asker>i|we)\b"
+    r"|^(?:please\s+)?(?:give|tell|show|list|explain|describe|summari[sz]e|recommend|suggest)\s+(?:me|us)\b"
     r"|^(?:how|hows|what|whats|wat|which|why|when|where|who|anything|everything"
     r"|any (?:\w+ )?(?:tips|advice|ideas|suggestions))\b"
     r"|^(?:is|are|was|were|do|does|did|can|could|would|should|will)\s+"
