@@ -34,7 +34,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -347,7 +347,8 @@ class Composer:
             shape == "summary" and self.nearest_example(vector, "summary") >= self.SUMMARY_MIN_SIMILARITY
         ):
             # "Summarize the treatment part": the sections it names, as lists, instead of the whole article.
-            named = self._named_sections(question, whole=True) if self.section_terms & stems else []
+            names = _prefixes(self.section_terms) & _prefixes(stems)
+            named = self._named_sections(question, whole=True) if names else []
             if named and len(named) < len(self.listable):
                 return self._listing([s for s in self.listable if s in named], probs["summary"])
             return self._summary(probs["summary"])
@@ -379,7 +380,8 @@ class Composer:
         """Does the question (its `stems`), beside the article's own topic words, only ask for a summary? "tl;dr
         of the hip pain article?", "key takeaways from the article on hip pain from running": the topic words pull
         the question's embedding towards the article's passages and away from the summary examples."""
-        asked = stems - self.topic_terms
+        topics = _prefixes(self.topic_terms)  # "treating" names the "Treatment" section too
+        asked = {w for w in stems if w[:5] not in topics}
         words, distinctive = self.summary_words
         return bool(asked & distinctive) and asked <= words
 
@@ -394,7 +396,7 @@ class Composer:
         topic = stems - _ABOUT_STEMS - _FORM_STEMS - self.subject_stems
         if not about or not topic or not topic <= self.vocabulary | _EVERYDAY_STEMS:
             return None  # only the article's own words around the asking ones: not "in a nutshell, how do I ..."
-        if topic & self.section_title_stems:
+        if _prefixes(topic) & _prefixes(self.section_title_stems):
             return None  # "what does it say about treatment?": the section, as a list, answers that
         named = topic | (set(nlp.stems(nlp.expand(question))) - stems)
         # A topic of several words is the passages that hold them all ("foam rolling" is not "inward rolling of
@@ -422,6 +424,11 @@ class Composer:
         """The content chunk that names the question's rarest terms, best-ranked among equals: in "whats the IT
         band thing people keep mentioning?" the term is "band", not "keep", which the mindset advice also uses."""
         terms = stems - _FORM_STEMS
+        named = self._items_named(set(terms))
+        if len(named) == 1:
+            # The term is an item's title ("what does cross-training mean for an injured runner?"): that item,
+            # however rare the question's other words ("injured runner" is the support group's).
+            return Plan("definition", chunks=(named[0][1],))
         best: tuple[float, Hit] | None = None
         for hit in hits:
             if hit.doc.metadata.get("role") == "framing":
@@ -582,8 +589,12 @@ class Composer:
             )
             (best, index), (second, _) = scores[0], scores[1]
             titled = self.title_vectors @ vector
+            # A word of one section's own title names it ("... about treating hip pain": the treatment options).
+            by_title = [i for i, own in enumerate(self.own_terms) if own & _terms(nlp.expand(part))]
             if best >= self.PART_MIN and best - second >= self.PART_MARGIN:
                 named.append(self.listable[index])
+            elif len(by_title) == 1:
+                named.append(self.listable[by_title[0]])
             elif titled.max() >= self.TITLE_MIN_SIMILARITY:
                 named.append(self.listable[int(titled.argmax())])
         return named
@@ -615,6 +626,11 @@ _EVERYDAY_STEMS = frozenset(w for everyday, _ in datafiles.rows("synonyms.tsv") 
 
 # Words that only give a definition question its form ("what is ... mean").
 _FORM_STEMS = frozenset(nlp.stems("what whats is are does mean meaning define definition explain term called"))
+
+
+def _prefixes(stems: Collection[str]) -> set[str]:
+    """Stems cut to five letters, so "treat" and "treatment" meet."""
+    return {stem[:5] for stem in stems}
 
 
 def _terms(text: str) -> set[str]:

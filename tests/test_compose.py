@@ -595,3 +595,17 @@ def test_a_follow_up_naming_an_item_of_the_last_answer_is_answered(bot):
     answer = bot.ask("how do I fix the muscle imbalance one?", history=history)
     assert not answer.abstained, answer.text
     assert answer.citations
+
+
+def test_a_definition_of_an_items_title_is_that_item(bot):
+    """ "What does cross-training mean for an injured runner?" quoted the support group ("injured runners")."""
+    answer = bot.ask("What does cross-training mean for an injured runner?")
+    assert cited(answer) == ["hip-pain-from-running/treatment-options/5-cross-training"]
+
+
+def test_a_summary_of_a_section_named_by_another_form_of_its_title_word_lists_it(bot):
+    """ "Treating" names the treatment section as "treatment" does; the title embedding had read the psychological
+    section, and before that the topic path quoted "Preventing hip pain is always better than treating it"."""
+    answer = bot.ask("In a nutshell, what does the article say about treating hip pain?")
+    assert answer.shape == "list"
+    assert {c.section for c in answer.citations} == {"Treatment Options for Hip Pain from Running"}
