@@ -192,6 +192,9 @@ class Pipeline:
                 # "I can't afford physio, what else can I do?": the article's other options, however vague; "how do
                 # I improve my running form?" names one of its items, whatever the request classifier reads.
                 scope = replace(scope, covered=True, reason="ok")
+            elif scope.reason == "task" and self.composer.summarizes_article(turn.question, vector):
+                # "Summarize the article in one paragraph for my newsletter": the summary is what it can give.
+                scope = replace(scope, covered=True, reason="ok")
             elif scope.reason == "uncovered_subject" and not scope.unknown and self.composer.names_item(turn.question):
                 # Another subject by the classifier's reading alone, no word of one: "how do I fix the muscle
                 # imbalance one?" names an item of the article.

@@ -343,9 +343,7 @@ class Composer:
         topic = self._topic(question, stems)
         if topic:
             return topic
-        if self.asks_for_summary(stems) or (
-            shape == "summary" and self.nearest_example(vector, "summary") >= self.SUMMARY_MIN_SIMILARITY
-        ):
+        if self.asks_summary(stems, vector, probs):
             # "Summarize the treatment part": the sections it names, as lists, instead of the whole article.
             names = _prefixes(self.section_terms) & _prefixes(stems)
             named = self._named_sections(question, whole=True) if names else []
@@ -364,6 +362,21 @@ class Composer:
         if others:
             return others
         return Plan("specific", chunks=tuple(h.chunk_id for h in hits), confidence=probs.get("specific", 0.0))
+
+    def asks_summary(self, stems: frozenset[str], vector: np.ndarray, probs: dict[str, float] | None = None) -> bool:
+        """Does the question ask for a summary (its words, or the classifier and a near example)?"""
+        probs = probs if probs is not None else self.shape_probabilities(vector)
+        shape = max(probs, key=probs.__getitem__)
+        return self.asks_for_summary(stems) or (
+            shape == "summary" and self.nearest_example(vector, "summary") >= self.SUMMARY_MIN_SIMILARITY
+        )
+
+    def summarizes_article(self, question: str, vector: np.ndarray) -> bool:
+        """A summary of the article, however it is asked ("Summarize the article in one paragraph for my running
+        club newsletter" reads as a writing task); a summary of text that names neither the article nor its subject
+        ("summarise this for me: The Federal Reserve ...") is another task."""
+        stems = frozenset(nlp.stems(question))
+        return bool(stems & (self.subject_stems | {"articl"})) and self.asks_summary(stems, vector)
 
     @cached_property
     def summary_words(self) -> tuple[frozenset[str], frozenset[str]]:

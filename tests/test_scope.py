@@ -298,3 +298,12 @@ def test_asking_to_be_told_what_one_has_gets_no_yes(bot, question):
 @pytest.mark.parametrize("question", ["Can running cause hip arthritis?", "is it my form?"])
 def test_asking_about_a_cause_is_no_diagnosis(bot, question):
     assert not bot.ask(question).abstained
+
+
+def test_a_summary_of_the_article_asked_as_a_writing_task_is_given(bot):
+    """ "Summarize the article in one paragraph for my running club newsletter" was refused as a task; a summary
+    of other text ("summarise this for me: The Federal Reserve ...") still is not the article's."""
+    answer = bot.ask("Summarize the article in one paragraph for my running club newsletter.")
+    assert answer.shape == "summary" and not answer.abstained
+    other = bot.ask("summarise this for me: The Federal Reserve said on Wednesday it would hold interest rates steady.")
+    assert other.abstained
