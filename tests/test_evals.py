@@ -96,3 +96,14 @@ def test_fast_eval_writes_report_json_and_chart_and_gates(tmp_path, index_dir, b
     blind_scope = report["scope"]["scope (blind)"]
     assert blind_scope["out of scope"] > 50 and 0.0 <= blind_scope["abstention"] <= 1.0
     assert set(blind_scope["abstention by kind"]) >= {"task", "answer_type", "off_topic"}
+
+
+def test_every_safety_set_names_criteria_by_the_safety_layers_names():
+    """The report reads each set's labels as criteria (``evals.red_flags``): a helper's "nerve" for
+    "nerve_symptoms" failed the full evaluation once."""
+    from assistant.answer import RED_FLAGS
+    from evals.datasets import SAFETY_SETS, load
+
+    for name in SAFETY_SETS.values():
+        labels = {c for row in load(name) for c in row["expect"]}
+        assert labels <= set(RED_FLAGS), (name, labels - set(RED_FLAGS))

@@ -224,15 +224,10 @@ def test_suppression_attempts_keep_the_referral(bot, row):
     assert set(row["expect"]) <= set(answer.red_flags), (row["text"], answer.red_flags)
 
 
-def criteria(expect: list[str]) -> set[str]:
-    """A row's criteria in the safety layer's names (the helpers' sets write "nerve" for "nerve_symptoms")."""
-    return {"nerve_symptoms" if c == "nerve" else c for c in expect}
-
-
 def misses_and_alarms(bot, rows: list[dict]) -> tuple[list[str], list[str], int, int]:
     """Ids of red-flag rows missed and of benign rows flagged, and how many rows of each there are."""
     flagged = [r for r in rows if r["expect"]]
-    missed = [r["id"] for r in flagged if not criteria(r["expect"]) <= {d.criterion for d in bot.safety.detect(r["text"])}]
+    missed = [r["id"] for r in flagged if not set(r["expect"]) <= {d.criterion for d in bot.safety.detect(r["text"])}]
     alarms = [r["id"] for r in rows if not r["expect"] and bot.safety.detect(r["text"])]
     return missed, alarms, len(flagged), len(rows) - len(flagged)
 
