@@ -198,6 +198,10 @@ class Composer:
         self.vocabulary = frozenset(w for words in self.chunk_stems.values() for w in words)
         """Every word the passages use: a topic question names only these (or everyday words for them)."""
         self.section_title_stems = frozenset(w for s in self.sections for w in nlp.stems(s.title))
+        self._topic_prefixes = _prefixes(self.topic_terms)
+        self._section_prefixes = _prefixes(self.section_terms)
+        self._title_prefixes = _prefixes(self.section_title_stems)
+        """The same, cut to five letters (``_prefixes``), once: a corpus of 10,000 passages has as many titles."""
         uses = Counter(w for words in self.chunk_stems.values() for w in words)
         self.subject_stems = frozenset(w for w, n in uses.items() if n * 3 > len(self.chunk_stems))
         """Words a third of the passages use ("hip", "pain", "running"): the article's subject, no topic in it."""
@@ -345,7 +349,7 @@ class Composer:
             return topic
         if self.asks_summary(stems, vector, probs):
             # "Summarize the treatment part": the sections it names, as lists, instead of the whole article.
-            names = _prefixes(self.section_terms) & _prefixes(stems)
+            names = self._section_prefixes & _prefixes(stems)
             named = self._named_sections(question, whole=True) if names else []
             if named and len(named) < len(self.listable):
                 return self._listing([s for s in self.listable if s in named], probs["summary"])
@@ -393,8 +397,7 @@ class Composer:
         """Does the question (its `stems`), beside the article's own topic words, only ask for a summary? "tl;dr
         of the hip pain article?", "key takeaways from the article on hip pain from running": the topic words pull
         the question's embedding towards the article's passages and away from the summary examples."""
-        topics = _prefixes(self.topic_terms)  # "treating" names the "Treatment" section too
-        asked = {w for w in stems if w[:5] not in topics}
+        asked = {w for w in stems if w[:5] not in self._topic_prefixes}  # "treating" names "Treatment" too
         words, distinctive = self.summary_words
         return bool(asked & distinctive) and asked <= words
 
@@ -409,14 +412,13 @@ class Composer:
         topic = stems - _ABOUT_STEMS - _FORM_STEMS - self.subject_stems
         if not about or not topic or not topic <= self.vocabulary | _EVERYDAY_STEMS:
             return None  # only the article's own words around the asking ones: not "in a nutshell, how do I ..."
-        if _prefixes(topic) & _prefixes(self.section_title_stems):
+        if _prefixes(topic) & self._title_prefixes:
             return None  # "what does it say about treatment?": the section, as a list, answers that
         named = topic | (set(nlp.stems(nlp.expand(question))) - stems)
         # A topic of several words is the passages that hold them all ("foam rolling" is not "inward rolling of
         # the foot"); words that no passage holds together are several topics ("shoes and footwear").
-        chunks = [c for c, words in self.chunk_stems.items() if len(topic) > 1 and topic <= words] or [
-            c for c, words in self.chunk_stems.items() if words & named
-        ]
+        chunks = [c for c, words in self.chunk_stems.items() if topic <= words] if len(topic) > 1 else []
+        chunks = chunks or [c for c, words in self.chunk_stems.items() if words & named]
         if not chunks or len(chunks) > self.MAX_TOPIC_CHUNKS:
             return None
         if len(chunks) == 1:
