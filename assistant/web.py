@@ -114,22 +114,25 @@ def build_app(bot: Assistant | None = None) -> gr.Blocks:
     store = FeedbackStore(bot.settings.feedback_dir)
 
     def add_question(
-        message: str, chat: list[dict[str, Any]], busy: bool
-    ) -> tuple[str | _Update, list[dict[str, Any]] | _Update, str | _Update, bool | _Update, _Update]:
+        message: str, chat: list[dict[str, Any]], busy: bool, asked: int
+    ) -> tuple[str | _Update, list[dict[str, Any]] | _Update, str | _Update, bool | _Update, _Update, int | _Update]:
         """Move the question from the box into the chat, unless it is empty or an answer is still coming.
 
-        In those cases the text stays in the box, so nothing typed is lost.
+        In those cases the text stays in the box, so nothing typed is lost. So it does when the chat this
+        submission carries is older than the session's (`asked`: questions added since the conversation began,
+        kept on the server): two quick submissions both carry the chat of before the first, and when the first's
+        answer is done before the second is read, the second would replace the first question and its answer.
         """
         text = message or ""
         if not text.strip():
             gr.Warning(texts.EMPTY_QUESTION)
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        if busy:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        if busy or sum(m.get("role") == "user" for m in chat) < asked:
             gr.Warning(texts.STILL_ANSWERING)
             # Put the text back: an earlier submission's reply may have cleared the box meanwhile.
-            return message, gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return message, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         chat = [*chat, {"role": "user", "content": as_text(text)}]
-        return "", chat, text, True, gr.update(visible=True)
+        return "", chat, text, True, gr.update(visible=True), asked + 1
 
     async def answer(
         pending: str | None, chat: list[dict[str, Any]], turns: list[dict[str, Any]]
@@ -169,9 +172,9 @@ def build_app(bot: Assistant | None = None) -> gr.Blocks:
         chat = [*chat[:-1], message] if chat and chat[-1]["role"] == "assistant" else [*chat, message]
         return chat, _kept(turns, _turn(key, pending, so_far)), None, False, None, gr.update(visible=False)
 
-    def clear() -> tuple[list[dict[str, Any]], list[dict[str, Any]], None, bool, None, _Update, _Update, None]:
+    def clear() -> tuple[list[dict[str, Any]], list[dict[str, Any]], None, bool, None, _Update, _Update, None, int]:
         """A new conversation: nothing shown, nothing kept, nothing the assistant remembers."""
-        return [], [], None, False, None, gr.update(visible=False), gr.update(visible=False), None
+        return [], [], None, False, None, gr.update(visible=False), gr.update(visible=False), None, 0
 
     def vote(
         data: gr.LikeData, chat: list[dict[str, Any]], turns: list[dict[str, Any]]
@@ -227,6 +230,7 @@ def build_app(bot: Assistant | None = None) -> gr.Blocks:
         turns = gr.BrowserState([], storage_key=CONVERSATION_KEY, secret=bot.settings.browser_secret)
         pending = gr.State(None)
         busy = gr.State(False)
+        asked = gr.State(0)
         partial = gr.State(None)
         voted = gr.State(None)
         with gr.Row(elem_id="hip-ask-row"):
@@ -259,8 +263,8 @@ def build_app(bot: Assistant | None = None) -> gr.Blocks:
             answering.append(
                 trigger(
                     add_question,
-                    [box, chat, busy],
-                    [box, chat, pending, busy, stop],
+                    [box, chat, busy, asked],
+                    [box, chat, pending, busy, stop, asked],
                     concurrency_limit=1,
                     concurrency_id="hip-add-question",
                     trigger_mode="multiple",  # a second submission must reach add_question, not be dropped
@@ -284,7 +288,7 @@ def build_app(bot: Assistant | None = None) -> gr.Blocks:
             reset(
                 clear,
                 None,
-                [chat, turns, pending, busy, partial, stop, feedback_box, voted],
+                [chat, turns, pending, busy, partial, stop, feedback_box, voted, asked],
                 cancels=answering,
                 api_visibility="private",
             )

@@ -313,3 +313,21 @@ def test_a_vote_finds_its_turn_when_old_turns_were_dropped():
     assert _turn_of(turns, chat, 3) is None  # a dropped turn
     assert _turn_of(turns, chat, [7])["key"] == "t1"
     assert _turn_of(turns, chat[:6], 5)["key"] == "t2" and _turn_of(turns, chat, "x") is None
+
+
+def test_a_submission_carrying_an_older_chat_keeps_its_question_in_the_box(bot):
+    """Two quick submissions carry the chat of before the first; when the first's answer is done before the
+    second is read, the second saw "not busy" and replaced the first question and its answer (a CI run of the
+    browser test lost a question that way). A chat older than the session's count of questions puts the text back."""
+    from assistant.web import build_app
+
+    demo = build_app(bot)
+    fns = demo.fns.values() if isinstance(demo.fns, dict) else demo.fns
+    add_question = next(f.fn for f in fns if getattr(f.fn, "__name__", "") == "add_question")
+    box, chat, *_rest, asked = add_question("first", [], False, 0)
+    assert box == "" and len(chat) == 1 and asked == 1
+    box, chat, *_rest = add_question("second", [], False, 1)  # the chat of before the first question
+    assert box == "second" and not isinstance(chat, list)  # put back, the chat left as it is
+    current = [{"role": "user", "content": as_text("first")}, {"role": "assistant", "content": "its answer"}]
+    box, chat, *_rest, asked = add_question("second", current, False, 1)
+    assert box == "" and len(chat) == 3 and asked == 2
