@@ -295,7 +295,9 @@ def test_asking_to_be_told_what_one_has_gets_no_yes(bot, question):
     assert not {c.section for c in answer.citations} & {"When to Seek Professional Help"}, answer.text
 
 
-@pytest.mark.parametrize("question", ["Can running cause hip arthritis?", "is it my form?"])
+@pytest.mark.parametrize(
+    "question", ["Can running cause hip arthritis?", "is it my form?", "can it cause arthritis later on?"]
+)
 def test_asking_about_a_cause_is_no_diagnosis(bot, question):
     assert not bot.ask(question).abstained
 

@@ -77,7 +77,8 @@ _DIAGNOSIS = re.compile(
     r"(?:\b(?:is|could|might|can|would|does)\s+(?:it|this|that)\s+(?:be\s+|sound\s+like\s+|mean\s+)?"
     r"|\bdo\s+i\s+have\b|\bhave\s+i\s+(?:got|torn|pulled|strained)\b|\bsounds?\s+like\b"
     r"|\bam\s+i\s+(?:dealing\s+with|suffering\s+from)\b)"
-    r"[^.?!]{0,30}?\b(?:" + "|".join(re.escape(w) for w in datafiles.lines("diagnosis_words.txt")) + r")\b"
+    r"(?:(?!\b(?:cause|causes|lead|leads|give|gives|prevent|prevents|help|helps|stop|stops)\b)[^.?!]){0,30}?"
+    r"\b(?:" + "|".join(re.escape(w) for w in datafiles.lines("diagnosis_words.txt")) + r")\b"
     r"|\bwhat(?:'s| is)\s+wrong\s+with\s+(?:my|me|it)\b|\bwhat\s+do\s+i\s+have\b"
     r"|\bwhat\s+(?:could|might|would)\s+(?:it|this|that)\s+be\b|\bwhat\s+injury\b",
     re.I,
