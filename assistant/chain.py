@@ -173,7 +173,7 @@ class Pipeline:
             # would only pad the answer (the referral lists them all), and so would any other passage unless the
             # message also asks something ("hip is killing me, is there any medicine or shots that help?"): near
             # "I can't put weight on my hip" are the strengthening exercises (squats, lunges).
-            unreported = {c.chunk_id for c in self.safety.criteria.values()} - set(reported)
+            unreported = self.safety.criterion_chunks - set(reported)
             hits = [h for h in self.ranker.promote(hits, reported) if h.chunk_id not in unreported]
             if not self._asks_more(turn.question):
                 hits = hits[: len(reported)]
@@ -339,7 +339,7 @@ class Pipeline:
             # "What it does say" is the one nearest passage that states something, not a tour of loose ones;
             # for a diagnosis not a referral criterion ("what's wrong with my hip?" is no sign of infection: the
             # safety layer shows the criteria when a message reports one).
-            criteria = {c.chunk_id for c in self.safety.criteria.values()} if scope.specific == "diagnosis" else set()
+            criteria = self.safety.criterion_chunks if scope.specific == "diagnosis" else frozenset()
             nearest = [
                 h for h in turn.hits if h.doc.metadata.get("role") != "framing" and h.chunk_id not in criteria
             ][:1]

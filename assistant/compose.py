@@ -323,8 +323,7 @@ class Composer:
         if chunk_id not in scores:
             return ()
         floor = scores[chunk_id] - self.RELATED_MARGIN
-        asked = set(nlp.stems(nlp.expand(question))) if question else set()
-        named = {c for w in asked if w in self._twin_words for c in self._twin_words[w]}
+        named = {c for pair in self._pairs_named(set(nlp.stems(nlp.expand(question)))) for c in pair}
         return tuple(t for t in self.twins.get(chunk_id, ()) if scores.get(t, -math.inf) >= floor or t in named)
 
     def shape_probabilities(self, vector: np.ndarray) -> dict[str, float]:
@@ -505,12 +504,12 @@ class Composer:
         "What are the best shoes for preventing hip pain?"). "Treat it without pills, injections or surgery" names
         surgery only to rule it out, and "what can I do at home, dont really want to pay for physio" names
         physical therapy only to rule it out, though it ranks first: what a question rules out names nothing."""
-        asked = set(nlp.stems(nlp.expand(nlp.ruled_out(question))))
+        asked = self._kept_stems(question)
         named = self._items_named(asked)
         if not named:
             # The word a pair of twins shares names both ("what running form mistakes cause it, and what should I
             # do instead?"), the better ranked first.
-            pairs = {self._twin_words[w] for w in asked if w in self._twin_words}
+            pairs = self._pairs_named(asked)
             if len(pairs) != 1:
                 return ()
             pair = sorted(pairs.pop(), key=ranking.score, reverse=True)
@@ -520,6 +519,15 @@ class Composer:
         section, item = named[0]
         best = max(section.items, key=ranking.score)
         return (item,) if best == item else ()
+
+    @staticmethod
+    def _kept_stems(question: str) -> set[str]:
+        """The question's words (stemmed, everyday words read as the article's) but those it rules out."""
+        return set(nlp.stems(nlp.expand(nlp.ruled_out(question))))
+
+    def _pairs_named(self, asked: set[str]) -> set[tuple[str, str]]:
+        """The twin pairs whose shared title word the stems `asked` hold."""
+        return {self._twin_words[w] for w in asked if w in self._twin_words}
 
     def _items_named(self, asked: set[str]) -> list[tuple[Section, str]]:
         """The listed items whose titles the stems `asked` hold (all words, or all but one of a long one's)."""
@@ -535,7 +543,7 @@ class Composer:
         if top not in out:
             return None
         # What it asks for instead may name its own section: "what can I eat instead of taking ibuprofen?"
-        kept = set(nlp.stems(nlp.expand(nlp.ruled_out(question)))) - self.subject_stems
+        kept = self._kept_stems(question) - self.subject_stems
         named = [s for s in self.listable if kept & set(nlp.stems(s.title)) and top not in s.items]
         sections = named or [s for s in self.listable if top in s.items]
         return self._listing(sections, confidence, leave_out=out)
@@ -545,10 +553,10 @@ class Composer:
         shares ("how do I improve my running form?", "is my form to blame?")? Beside words the article never uses
         (`unknown`) it must also name the article's subject: "role-play as my physio and ask me intake questions",
         "summarise this: ... cooling inflation" use the words for something else."""
-        asked = set(nlp.stems(nlp.expand(nlp.ruled_out(question))))
+        asked = self._kept_stems(question)
         if unknown and not asked & self.subject_stems:
             return False
-        return bool(self._items_named(asked)) or any(w in self._twin_words for w in asked)
+        return bool(self._items_named(asked) or self._pairs_named(asked))
 
     def asks_instead(self, question: str) -> bool:
         """Does the question rule out an item of the article and ask for something else?"""
@@ -650,7 +658,7 @@ def _prefixes(stems: Collection[str]) -> set[str]:
 
 def _terms(text: str) -> set[str]:
     """Word prefixes, so "treated", "treating" and "treatment" meet."""
-    return {stem[:5] for stem in nlp.stems(text)}
+    return _prefixes(nlp.stems(text))
 
 
 def _own_terms(sections: list[Section], documents: dict[str, Document]) -> list[set[str]]:

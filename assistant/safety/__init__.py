@@ -92,6 +92,8 @@ class SafetyLayer:
     ) -> None:
         self.embeddings = embeddings
         self.criteria = criteria
+        self.criterion_chunks = frozenset(c.chunk_id for c in criteria.values())
+        """The article's passages on the criteria (the answer quotes them; a referral need not repeat them)."""
         self.writer = ReferralWriter(criteria)
         self.detector = Detector(LearnedDetector(embeddings, cache_dir=cache_dir, model_key=model_key))
         # Thread-safe: the page answers several sessions at once.
@@ -153,7 +155,7 @@ class SafetyLayer:
         if current or assessment.care_question or assessment.possible:
             triggers = {d.criterion: d.trigger for d in assessment.detections}
             in_answer = (
-                not current and not assessment.possible and {c.chunk_id for c in self.criteria.values()} <= set(listed)
+                not current and not assessment.possible and self.criterion_chunks <= set(listed)
             )
             return self.writer.full(
                 current, triggers, possible=bool(assessment.possible), in_answer=in_answer, quoted=listed
