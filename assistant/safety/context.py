@@ -164,10 +164,11 @@ def modifiers(text: str, start: int, end: int) -> list[Modifier]:
     ]
     found = []
     sentence = text[start:end].strip()
+    # "What does it mean if your hip feels hot? Mine does right now": the next sentence makes it the writer's.
+    owned = sentence.endswith("?") and bool(_OWNS_UP.match(text, end) or _STILL_HERE.match(sentence))
     if sentence.endswith("?"):
         opening = next((e for e in entries if e.kind == "question"), None)
         mine = next((e for e in entries if e.kind == "first_person"), None)
-        owned = _OWNS_UP.match(text, end)
         if opening and opening.pattern.match(sentence) and not (mine and mine.pattern.search(sentence)) and not owned:
             found.append(Modifier("hypothetical", start, start, (start, end)))
     for entry in entries:
@@ -179,6 +180,8 @@ def modifiers(text: str, start: int, end: int) -> list[Modifier]:
             )
             continue
         if entry.kind == "pseudo" or entry.kind in SENTENCE_KINDS or entry.kind in COURSE_KINDS:
+            continue
+        if owned and entry.kind == "hypothetical":
             continue
         for match in entry.pattern.finditer(text, start, end):
             a, b = match.start(), match.end()
@@ -218,6 +221,10 @@ def modifiers(text: str, start: int, end: int) -> list[Modifier]:
 _IN_MY = re.compile(r"\b(?:in|at|from|of|on)\s+$")
 """Before a "my" that only places someone else: "a guy in my running group could barely walk" speaks of him."""
 
+
+_STILL_HERE = re.compile(r"^is\s+it\s+(?:normal|ok|okay|bad|common|usual)\s+(?:for|that)\b.*\bstill\b")
+"""A question about what is still there ("is it normal for hip pain to still be there after 4 weeks off?") tells of
+the writer's own course."""
 
 _OWNS_UP = re.compile(
     r"\s*(?:mine (?:did|does|do|has|have|is|was|went|goes|keeps|too)|same here|(?:it |this |that )?happens to me"
