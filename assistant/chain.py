@@ -43,7 +43,7 @@ from .answer import Answer, Answerer, without_framing
 from .compose import Composer, Plan
 from .embeddings import embed_query
 from .history import clean_text, condense, normalize_history, topical_words, user_messages
-from .retrieval import Ranker
+from .retrieval import Hit, Ranker
 from .safety import SafetyLayer
 from .safety.names import RED_FLAGS
 from .scope import Scope, ScopeJudge
@@ -174,8 +174,11 @@ class Pipeline:
             # message also asks something ("hip is killing me, is there any medicine or shots that help?"): near
             # "I can't put weight on my hip" are the strengthening exercises (squats, lunges).
             unreported = self.safety.criterion_chunks - set(reported)
+            listing = self._listing_beside(turn.question, vector, hits, reported)
             hits = [h for h in self.ranker.promote(hits, reported) if h.chunk_id not in unreported]
-            if not self._asks_more(turn.question):
+            if listing is not None:
+                plan = listing
+            elif not self._asks_more(turn.question):
                 hits = hits[: len(reported)]
             # Wrapped in a role-play or a pace question, a reported red flag is still answered from the article.
             # One in another body part ("my Achilles is swollen") is not what the article describes: the answer
@@ -231,6 +234,18 @@ class Pipeline:
             plan=plan,
             degraded=degraded,
         )
+
+    def _listing_beside(self, question: str, vector: np.ndarray, hits: list[Hit], reported: list[str]) -> Plan | None:
+        """Pain that has lasted, and a question for the article's list ("My hip's been bad for 3 weeks even though
+        I've been resting. What are my options now, and should I see someone?"): the list, the criterion first. The
+        other criteria want care, not self-treatment: their passage alone answers ("I can't put weight on my hip,
+        what should I do?")."""
+        if set(reported) != {self.safety.criteria["persistent_pain"].chunk_id}:
+            return None
+        plan = self.composer.plan(question, vector, hits)
+        if plan.shape != "list":
+            return None
+        return self.composer.leading(plan, reported[0])
 
     def _asks_more(self, message: str) -> bool:
         """Does a message that reports a red flag also ask about something else? A question of its own with a

@@ -35,7 +35,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -488,6 +488,17 @@ class Composer:
         """The list of the section that holds `chunk_id` ("when should I see a doctor?": every criterion)."""
         section = next(s for s in self.listable if chunk_id in (*s.leads, *s.items))
         return self._listing([section], 1.0)
+
+    def leading(self, plan: Plan, chunk_id: str) -> Plan:
+        """A list that opens with `chunk_id` (the criterion a message reports): then the rest of its section's items
+        when the plan lists that section, then the plan's other lists."""
+        section = next(s for s in self.sections if chunk_id in (*s.leads, *s.items))
+        if section.title not in plan.sections:
+            return replace(plan, sections=(section.title, *plan.sections), chunks=(chunk_id, *plan.chunks))
+        own = [c for c in section.items if c != chunk_id and c in plan.chunks]
+        rest = [c for c in plan.chunks if c not in (*section.leads, *section.items)]
+        titles = (section.title, *(t for t in plan.sections if t != section.title))
+        return replace(plan, sections=titles, chunks=(chunk_id, *own, *rest))
 
     def _asked(self, vector: np.ndarray, chunk_id: str) -> float:
         """How nearly the question is one the chunk answers (its questions in ``data/passage_questions.jsonl``)."""

@@ -86,6 +86,19 @@ def test_a_red_flag_message_that_also_asks_something_else_gets_that_answer_too(b
     assert any("anti-inflammatory-medications" in c for c in cited), answer.text
 
 
+def test_pain_that_has_lasted_and_a_question_for_the_options_gets_the_criterion_then_the_list(bot):
+    """Weeks of pain is what brings most people here; "what are my options now?" asks for the treatment list as
+    well as the criterion. The other criteria want care first, and their passage alone answers (above)."""
+    answer = bot.ask("My hip's been bad for 3 weeks even though I've been resting. What are my options now?")
+    cited = [c.chunk_id for c in answer.citations]
+    assert answer.red_flags == ["persistent_pain"]
+    assert cited[0] == bot.safety.criteria["persistent_pain"].chunk_id, answer.text
+    assert answer.shape == "list"
+    assert {"treatment-options/1-rest-and-ice", "treatment-options/2-physical-therapy"} <= {
+        c.split("/", 1)[1] for c in cited
+    }, answer.text
+
+
 def test_a_benign_question_is_not_steered_to_the_referral_items(bot):
     answer = bot.ask("How long should I ice my hip?")
     assert not any("seek-professional-help" in c.chunk_id for c in answer.citations)
