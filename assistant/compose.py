@@ -396,9 +396,24 @@ class Composer:
         """Does the question (its `stems`), beside the article's own topic words, only ask for a summary? "tl;dr
         of the hip pain article?", "key takeaways from the article on hip pain from running": the topic words pull
         the question's embedding towards the article's passages and away from the summary examples."""
-        asked = {w for w in stems if w[:5] not in self._topic_prefixes}  # "treating" names "Treatment" too
+        # "treating" names "Treatment" too; "dealing with hip pain" is the article's whole subject.
+        asked = {w for w in stems if not self._is_topic_word(w) and w not in _GENERIC_STEMS}
         words, distinctive = self.summary_words
         return bool(asked & distinctive) and asked <= words
+
+    def _is_topic_word(self, stem: str) -> bool:
+        """Is `stem` a form of one of the article's topic words: "treat" of "treatment", but "inflation" is not
+        "inflammation" though their first five letters agree (``_prefixes``)."""
+        return any(
+            t.startswith(stem) or stem.startswith(t) or stem[:6] == t[:6] for t in self._topic_by_prefix.get(stem[:5], ())
+        )
+
+    @cached_property
+    def _topic_by_prefix(self) -> dict[str, tuple[str, ...]]:
+        out: dict[str, tuple[str, ...]] = {}
+        for t in self.topic_terms:
+            out[t[:5]] = (*out.get(t[:5], ()), t)
+        return out
 
     MAX_TOPIC_CHUNKS = 8
     """A topic more of the article's passages name than this is its general subject ("hip", "pain"), not one."""
@@ -653,6 +668,8 @@ _PART_BREAK = re.compile(r"\?\s*|;\s*|:\s*|,\s*|\s+and\s+|\s+[-\u2013\u2014]+\s+
 # A question that asks for something besides what it names ("what else", "instead", "any alternatives").
 _ASKS_ELSE = re.compile(r"\b(?:else|instead|alternatives?|other (?:options|things|ways)|besides|rather than)\b", re.I)
 
+# Words too general to name a topic ("deal with", "handle"), from data/generic_words.txt.
+_GENERIC_STEMS = frozenset(nlp.stem(w) for w in datafiles.words("generic_words.txt"))
 # Words that ask what the article says on a topic, not which topic (data/topic_words.txt).
 _ABOUT_STEMS = frozenset(nlp.stem(w) for w in datafiles.words("topic_words.txt"))
 # Everyday words the article says its own way ("shoe inserts": orthotics), from data/synonyms.tsv.

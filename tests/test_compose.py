@@ -88,6 +88,9 @@ def test_list_lead_in_announces_the_list_and_keeps_its_caveats(relieve):
         # The article's own topic words pull these towards its passages; the request is still a summary.
         "tl;dr of this hip pain from running piece",
         "key takeaways of the guide on hip pain when running?",
+        # Words that name no topic ("dealing with", "read the whole thing") around the summary words.
+        "In a nutshell, what does the article say about dealing with hip pain from running?",
+        "I don't have time to read the whole thing - what are the highlights?",
     ],
 )
 def test_summary_gives_one_cited_bullet_per_section(bot, question, sources_check):
@@ -609,3 +612,11 @@ def test_a_summary_of_a_section_named_by_another_form_of_its_title_word_lists_it
     answer = bot.ask("In a nutshell, what does the article say about treating hip pain?")
     assert answer.shape == "list"
     assert {c.section for c in answer.citations} == {"Treatment Options for Hip Pain from Running"}
+
+
+def test_a_word_that_only_begins_like_a_topic_word_is_no_summary_request(bot):
+    """ "inflation" begins like "inflammation": "explain how inflation works" is another subject, not a request
+    to explain the article."""
+    answer = bot.ask("explain how inflation works")
+    assert answer.shape != "summary"
+    assert answer.abstained

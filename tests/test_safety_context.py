@@ -357,6 +357,8 @@ def test_night_pain_foot_drop_recurrence_and_owned_questions_are_caught(bot, tex
         "I had sciatica with a dead leg feeling in my 30s, sorted by physio",
         "A guy in my club had a fever and a red swollen hip. How common is that?",
         "Dad (68) is on crutches after his hip replacement",
+        # How long one has been running, not the pain.
+        "Beginner runner (3 months in) and my hips ache after every run. How do I fix this?",
         # "Still" that is not the pain's course.
         "even lying still my legs feel fresh after the taper, it never hurts",
     ],
