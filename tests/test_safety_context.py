@@ -331,6 +331,46 @@ def test_the_eleventh_hard_dev_set_is_caught_with_few_false_alarms(bot):
     assert len(alarms) <= 0.01 * benign, alarms
 
 
+def test_the_twelfth_hard_dev_set_is_caught_with_few_false_alarms(bot):
+    """240 messages by a helper who saw only the article: spans told by events and months ("from January to mid
+    March", "it's now midsummer"), what one cannot do ("can't get my own socks on"), a thigh that feels like
+    someone else's, and hard benign ones (a patient's symptoms, "the pain of waiting", numbness that cleared up
+    completely). Scored once before it was tuned on (persistent 23/31, severe 30/31, infection 28/30, nerve 29/31;
+    4 of 120 false alarms); a regression guard at today's level (4 missed, no false alarm)."""
+    missed, alarms, flagged, _ = misses_and_alarms(bot, load_jsonl("safety_dev12.jsonl"))
+    assert len(missed) <= 0.04 * flagged, missed
+    assert not alarms, alarms
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "This hip ache has followed me from January to mid March, even after I quit running in February.",
+        "The pain in my hip started after my half marathon in spring. It's now midsummer.",
+        "My hip has ached through this whole 10-week training block, even in the recovery weeks.",
+        "In September I noticed an ache in my hip. I rested and iced it. It aches the same amount.",
+        "I've had this ache in the hip for ages. Loads of rest in between and it never shifts.",
+    ],
+)
+def test_spans_told_by_months_and_a_course_that_does_not_change_are_persistent(bot, text):
+    assert "persistent_pain" in bot.ask(text).red_flags
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I used to have hip pain that lasted from Christmas to Easter. It resolved with strength work.",
+        "Before my holiday I had pins and needles in my leg, but it cleared up completely while I was away.",
+        "The pain of waiting for my race results is unbearable lol. Is it ok to run the day after a 10k?",
+        "A patient today had tingling and weakness in his leg along with hip pain. What could cause that?",
+        "My leg doesn't feel weak or numb at all, I'm just curious whether foam rolling works.",
+        "At what point should hip pain that isn't improving be checked?",
+    ],
+)
+def test_an_episode_that_ended_someone_elses_symptoms_and_denied_ones_are_no_red_flags(bot, text):
+    assert not bot.ask(text).red_flags
+
+
 @pytest.mark.parametrize(
     ("text", "criterion"),
     [
