@@ -318,13 +318,57 @@ class Composer:
 
     def related(self, chunk_id: str, hits: Sequence[Hit], question: str = "") -> tuple[str, ...]:
         """The twins of `chunk_id` among `hits` that score within ``RELATED_MARGIN`` of it, or that the question
-        names by the word the two share ("what running form mistakes cause it, and what should I do instead?")."""
+        names by the word the two share ("what running form mistakes cause it, and what should I do instead?").
+        Without a twin, the best-ranked FAQ pair within that margin that speaks of the same thing in a word the
+        question uses (``faq_companions``): "what stretches help?" gets the flexibility advice and the stretches
+        the FAQ names. One other passage at most; a FAQ answer that leads is the article's own, whole answer."""
         scores = {h.chunk_id: h.score for h in hits}
         if chunk_id not in scores:
             return ()
         floor = scores[chunk_id] - self.RELATED_MARGIN
-        named = {c for pair in self._pairs_named(set(nlp.stems(nlp.expand(question)))) for c in pair}
-        return tuple(t for t in self.twins.get(chunk_id, ()) if scores.get(t, -math.inf) >= floor or t in named)
+        asked = set(nlp.stems(nlp.expand(question)))
+        named = {c for pair in self._pairs_named(asked) for c in pair}
+        twins = tuple(t for t in self.twins.get(chunk_id, ()) if scores.get(t, -math.inf) >= floor or t in named)
+        if twins or self.documents[chunk_id].metadata.get("kind") == "faq":
+            return twins
+        # A FAQ answer that opens "Yes, ..." answers its own question; beside another yes-or-no question ("should I
+        # stretch before running?") it would read as the answer to that one.
+        yes_no = bool(_YES_NO_QUESTION.match(question.strip()))
+        companions = [
+            c
+            for c, words in self.faq_companions.get(chunk_id, {}).items()
+            if words & asked
+            and scores.get(c, -math.inf) >= floor
+            and not (yes_no and _ANSWERS_YES_NO.search(self.documents[c].page_content))
+        ]
+        return (max(companions, key=lambda c: scores[c]),) if companions else ()
+
+    @cached_property
+    def _faq_words(self) -> dict[str, frozenset[str]]:
+        """Each FAQ question's words (stemmed)."""
+        return {
+            c: frozenset(nlp.stems(d.metadata.get("title", "")))
+            for c, d in self.documents.items()
+            if d.metadata.get("kind") == "faq"
+        }
+
+    @cached_property
+    def faq_companions(self) -> dict[str, dict[str, frozenset[str]]]:
+        """For each listed item, the FAQ pairs whose question asks about what the item speaks of, with the words they
+        share: "Improve Flexibility" says to stretch regularly, the FAQ's "Are there specific stretches ...?" names
+        the stretches; a runner asking about stretches wants both. The words are the FAQ question's own, but the
+        article's subject, words too general to name a topic and words several FAQ questions use."""
+        out: dict[str, dict[str, frozenset[str]]] = {}
+        asks = self._faq_words
+        # What several FAQ questions say ("from running") names none of them.
+        shared_by_many = {w for w, n in Counter(w for words in asks.values() for w in words).items() if n > 1}
+        for faq, words in asks.items():
+            keys = words - self.subject_stems - _GENERIC_STEMS - shared_by_many
+            for item in self.item_terms:
+                shared = keys & self.chunk_stems.get(item, frozenset())
+                if shared and self.documents[item].metadata.get("kind") != "faq":
+                    out.setdefault(item, {})[faq] = shared
+        return out
 
     def shape_probabilities(self, vector: np.ndarray) -> dict[str, float]:
         """The classifier's softmax, computed directly: sklearn's per-call checks cost more than the maths."""
@@ -668,6 +712,11 @@ _PART_BREAK = re.compile(r"\?\s*|;\s*|:\s*|,\s*|\s+and\s+|\s+[-\u2013\u2014]+\s+
 # A question that asks for something besides what it names ("what else", "instead", "any alternatives").
 _ASKS_ELSE = re.compile(r"\b(?:else|instead|alternatives?|other (?:options|things|ways)|besides|rather than)\b", re.I)
 
+# A question answered yes or no ("should I stretch before running?"), and a FAQ answer that opens with one.
+_YES_NO_QUESTION = re.compile(
+    r"(?i)(?:(?:hi|hey|hello|ok|so)\W+)*(?:should|shall|can|could|is|are|do|does|did|will|would|am|was|were|have|has)\b"
+)
+_ANSWERS_YES_NO = re.compile(r"\bA:\s*(?:yes|no)\b", re.I)
 # Words too general to name a topic ("deal with", "handle"), from data/generic_words.txt.
 _GENERIC_STEMS = frozenset(nlp.stem(w) for w in datafiles.words("generic_words.txt"))
 # Words that ask what the article says on a topic, not which topic (data/topic_words.txt).

@@ -620,3 +620,15 @@ def test_a_word_that_only_begins_like_a_topic_word_is_no_summary_request(bot):
     answer = bot.ask("explain how inflation works")
     assert answer.shape != "summary"
     assert answer.abstained
+
+
+def test_an_item_answer_gets_the_faq_pair_that_speaks_of_the_same_thing(bot):
+    """ "what stretches help?" leads with the flexibility advice; the FAQ names the stretches. Beside a yes-or-no
+    question the FAQ's "Yes, stretches like ..." would answer a question nobody asked, and a FAQ answer that leads
+    is the article's own answer, alone."""
+    cited = {c.chunk_id.rsplit("/", 1)[1] for c in bot.ask("what stretches help?").citations}
+    assert {"2-improve-flexibility", "q3-specific-stretches-hip-pain-running"} <= cited
+    yes_no = bot.ask("should I stretch before running?")
+    assert not any("faqs/" in c.chunk_id for c in yes_no.citations), yes_no.text
+    own = bot.ask("Are there specific stretches for hip pain from running?")
+    assert [c.chunk_id.rsplit("/", 1)[1] for c in own.citations] == ["q3-specific-stretches-hip-pain-running"]
