@@ -350,6 +350,9 @@ def test_the_twelfth_hard_dev_set_is_caught_with_few_false_alarms(bot):
         "My hip has ached through this whole 10-week training block, even in the recovery weeks.",
         "In September I noticed an ache in my hip. I rested and iced it. It aches the same amount.",
         "I've had this ache in the hip for ages. Loads of rest in between and it never shifts.",
+        # The span dates the start; "now" is the writer's present ("4 weeks ago" does not reach past it).
+        "Had to pause at week 6 because my hip hurt. That was about 4 weeks ago and it hurts the same now as then.",
+        "Does hip pain ever just not go away? Mine hasn't since my kid's sports day in June.",
     ],
 )
 def test_spans_told_by_months_and_a_course_that_does_not_change_are_persistent(bot, text):
@@ -378,6 +381,7 @@ def test_an_episode_that_ended_someone_elses_symptoms_and_denied_ones_are_no_red
         ("the hip pain has been waking me up 3 times a night", "severe_pain"),
         ("when I walk my foot flops, I can't pull it up", "nerve_symptoms"),
         ("my left foot feels like it's not there when I run", "nerve_symptoms"),
+        ("My leg feels like it does when you sit on the loo too long, but I've been running", "nerve_symptoms"),
         ("The ache in my hip comes back every time I try to return to running", "persistent_pain"),
         ("is it normal for hip pain to still be there after 4 weeks off running?", "persistent_pain"),
         ("dull pain in my hip since the marathon, that's 6 weeks ago", "persistent_pain"),
