@@ -667,6 +667,12 @@ class Composer:
             for i, s in enumerate(self.listable)
         ]
 
+    def names_sections(self, question: str) -> int:
+        """How many of the article's sections a question names by a word of their titles (in any form, or an
+        everyday word for it: "what to eat" names nutrition)."""
+        asked = _terms(nlp.expand(question))
+        return sum(1 for own in self.own_terms if own & asked)
+
     def _named_sections(self, question: str, *, whole: bool = False) -> list[Section]:
         """Sections that parts of a question name on their own ("causes ... and how do I stop it coming back");
         with `whole`, a one-part question too ("Summarize the FAQ section"). Parts are embedded on their own,

@@ -632,3 +632,17 @@ def test_an_item_answer_gets_the_faq_pair_that_speaks_of_the_same_thing(bot):
     assert not any("faqs/" in c.chunk_id for c in yes_no.citations), yes_no.text
     own = bot.ask("Are there specific stretches for hip pain from running?")
     assert [c.chunk_id.rsplit("/", 1)[1] for c in own.citations] == ["q3-specific-stretches-hip-pain-running"]
+
+
+def test_a_plan_that_names_the_articles_sections_gets_them_and_a_personal_plan_does_not(bot):
+    """No personal plan is in the article; the sections a request for one names by their titles' words are."""
+    named = bot.ask(
+        "Give me the complete game plan for recovering from running-related hip pain: treatment, what to eat, and "
+        "how to stay sane while I'm out."
+    )
+    assert not named.abstained and named.shape == "list"
+    assert {"Treatment Options for Hip Pain from Running", "The Role of Nutrition in Hip Pain Recovery"} <= {
+        c.section for c in named.citations
+    }
+    personal = bot.ask("give me an exact week by week plan to return to running after hip pain, like week 1 walk/run")
+    assert personal.abstained
