@@ -42,7 +42,7 @@ from . import cancel, nlp, texts
 from .answer import Answer, Answerer, without_framing
 from .compose import Composer, Plan
 from .embeddings import embed_query
-from .history import clean_text, condense, normalize_history, topical_words, user_messages
+from .history import clean_text, condense, normalize_history, point_back, topical_words, user_messages
 from .retrieval import Hit, Ranker
 from .safety import SafetyLayer
 from .safety.names import RED_FLAGS
@@ -120,6 +120,7 @@ class Pipeline:
         cleaned = clean_text(inputs.get("question"), limit)
         question = self.speller.text(cleaned.text) if self.speller else cleaned.text
         history = normalize_history(inputs.get("history"), limit=limit, max_messages=self.settings.max_history_messages)
+        question = point_back(question, history)  # "tell me more about the second one": that item of the list
         # The safety layer reads all of the message and every earlier one, not the retrieval window.
         message = clean_text(inputs.get("question"), self.settings.max_safety_chars).text
         earlier = user_messages(

@@ -387,6 +387,12 @@ class Composer:
             return Plan("specific", chunks=tuple(h.chunk_id for h in hits), confidence=probs["specific"])
         shape = max(probs, key=probs.__getitem__)
         stems = frozenset(nlp.stems(question))
+        titled = [c for c, terms in self.item_terms.items() if len(terms) > 1 and terms <= stems]
+        if len(titled) == 1 and shape != "list":
+            # The whole title of one item ("tell me more about Improve Flexibility", "explain Poor Running Form"):
+            # that item, whatever else the question's words ask for. A one-word title is a word, not a title
+            # ("a cortisone shot or even surgery" asks about both).
+            return Plan("specific", focus=(titled[0],), confidence=probs["specific"])
         topic = self._topic(question, stems)
         if topic:
             return topic

@@ -174,3 +174,33 @@ def condense(question: str, history: list[Message], topics: frozenset[str] = fro
     while start > 0 and len(earlier) - start < 3 and is_follow_up(earlier[start], topics):
         start -= 1
     return " ".join([*earlier[start:], question])
+
+
+_ORDINALS = {
+    "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4, "fifth": 5,
+    "5th": 5, "sixth": 6, "6th": 6, "seventh": 7, "7th": 7, "eighth": 8, "8th": 8, "last": -1,
+}
+_POINTS_BACK = re.compile(
+    r"\b(?:the\s+)?(?P<nth>" + "|".join(_ORDINALS) + r")\s+(?:one|item|point|tip|option|thing|strategy|suggestion"
+    r"|bullet|idea|cause|treatment)\b|\b(?:number|no\.|#)\s*(?P<n>[1-8])\b",
+    re.IGNORECASE,
+)
+_LISTED = re.compile(r"^\s*[-*\u2022]\s+(?:\*\*)?(?P<title>[^*:\n]{2,80}?)(?:\*\*)?\s*:", re.MULTILINE)
+
+
+def point_back(question: str, history: list[Message]) -> str:
+    """The question with "the second one", "number 3" or "the last tip" replaced by the title of that item in
+    the latest list the conversation showed ("tell me more about the second one" after the prevention list: "tell me more
+    about Improve Flexibility"); the question as it is when it points to no listed item."""
+    match = _POINTS_BACK.search(question)
+    answers = [m["content"] for m in history if m.get("role") == "assistant"]
+    if not match or not answers:
+        return question
+    # The latest list shown: "and the last one?" after a follow-up about the second one still means the list.
+    titles = next(([t.strip() for t in found] for found in map(_LISTED.findall, reversed(answers)) if found), [])
+    n = int(match["n"]) if match["n"] else _ORDINALS[match["nth"].lower()]
+    if not titles or n > len(titles):
+        return question
+    title: str = titles[n - 1 if n > 0 else -1]
+    return question[: match.start()] + title + question[match.end() :]
+

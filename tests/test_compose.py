@@ -646,3 +646,12 @@ def test_a_plan_that_names_the_articles_sections_gets_them_and_a_personal_plan_d
     }
     personal = bot.ask("give me an exact week by week plan to return to running after hip pain, like week 1 walk/run")
     assert personal.abstained
+
+
+def test_the_second_one_after_a_list_is_that_item(bot):
+    """ "tell me more about the second one" repeated the whole prevention list; it is the second item."""
+    listed = bot.ask("how do I prevent hip pain?")
+    history = [{"role": "user", "content": "how do I prevent hip pain?"}, {"role": "assistant", "content": listed.text}]
+    second = bot.ask("tell me more about the second one", history=history)
+    assert second.shape == "specific"
+    assert [c.chunk_id for c in second.citations] == [listed.items[1].chunk_id], second.text

@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from assistant.history import clean_text, condense, is_follow_up, normalize_history
+from assistant.history import clean_text, condense, is_follow_up, normalize_history, point_back
 
 
 def norm(history, limit=2000, max_messages=40):
@@ -178,3 +178,33 @@ def test_an_opener_with_a_topic_of_the_article_changes_the_subject():
     assert condense("and for beginners?", history, topics) == "how long should I rest? and for beginners?"
     # Without the article's topics every opener is a follow-up, as before.
     assert condense("and what should I eat?", history) == "how long should I rest? and what should I eat?"
+
+
+LISTED = (
+    "Here are some strategies to keep your hips happy and healthy [1]:\n\n"
+    "- **Strengthen Your Hip Muscles**: Incorporate exercises ... [2].\n"
+    "- **Improve Flexibility**: Regular stretching ... [3].\n"
+    "- **Choose the Right Footwear**: Invest in running shoes ... [4].\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("tell me more about the second one", "tell me more about Improve Flexibility"),
+        ("and the last one?", "and Choose the Right Footwear?"),
+        ("explain number 1", "explain Strengthen Your Hip Muscles"),
+        # Past the list's end, or no place named: the question as it is.
+        ("what about the fifth one?", "what about the fifth one?"),
+        ("which one is best?", "which one is best?"),
+    ],
+)
+def test_a_follow_up_that_points_to_a_listed_item_by_its_place_names_it(question, expected):
+    history = [
+        {"role": "user", "content": "how do I prevent hip pain?"},
+        {"role": "assistant", "content": LISTED},
+        {"role": "user", "content": "how often?"},
+        {"role": "assistant", "content": "Regular stretching can help [1]."},
+    ]
+    assert point_back(question, history) == expected
+    assert point_back(question, []) == question
