@@ -387,7 +387,12 @@ class Composer:
             return Plan("specific", chunks=tuple(h.chunk_id for h in hits), confidence=probs["specific"])
         shape = max(probs, key=probs.__getitem__)
         stems = frozenset(nlp.stems(question))
-        titled = [c for c, terms in self.item_terms.items() if len(terms) > 1 and terms <= stems]
+        titled = [
+            c
+            for w in stems
+            for _, c in self._items_by_rarest.get(w, ())
+            if len(self.item_terms[c]) > 1 and self.item_terms[c] <= stems
+        ]
         if len(titled) == 1 and shape != "list":
             # The whole title of one item ("tell me more about Improve Flexibility", "explain Poor Running Form"):
             # that item, whatever else the question's words ask for. A one-word title is a word, not a title
