@@ -211,7 +211,7 @@ class Pipeline:
                 # Another subject by the classifier's reading alone, no word of one: "how do I fix the muscle
                 # imbalance one?" names an item of the article.
                 scope = replace(scope, covered=True, reason="ok")
-            if scope.covered or scope.reason not in ("small_talk", "task", "uncovered_subject", "missing_specific"):
+            if scope.reason not in ("small_talk", "task", "uncovered_subject", "missing_specific"):
                 plan = self.composer.plan(turn.question, vector, hits)
             # A summary is always covered; a definition is when the article names the term.
             if plan.shape in ("summary", "definition") and not scope.covered:
@@ -364,9 +364,8 @@ class Pipeline:
             # for a diagnosis not a referral criterion ("what's wrong with my hip?" is no sign of infection: the
             # safety layer shows the criteria when a message reports one).
             criteria = self.safety.criterion_chunks if scope.specific == "diagnosis" else frozenset()
-            nearest = [h for h in turn.hits if h.doc.metadata.get("role") != "framing" and h.chunk_id not in criteria][
-                :1
-            ]
+            stating = [h for h in turn.hits if h.doc.metadata.get("role") != "framing" and h.chunk_id not in criteria]
+            nearest = stating[:1]
             near = scope.similarity >= self.judge.min_similarity
             if nearest and (near or nearest[0].lexical >= self.NEAREST_LEXICAL):
                 yield Answer(text=f"{missing} {texts.DOES_SAY} ", abstained=True)

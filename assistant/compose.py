@@ -460,7 +460,8 @@ class Composer:
         """Is `stem` a form of one of the article's topic words: "treat" of "treatment", but "inflation" is not
         "inflammation" though their first five letters agree (``_prefixes``)."""
         return any(
-            t.startswith(stem) or stem.startswith(t) or stem[:6] == t[:6] for t in self._topic_by_prefix.get(stem[:5], ())
+            t.startswith(stem) or stem.startswith(t) or stem[:6] == t[:6]
+            for t in self._topic_by_prefix.get(stem[:5], ())
         )
 
     @cached_property

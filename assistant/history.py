@@ -177,8 +177,23 @@ def condense(question: str, history: list[Message], topics: frozenset[str] = fro
 
 
 _ORDINALS = {
-    "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4, "fifth": 5,
-    "5th": 5, "sixth": 6, "6th": 6, "seventh": 7, "7th": 7, "eighth": 8, "8th": 8, "last": -1,
+    "first": 1,
+    "1st": 1,
+    "second": 2,
+    "2nd": 2,
+    "third": 3,
+    "3rd": 3,
+    "fourth": 4,
+    "4th": 4,
+    "fifth": 5,
+    "5th": 5,
+    "sixth": 6,
+    "6th": 6,
+    "seventh": 7,
+    "7th": 7,
+    "eighth": 8,
+    "8th": 8,
+    "last": -1,
 }
 _POINTS_BACK = re.compile(
     r"\b(?:the\s+)?(?P<nth>" + "|".join(_ORDINALS) + r")\s+(?:one|item|point|tip|option|thing|strategy|suggestion"
@@ -190,8 +205,8 @@ _LISTED = re.compile(r"^\s*[-*\u2022]\s+(?:\*\*)?(?P<title>[^*:\n]{2,80}?)(?:\*\
 
 def point_back(question: str, history: list[Message]) -> str:
     """The question with "the second one", "number 3" or "the last tip" replaced by the title of that item in
-    the latest list the conversation showed ("tell me more about the second one" after the prevention list: "tell me more
-    about Improve Flexibility"); the question as it is when it points to no listed item."""
+    the latest list the conversation showed ("tell me more about the second one" after the prevention list:
+    "tell me more about Improve Flexibility"); the question as it is when it points to no listed item."""
     match = _POINTS_BACK.search(question)
     answers = [m["content"] for m in history if m.get("role") == "assistant"]
     if not match or not answers:
@@ -203,4 +218,3 @@ def point_back(question: str, history: list[Message]) -> str:
         return question
     title: str = titles[n - 1 if n > 0 else -1]
     return question[: match.start()] + title + question[match.end() :]
-
