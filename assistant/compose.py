@@ -201,7 +201,6 @@ class Composer:
         self.vocabulary = frozenset(w for words in self.chunk_stems.values() for w in words)
         """Every word the passages use: a topic question names only these (or everyday words for them)."""
         self.section_title_stems = frozenset(w for s in self.sections for w in nlp.stems(s.title))
-        self._topic_prefixes = _prefixes(self.topic_terms)
         self._section_prefixes = _prefixes(self.section_terms)
         self._title_prefixes = _prefixes(self.section_title_stems)
         """The same, cut to five letters (``_prefixes``), once: a corpus of 10,000 passages has as many titles."""
@@ -391,10 +390,7 @@ class Composer:
         shape = max(probs, key=probs.__getitem__)
         stems = frozenset(nlp.stems(question))
         titled = [
-            c
-            for w in stems
-            for _, c in self._items_by_rarest.get(w, ())
-            if len(self.item_terms[c]) > 1 and self.item_terms[c] <= stems
+            c for _, c in self._items_named(set(stems)) if len(self.item_terms[c]) > 1 and self.item_terms[c] <= stems
         ]
         if len(titled) == 1 and shape != "list":
             # The whole title of one item ("tell me more about Improve Flexibility", "explain Poor Running Form"):
@@ -683,10 +679,14 @@ class Composer:
         ]
 
     def names_sections(self, question: str) -> int:
-        """How many of the article's sections a question names by a word of their titles (in any form, or an
-        everyday word for it: "what to eat" names nutrition)."""
-        asked = _terms(nlp.expand(question))
-        return sum(1 for own in self.own_terms if own & asked)
+        """How many of the article's sections a question names by a word of their titles."""
+        return len(self._titled_sections(question))
+
+    def _titled_sections(self, text: str) -> list[int]:
+        """The listable sections (their positions) that `text` names by a word of their own titles, in any form or
+        by an everyday word for it ("what to eat" names nutrition, "treating" the treatment options)."""
+        asked = _terms(nlp.expand(text))
+        return [i for i, own in enumerate(self.own_terms) if own & asked]
 
     def _named_sections(self, question: str, *, whole: bool = False) -> list[Section]:
         """Sections that parts of a question name on their own ("causes ... and how do I stop it coming back");
@@ -704,7 +704,7 @@ class Composer:
             (best, index), (second, _) = scores[0], scores[1]
             titled = self.title_vectors @ vector
             # A word of one section's own title names it ("... about treating hip pain": the treatment options).
-            by_title = [i for i, own in enumerate(self.own_terms) if own & _terms(nlp.expand(part))]
+            by_title = self._titled_sections(part)
             if best >= self.PART_MIN and best - second >= self.PART_MARGIN:
                 named.append(self.listable[index])
             elif len(by_title) == 1:
