@@ -18,8 +18,9 @@ import logging
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import gradio as gr
 import uvicorn
@@ -44,10 +45,19 @@ EXTRA_EXAMPLES = (
 CONVERSATION_KEY = "hip-assistant-conversation"
 MAX_KEPT_TURNS = 200
 """Turns the browser keeps; older ones are dropped from the saved conversation (localStorage is a few MB)."""
+MAX_CLAIMED = 4096
+"""Questions whose answering began that the server remembers, so no second run answers one of them again."""
 # Gradio reads the annotations of the page's event functions at run time (gr.LikeData, the /ask schema), so every
 # name in them must exist at run time (not only under TYPE_CHECKING).
 _Update = dict[str, Any]
 """``gr.update(...)`` or ``gr.skip()``: a change to a component's properties instead of a value."""
+
+
+class _Pending(TypedDict):
+    """A question moved into the chat and not answered yet; `id` tells the submission it came from."""
+
+    id: str
+    question: str
 
 
 def examples_for(bot: Assistant) -> list[str]:
@@ -115,7 +125,9 @@ def build_app(bot: Assistant | None = None) -> gr.Blocks:
 
     def add_question(
         message: str, chat: list[dict[str, Any]], busy: bool, asked: int
-    ) -> tuple[str | _Update, list[dict[str, Any]] | _Update, str | _Update, bool | _Update, _Update, int | _Update]:
+    ) -> tuple[
+        str | _Update, list[dict[str, Any]] | _Update, _Pending | _Update, bool | _Update, _Update, int | _Update
+    ]:
         """Move the question from the box into the chat, unless it is empty or an answer is still coming.
 
         In those cases the text stays in the box, so nothing typed is lost. So it does when the chat this
@@ -132,35 +144,56 @@ def build_app(bot: Assistant | None = None) -> gr.Blocks:
             # Put the text back: an earlier submission's reply may have cleared the box meanwhile.
             return message, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         chat = [*chat, {"role": "user", "content": as_text(text)}]
-        return "", chat, text, True, gr.update(visible=True), asked + 1
+        return "", chat, {"id": uuid.uuid4().hex, "question": text}, True, gr.update(visible=True), asked + 1
+
+    claimed: OrderedDict[str, None] = OrderedDict()  # pending questions an `answer` run has taken up
 
     async def answer(
-        pending: str | None, chat: list[dict[str, Any]], turns: list[dict[str, Any]]
+        pending: _Pending | None, chat: list[dict[str, Any]], turns: list[dict[str, Any]]
     ) -> AsyncIterator[
-        tuple[list[dict[str, Any]], list[dict[str, Any]] | _Update, str | None, bool, dict[str, Any] | None, _Update]
+        tuple[
+            list[dict[str, Any]] | _Update,
+            list[dict[str, Any]] | _Update,
+            _Pending | _Update | None,
+            bool | _Update,
+            dict[str, Any] | _Update | None,
+            _Update,
+        ]
     ]:
-        """Stream the answer into the chat. Async, so Stop (a cancelled task) also ends the answerer's work."""
-        if pending is None:
+        """Stream the answer into the chat. Async, so Stop (a cancelled task) also ends the answerer's work.
+
+        Every submission's chain runs this, also one whose question `add_question` sent back to the box; that
+        run finds the question of the submission in flight already taken up and changes nothing. It must still
+        yield: a generator that yields nothing ends with every output set to None, the chat emptied.
+        """
+        if pending is None or pending["id"] in claimed:
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
-        key = uuid.uuid4().hex[:12]
+        claimed[pending["id"]] = None  # no await since the check: no other run can take it in between
+        while len(claimed) > MAX_CLAIMED:
+            claimed.popitem(last=False)
+        question, key = pending["question"], uuid.uuid4().hex[:12]
         chat = [*chat, {"role": "assistant", "content": render_answer(Answer(), key=key, streaming=True)}]
         total = Answer()
-        yield chat, gr.skip(), pending, True, _turn(key, pending, total), gr.skip()
+        yield chat, gr.skip(), pending, True, _turn(key, question, total), gr.skip()
         try:
-            async for chunk in bot.astream(pending, history_of(turns)):
+            async for chunk in bot.astream(question, history_of(turns)):
                 total = total + chunk
                 chat[-1] = {"role": "assistant", "content": render_answer(total, key=key, streaming=True)}
-                yield chat, gr.skip(), pending, True, _turn(key, pending, total), gr.skip()
+                yield chat, gr.skip(), pending, True, _turn(key, question, total), gr.skip()
         except Exception:
             log.exception("answering failed")
             chat[-1] = {"role": "assistant", "content": escape(texts.ANSWER_FAILED)}
-            yield chat, _kept(turns, _turn(key, pending, None)), None, False, None, gr.update(visible=False)
+            yield chat, _kept(turns, _turn(key, question, None)), None, False, None, gr.update(visible=False)
             return
         chat[-1] = {"role": "assistant", "content": render_answer(total, key=key)}
-        yield chat, _kept(turns, _turn(key, pending, total)), None, False, None, gr.update(visible=False)
+        yield chat, _kept(turns, _turn(key, question, total)), None, False, None, gr.update(visible=False)
 
     def stop_answer(
-        pending: str | None, partial: dict[str, Any] | None, chat: list[dict[str, Any]], turns: list[dict[str, Any]]
+        pending: _Pending | None,
+        partial: dict[str, Any] | None,
+        chat: list[dict[str, Any]],
+        turns: list[dict[str, Any]],
     ) -> tuple[list[dict[str, Any]] | _Update, list[dict[str, Any]] | _Update, None, bool, None, _Update]:
         """Keep what was answered so far, marked as stopped, and free the box for the next question."""
         if pending is None:
@@ -170,7 +203,7 @@ def build_app(bot: Assistant | None = None) -> gr.Blocks:
         so_far.notice = " ".join(n for n in (so_far.notice, texts.STOPPED_NOTICE) if n)
         message = {"role": "assistant", "content": render_answer(so_far, key=key)}
         chat = [*chat[:-1], message] if chat and chat[-1]["role"] == "assistant" else [*chat, message]
-        return chat, _kept(turns, _turn(key, pending, so_far)), None, False, None, gr.update(visible=False)
+        return chat, _kept(turns, _turn(key, pending["question"], so_far)), None, False, None, gr.update(visible=False)
 
     def clear() -> tuple[list[dict[str, Any]], list[dict[str, Any]], None, bool, None, _Update, _Update, None, int]:
         """A new conversation: nothing shown, nothing kept, nothing the assistant remembers."""

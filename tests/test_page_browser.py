@@ -245,6 +245,10 @@ def test_question_sent_while_another_is_in_flight_is_not_lost(session):
         arg=[first, second],
         timeout=WAIT,
     )
+    # Each question shown is answered once, and the answer stays (a run with nothing to answer once emptied the chat).
+    page.wait_for_timeout(1_000)
+    expect(page.locator(USER_MSG)).not_to_have_count(0)
+    expect(page.locator(BOT_MSG)).to_have_count(page.locator(USER_MSG).count())
 
 
 # What the user typed must be shown exactly as typed (as_text: "no tags, no formatting").

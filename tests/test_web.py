@@ -331,3 +331,30 @@ def test_a_submission_carrying_an_older_chat_keeps_its_question_in_the_box(bot):
     current = [{"role": "user", "content": as_text("first")}, {"role": "assistant", "content": "its answer"}]
     box, chat, *_rest, asked = add_question("second", current, False, 1)
     assert box == "" and len(chat) == 3 and asked == 2
+
+
+def test_only_one_run_answers_a_question_and_a_run_with_nothing_to_answer_changes_nothing(bot):
+    """Every submission's chain runs `answer`, also one whose question went back to the box. A CI run of the
+    browser test lost both questions that way: that run found nothing to answer, yielded nothing, and Gradio ended
+    it by setting every output to None, the chat emptied. Such a run, and a second run for a question already taken
+    up, now yield one "change nothing"."""
+    import asyncio
+
+    from assistant.web import build_app
+
+    demo = build_app(bot)
+    fns = demo.fns.values() if isinstance(demo.fns, dict) else demo.fns
+    add_question = next(f.fn for f in fns if getattr(f.fn, "__name__", "") == "add_question")
+    answer = next(f.fn for f in fns if getattr(f.fn, "__name__", "") == "answer")
+
+    async def run(pending, chat):
+        return [out async for out in answer(pending, chat, [])]
+
+    def changes_nothing(outputs) -> bool:
+        return len(outputs) == 1 and all(isinstance(o, dict) and o.get("__type__") == "update" for o in outputs[0])
+
+    _box, chat, pending, *_rest = add_question("first", [], False, 0)
+    assert changes_nothing(asyncio.run(run(None, chat)))
+    answered = asyncio.run(run(pending, chat))
+    assert answered[-1][0][-1]["role"] == "assistant" and answered[-1][2] is None  # answered, nothing pending
+    assert changes_nothing(asyncio.run(run(pending, chat)))  # the refused submission's run: already taken up
