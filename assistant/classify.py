@@ -92,6 +92,7 @@ class NgramFeatures:
     def __init__(self, vocabulary: Sequence[str], idf: np.ndarray) -> None:
         self.vocabulary = {gram: i for i, gram in enumerate(vocabulary)}
         self.idf = np.asarray(idf, dtype=np.float64)
+        self._word_columns: dict[str, tuple[int, ...]] = {}
 
     @classmethod
     def fit(cls, texts: Sequence[str]) -> NgramFeatures:
@@ -109,23 +110,38 @@ class NgramFeatures:
     def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str = "") -> NgramFeatures:
         return cls([str(g) for g in arrays[f"{prefix}vocabulary"]], arrays[f"{prefix}idf"])
 
-    def grams(self, text: str) -> list[str]:
-        """scikit-learn's ``char_wb`` analyzer: each word padded with a space, n-grams inside it."""
+    def _words(self, text: str) -> list[str]:
+        return self._SPACES.sub(" ", text.lower()).split()
+
+    def _word_grams(self, word: str) -> list[str]:
+        """scikit-learn's ``char_wb`` analyzer: the word padded with a space, n-grams inside it."""
         low, high = self.RANGE
+        word = f" {word} "
         out: list[str] = []
-        for word in self._SPACES.sub(" ", text.lower()).split():
-            word = f" {word} "
-            for n in range(low, high + 1):
-                out.extend(word[i : i + n] for i in range(max(1, len(word) - n + 1)))
-                if len(word) <= n:  # a short word counts once
-                    break
+        for n in range(low, high + 1):
+            out.extend(word[i : i + n] for i in range(max(1, len(word) - n + 1)))
+            if len(word) <= n:  # a short word counts once
+                break
         return out
+
+    def _columns(self, word: str) -> tuple[int, ...]:
+        """The vocabulary columns of one word's n-grams, kept: words recur across questions, and this was most
+        of a question's featurizing time."""
+        columns = self._word_columns.get(word)
+        if columns is None:
+            found = map(self.vocabulary.get, self._word_grams(word))
+            columns = tuple(i for i in found if i is not None)
+            if len(self._word_columns) < self.WORD_CACHE:
+                self._word_columns[word] = columns
+        return columns
+
+    WORD_CACHE = 65536
 
     def transform(self, texts: Sequence[str]) -> np.ndarray:
         """(len(texts), vocabulary size): sublinear tf times idf, each row of unit length."""
         out = np.zeros((len(texts), len(self.idf)))
         for row, text in enumerate(texts):
-            counts = Counter(i for i in map(self.vocabulary.get, self.grams(text)) if i is not None)
+            counts = Counter(i for word in self._words(text) for i in self._columns(word))
             if not counts:
                 continue
             columns = np.fromiter(counts, dtype=np.intp, count=len(counts))
