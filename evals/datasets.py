@@ -25,6 +25,7 @@ SAFETY_SETS = {
     "hard dev 10 (helper-written, tuned on)": "safety_dev10.jsonl",
     "hard dev 11 (helper-written, tuned on)": "safety_dev11.jsonl",
     "hard dev 12 (helper-written, tuned on)": "safety_dev12.jsonl",
+    "hard dev 13 (helper-written, tuned on)": "safety_dev13.jsonl",
     "negated": "safety_negated.jsonl",
     "benign": "safety_benign.jsonl",
     "benign (test)": "safety_benign_test.jsonl",
