@@ -760,8 +760,9 @@ def _terms(text: str) -> set[str]:
 
 
 def _own_terms(sections: list[Section], documents: dict[str, Document]) -> list[set[str]]:
-    """Each section's words in its title, less those most sections share ("hip", "pain") and the
-    article's own subject, named by its file ("hip-pain-from-running": "running" says nothing of a section)."""
+    """Each section's words in its title, less those most sections share ("hip", "pain"), general words
+    (``data/generic_words.txt``) and the article's own subject, named by its file ("hip-pain-from-running":
+    "running" says nothing of a section)."""
     bodies = [_body_terms(s, documents) for s in sections]
     # A title's figure of speech ("Prevention: The Best Medicine") is not what the section holds: a title word
     # that another section's text uses and this one's does not ("medicine": the medications) is dropped.
@@ -771,7 +772,10 @@ def _own_terms(sections: list[Section], documents: dict[str, Document]) -> list[
     ]
     shared = {t for t in set().union(*terms) if sum(t in ts for ts in terms) * 2 >= len(sections)} if terms else set()
     subject = set().union(*(_terms(Path(d.metadata["source"]).stem.replace("-", " ")) for d in documents.values()))
-    return [ts - shared - subject for ts in terms]
+    # "Treatment Options", "The Role of Nutrition": words any question may use for its form ("what are my options
+    # for preventing it?") are no title's own.
+    generic = _prefixes(_GENERIC_STEMS)
+    return [ts - shared - subject - generic for ts in terms]
 
 
 def _body_terms(section: Section, documents: dict[str, Document]) -> set[str]:
