@@ -585,6 +585,8 @@ class Composer:
         "What are the best shoes for preventing hip pain?"). "Treat it without pills, injections or surgery" names
         surgery only to rule it out, and "what can I do at home, dont really want to pay for physio" names
         physical therapy only to rule it out, though it ranks first: what a question rules out names nothing."""
+        if set(nlp.words(question)) & _ALL_WORDS:
+            return ()  # "list every treatment, from rest all the way to surgery": the items are examples
         asked = self._kept_stems(question)
         named = self._items_named(asked)
         if not named:
@@ -744,6 +746,9 @@ _GENERIC_STEMS = frozenset(nlp.stem(w) for w in datafiles.words("generic_words.t
 _ABOUT_STEMS = frozenset(nlp.stem(w) for w in datafiles.words("topic_words.txt"))
 # Everyday words the article says its own way ("shoe inserts": orthotics), from data/synonyms.tsv.
 _EVERYDAY_STEMS = frozenset(w for everyday, _ in datafiles.rows("synonyms.tsv") for w in nlp.stems(everyday))
+
+# Words that ask for every item of a list (data/all_words.txt).
+_ALL_WORDS = frozenset(datafiles.words("all_words.txt"))
 
 # Words that only give a definition question its form ("what is ... mean").
 _FORM_STEMS = frozenset(nlp.stems("what whats is are does mean meaning define definition explain term called"))

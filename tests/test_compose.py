@@ -64,6 +64,8 @@ def test_prevention_question_lists_all_six_strategies(bot):
         # The asking word picks the section, not a word of the subject ("caused by running").
         ("how do you fix hip pain caused by running?", TREATMENT),
         ("how do i stop getting hip pain every time my training picks up", PREVENTION),
+        # "options" is how the question asks, not the "Treatment Options" it names.
+        ("What are my options for preventing hip pain as a runner?", PREVENTION),
     ],
 )
 def test_everyday_asking_words_pick_the_section(bot, question, section):
@@ -291,6 +293,19 @@ def test_words_the_article_never_uses_are_no_topic_of_it(bot):
 
     question = "In a nutshell, how does the article say to handle hip pain?"
     assert bot.composer._topic(question, frozenset(nlp.stems(question))) is None
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "List every treatment mentioned, from rest all the way to surgery.",
+        "what are all the things that can help a sore running hip, pro stuff like physio and jabs included",
+    ],
+)
+def test_items_named_as_examples_of_all_keep_the_whole_list(bot, question):
+    answer = bot.ask(question)
+    assert answer.shape == "list", answer.text
+    assert set(items_of(bot, TREATMENT)) <= set(cited(answer))
 
 
 def test_an_item_named_only_to_rule_it_out_keeps_the_list(bot):
