@@ -530,6 +530,11 @@ class Composer:
         ranking = self.rank(question, vector)
         items = self._named_items(question, ranking)
         if items:
+            # "What treatments are there, and how do I stay positive while I recover?": the list one part asks
+            # for, then the item the other part names.
+            lists = [s for s in self._named_sections(question) if not set(items) & {*s.leads, *s.items}]
+            if lists:
+                return self._listing(lists, confidence, extra=items)
             return Plan("specific", focus=items, confidence=confidence)
         scores = self._section_scores(question, vector, ranking)
         section = self.listable[int(np.argmax(scores))]

@@ -124,6 +124,18 @@ def test_a_topic_word_beside_a_summary_word_keeps_its_section(bot, question, sec
     assert {c.section for c in answer.citations} == {section}
 
 
+def test_a_part_naming_one_item_beside_a_part_asking_for_a_list_gets_both(bot, sources_check):
+    answer = bot.ask(
+        "What treatments are there for running-related hip pain, and how do I stay positive while I recover?"
+    )
+    assert answer.shape == "list"
+    assert set(cited(answer)) >= {
+        *items_of(bot, TREATMENT),
+        "hip-pain-from-running/psychological-aspect/1-stay-positive",
+    }
+    sources_check(answer)
+
+
 def test_a_two_part_question_lists_both_sections_the_whole_questions_first(bot, sources_check):
     answer = bot.ask("What causes hip pain from running, and how do I stop it coming back?")
     assert answer.shape == "list"
@@ -556,7 +568,7 @@ def test_asking_about_what_one_goes_without_is_asking_about_it(bot, question, ch
 
 
 def test_what_is_asked_for_instead_may_name_its_own_section(bot):
-    """"what can I eat instead of taking ibuprofen?" rules out the medications and asks for food: the nutrition
+    """ "what can I eat instead of taking ibuprofen?" rules out the medications and asks for food: the nutrition
     section, not the other treatment options."""
     answer = bot.ask("what can I eat instead of taking ibuprofen?")
     assert answer.shape == "list"
