@@ -119,6 +119,11 @@ def test_each_kind_of_modifier(bot, text, expected):
         # Stopping running weeks ago starts a state that lasts; a symptom that stopped weeks ago is over.
         ("I quit running three weeks ago and have rested since, and it has not eased at all", {"persistent_pain"}),
         ("The numbness stopped weeks ago and I have been running pain-free since", set()),
+        # Feeling that "has not come back" fully is still missing; a symptom that has not come back is over.
+        ("My leg went numb on the run and the feeling hasn't come back fully", {"nerve_symptoms"}),
+        ("Had numbness in my leg last year but it hasn't come back", set()),
+        # "Not feeling great" is no recovery.
+        ("Not feeling great, my hip is swollen and hot", {"infection"}),
         # What a rule needs may stand in the next sentence.
         ("Right hip is the problem. Five wks off running, iced every day, nothing changed", {"persistent_pain"}),
         # The flu or a cold explains a fever, but not in a sentence that names the hip.
