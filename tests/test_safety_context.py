@@ -122,6 +122,12 @@ def test_each_kind_of_modifier(bot, text, expected):
         # Feeling that "has not come back" fully is still missing; a symptom that has not come back is over.
         ("My leg went numb on the run and the feeling hasn't come back fully", {"nerve_symptoms"}),
         ("Had numbness in my leg last year but it hasn't come back", set()),
+        # A span ago that the complaint has not changed since is when it began; without that, another time.
+        (
+            "Started the exercises my physio gave me 5 weeks ago, done them daily, the hip pain has not changed",
+            {"persistent_pain"},
+        ),
+        ("I had a fever 2 weeks ago, still running daily", set()),
         # "Not feeling great" is no recovery.
         ("Not feeling great, my hip is swollen and hot", {"infection"}),
         # What a rule needs may stand in the next sentence.
@@ -556,8 +562,14 @@ def test_a_span_of_time_that_measures_something_else_is_no_persistent_pain(bot, 
     ("text", "criterion"),
     [
         ("Heard a snap in my hip at the track, now it won't take my weight and it hurts like hell", "severe_pain"),
-        ("Can't tie my shoes or put on pants by myself because of hip pain. started after my marathon sunday", "severe_pain"),
-        ("my left leg has gotten way weaker since the hip pain started, I used to do 20 bridges and now I can't do 3", "nerve_symptoms"),
+        (
+            "Can't tie my shoes or put on pants by myself because of hip pain. started after my marathon sunday",
+            "severe_pain",
+        ),
+        (
+            "my left leg has gotten way weaker since the hip pain started, I used to do 20 bridges and now I can't do 3",
+            "nerve_symptoms",
+        ),
         ("burning up today and the sore hip from last week is worse and kind of puffy", "infection"),
         ("hip warm, red-ish, hurts. 38.2 this morning.", "infection"),
     ],
@@ -612,8 +624,14 @@ def test_a_question_the_writer_asks_reports_nothing_but_its_symptoms_still_count
 @pytest.mark.parametrize(
     ("text", "criterion"),
     [
-        ("Should I be worried that my leg feels weak and wobbly on stairs since the hip thing started?", "nerve_symptoms"),
-        ("Since the beginning of January I have the pain in the hip, I make pause of running, now is March and the pain is same.", "persistent_pain"),
+        (
+            "Should I be worried that my leg feels weak and wobbly on stairs since the hip thing started?",
+            "nerve_symptoms",
+        ),
+        (
+            "Since the beginning of January I have the pain in the hip, I make pause of running, now is March and the pain is same.",
+            "persistent_pain",
+        ),
         ("hip hurts still. rested it since my birthday (aug 2). its september", "persistent_pain"),
     ],
 )
