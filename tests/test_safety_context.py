@@ -396,6 +396,9 @@ def test_an_episode_that_ended_someone_elses_symptoms_and_denied_ones_are_no_red
         ("The ache in my hip comes back every time I try to return to running", "persistent_pain"),
         ("is it normal for hip pain to still be there after 4 weeks off running?", "persistent_pain"),
         ("dull pain in my hip since the marathon, that's 6 weeks ago", "persistent_pain"),
+        # "Right now" before what one cannot do; time off the pain has outlasted.
+        ("Should I still race if right now I can barely hobble to the kitchen?", "severe_pain"),
+        ("After three weeks off running, the hip is still as sore as ever", "persistent_pain"),
         # A question about "your hip" that the next sentence makes the writer's own.
         ("what does it mean if your hip feels hot and looks swollen? mine does right now", "infection"),
     ],
@@ -416,6 +419,17 @@ def test_night_pain_foot_drop_recurrence_and_owned_questions_are_caught(bot, tex
         "Beginner runner (3 months in) and my hips ache after every run. How do I fix this?",
         # "Still" that is not the pain's course.
         "even lying still my legs feel fresh after the taper, it never hurts",
+        # A question about the criteria's words, and one in theory.
+        "What does 'severe pain' mean here, does limping count?",
+        "In theory, can tight hamstrings cause tingling in the leg?",
+        # Cold and ice explain numbness; a hill or a session is not the body in agony.
+        "My hip feels numb right now because of the bag of frozen peas",
+        "Cold-water swims leave my toes numb, any tips?",
+        "Hill repeats are pure torture, how do I get better at them?",
+        "I keep blowing hot and cold on signing up for a marathon",
+        # Time off before a return, and a complaint long over ("can I still" asks leave, not persistence).
+        "Back running after 2 months off and my hip aches a little, normal?",
+        "I had a swollen, red hip with a fever as a teenager (all fine now), can I still race?",
     ],
 )
 def test_figures_of_speech_other_people_and_long_ago_are_no_red_flags(bot, text):

@@ -63,10 +63,11 @@ _DIRECTIONS: tuple[Direction, ...] = get_args(Direction)
 
 # Where a backward modifier ("... and I honestly don't") stops: only a sentence-level break, since
 # what it denies is often a list ("any numbness, tingling or weakness"). A parenthesis is an aside and
-# "and then" a new event: "(... if that matters), and then I started feeling feverish" is no hypothetical.
+# "and then" a new event: "(... if that matters), and then I started feeling feverish" is no hypothetical. "Now"
+# turns to the present, but not before the cause it gives: "numb right now because of the ice".
 STRONG_TERMINATOR = re.compile(
     r"(?<!\d)\.|\.(?!\d)|[!?;()\n]|\s[-\u2013\u2014]+\s|\b(?:but|however|although|though|altho|tho|yet)\b"
-    r"|\b(?:and )?now\b|\bstill\b|\band then\b|\b(?:has|have) (?:gone|become|turned|got|gotten)\b"
+    r"|\b(?:and )?now\b(?!\s+(?:because|cause|cuz|from|after)\b)|\bstill\b|\band then\b|\b(?:has|have) (?:gone|become|turned|got|gotten)\b"
 )
 # Another person's story ends where the writer turns to themselves ("... help me climb", "and mine tingles").
 FIRST_PERSON = re.compile(r"\b(?:i|me|my|mine|myself)\b")
