@@ -353,6 +353,17 @@ def test_the_twelfth_hard_dev_set_is_caught_with_few_false_alarms(bot):
     assert not alarms, alarms
 
 
+def test_the_thirteenth_hard_dev_set_is_caught_with_few_false_alarms(bot):
+    """240 messages by a helper who saw only the article: "3wks. no runs. same same same", an owned question
+    ("Asking because that's exactly what mine has done"), time off before a return, and hard benign ones (frozen
+    peas, a hill that is agony, "in theory, could ..."). Scored once before it was tuned on (persistent 27/31,
+    severe 32/32, infection 30/31, nerve 31/32; 10 of 120 false alarms); a regression guard at today's level
+    (1 missed, no false alarm)."""
+    missed, alarms, flagged, _ = misses_and_alarms(bot, load_jsonl("safety_dev13.jsonl"))
+    assert len(missed) <= 0.01 * flagged, missed
+    assert not alarms, alarms
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -396,6 +407,9 @@ def test_an_episode_that_ended_someone_elses_symptoms_and_denied_ones_are_no_red
         ("The ache in my hip comes back every time I try to return to running", "persistent_pain"),
         ("is it normal for hip pain to still be there after 4 weeks off running?", "persistent_pain"),
         ("dull pain in my hip since the marathon, that's 6 weeks ago", "persistent_pain"),
+        # A span written as one word, and a question the next sentence makes the writer's.
+        ("hip sore for 3wks now, not improving", "persistent_pain"),
+        ("Should a hip that has ached for 5 weeks despite rest be checked? Asking as mine has", "persistent_pain"),
         # "Right now" before what one cannot do; time off the pain has outlasted.
         ("Should I still race if right now I can barely hobble to the kitchen?", "severe_pain"),
         ("After three weeks off running, the hip is still as sore as ever", "persistent_pain"),

@@ -228,11 +228,13 @@ _STILL_HERE = re.compile(r"^is\s+it\s+(?:normal|ok|okay|bad|common|usual)\s+(?:f
 the writer's own course."""
 
 _OWNS_UP = re.compile(
-    r"\s*(?:mine (?:did|does|do|has|have|is|was|went|goes|keeps|too)|same here|(?:it |this |that )?happens to me"
+    r"\s*(?:(?:asking|i ask|i am asking)(?: because| as| since)? )?(?:that is )?(?:exactly |just )?(?:what )?"
+    r"(?:mine (?:did|does|do|has|have|is|was|went|goes|keeps|too)|same here|(?:it |this |that )?happens to me"
     r"|(?:it |this |that )?happened to me|i get (?:this|that|it)|that is me)\b"
 )
 """What the next sentence says to make a question about "your leg" the writer's own: "Is it normal for your leg to
-go numb when you're running? Mine did it 3 times today"."""
+go numb when you're running? Mine did it 3 times today", "... need looking at? Asking because that's exactly what
+mine has done"."""
 
 
 _REPORTS = re.compile(
