@@ -12,13 +12,13 @@ from fixtures.common import HEADINGS, SECTION_TREATMENT, split_answer
 
 from assistant import grounding, plain
 from assistant.answer import Answer, Citation, render_plan, strip_markers, with_marker
-from assistant.compose import Plan, _sections
+from assistant.compose import Plan, article_sections
 from assistant.render import render_answer
 
 
 @pytest.fixture(scope="module")
 def sections(documents):
-    return {s.title: s for s in _sections(documents)}
+    return {s.title: s for s in article_sections(documents)}
 
 
 def composed(plan, table, documents, fake_embeddings, question="how do I treat hip pain?") -> Answer:

@@ -1,0 +1,31 @@
+"""Words and patterns that tell what a question asks for (word lists are package data)."""
+
+from __future__ import annotations
+
+import re
+
+from .. import datafiles, nlp
+
+# Where a question's parts meet: a question mark, a colon, a semicolon, a comma, "and", a spaced dash.
+PART_BREAK = re.compile(r"\?\s*|;\s*|:\s*|,\s*|\s+and\s+|\s+[-\u2013\u2014]+\s+")
+
+# A question that asks for something besides what it names ("what else", "instead", "any alternatives").
+ASKS_ELSE = re.compile(r"\b(?:else|instead|alternatives?|other (?:options|things|ways)|besides|rather than)\b", re.I)
+
+# A question answered yes or no ("should I stretch before running?"), and a FAQ answer that opens with one.
+YES_NO_QUESTION = re.compile(
+    r"(?i)(?:(?:hi|hey|hello|ok|so)\W+)*(?:should|shall|can|could|is|are|do|does|did|will|would|am|was|were|have|has)\b"
+)
+ANSWERS_YES_NO = re.compile(r"\bA:\s*(?:yes|no)\b", re.I)
+# Words too general to name a topic ("deal with", "handle"), from data/generic_words.txt.
+GENERIC_STEMS = frozenset(nlp.stem(w) for w in datafiles.words("generic_words.txt"))
+# Words that ask what the article says on a topic, not which topic (data/topic_words.txt).
+ABOUT_STEMS = frozenset(nlp.stem(w) for w in datafiles.words("topic_words.txt"))
+# Everyday words the article says its own way ("shoe inserts": orthotics), from data/synonyms.tsv.
+EVERYDAY_STEMS = frozenset(w for everyday, _ in datafiles.rows("synonyms.tsv") for w in nlp.stems(everyday))
+
+# Words that ask for every item of a list (data/all_words.txt).
+ALL_WORDS = frozenset(datafiles.words("all_words.txt"))
+
+# Words that only give a definition question its form ("what is ... mean").
+FORM_STEMS = frozenset(nlp.stems("what whats is are does mean meaning define definition explain term called"))
