@@ -34,13 +34,13 @@ class Composer(ShapeReader, SectionReader, ItemReader):
     """The classifier must give 'list' at least this (and more than any other shape)."""
 
     DEFINITION_MIN_SIMILARITY = 0.6
-    """Likewise for definitions ("What is overstriding?"), which are answered even when scope doubts."""
+    """Like ``SUMMARY_MIN_SIMILARITY``, for definitions ("What is overstriding?"), which are answered even when
+    scope doubts."""
 
     STANDOUT = 0.08
     """A list question whose top-ranked item beats its section's next item by this much is about that item..."""
 
     SURE_LIST = 0.8
-
     ASKED_MIN = 0.8
     """...unless the classifier is this sure it asks for a list ("how do I deal with the mental side of being
     sidelined?"), when the item must also be what one of its own questions asks, this nearly ("what low-impact
