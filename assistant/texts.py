@@ -50,7 +50,13 @@ URGENCY: dict["Criterion", str] = {
     "nerve_symptoms": "have it evaluated by a professional",
     "persistent_pain": "see a healthcare provider",
 }
-REFERRAL_HEAD_FLAGGED = "See a healthcare professional: {urgency}"
+REFERRAL_HEADS: dict["Criterion", str] = {
+    "severe_pain": "See a healthcare professional: seek immediate medical attention",
+    "infection": "See a healthcare professional: get prompt treatment",
+    "nerve_symptoms": "Have this evaluated by a healthcare professional",
+    "persistent_pain": "See a healthcare provider",
+}
+"""The referral's heading by the most urgent criterion reported: the article's own urgency, said once."""
 REFERRAL_HEAD_CARE = "When to see a healthcare professional, according to the article"
 REFERRAL_HEAD_POSSIBLE = (
     "This may be one of the article's signs for seeing a healthcare professional; check it against these"

@@ -234,6 +234,24 @@ def test_urgency_order_covers_every_criterion():
     assert set(URGENCY_ORDER) == RED_FLAG_NAMES
 
 
+@pytest.mark.parametrize(
+    ("message", "criterion"),
+    [
+        ("My hip has ached for six weeks and rest has not helped", "persistent_pain"),
+        ("My leg has been tingling and numb on every run", "nerve_symptoms"),
+        ("My hip is red, hot and swollen", "infection"),
+        ("I can't put any weight on my leg", "severe_pain"),
+    ],
+)
+def test_the_heading_says_the_articles_urgency_once(bot, message, criterion):
+    """ "See a healthcare professional: see a healthcare provider" said it twice; the heading now follows the
+    most urgent criterion reported, in the article's words."""
+    referral = bot.ask(message).referral
+    assert referral and referral.heading == texts.REFERRAL_HEADS[criterion]
+    assert referral.urgency and referral.urgency.split()[-1] in referral.heading.lower()
+    assert referral.heading.lower().count("healthcare") == 1
+
+
 @pytest.mark.slow
 def test_cli_shows_the_referral_with_its_citation(index_dir):
     done = run_cli("ask", "I can't walk, my hip is agony and my foot is numb", index_dir=index_dir, timeout=180)

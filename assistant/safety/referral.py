@@ -84,7 +84,7 @@ class ReferralWriter:
         criteria = tuple(self._criterion(n, (triggers.get(n) or "") if n in current else None, quoted) for n in ordered)
         if current:
             urgency = texts.URGENCY[ordered[0]]
-            heading = texts.REFERRAL_HEAD_FLAGGED.format(urgency=urgency)
+            heading = texts.REFERRAL_HEADS[ordered[0]]
             return Referral("flagged", heading, criteria, urgency, texts.REFERRAL_DISCLAIMER)
         kind: ReferralKind = "possible" if possible else "care"
         heading = texts.REFERRAL_HEAD_POSSIBLE if possible else texts.REFERRAL_HEAD_CARE
