@@ -93,6 +93,9 @@ def test_list_lead_in_announces_the_list_and_keeps_its_caveats(relieve):
         # Words that name no topic ("dealing with", "read the whole thing") around the summary words.
         "In a nutshell, what does the article say about dealing with hip pain from running?",
         "I don't have time to read the whole thing - what are the highlights?",
+        # Words that only ask ("pls", "gimme", "what do I need to know") and a form of a topic word ("runners").
+        "recap for runners with hip pain pls, what do I need to know?",
+        "gimme the short version of the article",
     ],
 )
 def test_summary_gives_one_cited_bullet_per_section(bot, question, sources_check):

@@ -10,7 +10,7 @@ import numpy as np
 from .. import nlp
 from ..classify import cached_arrays, cached_vectors, training_key
 from .structure import ArticleView, Shape, load_examples
-from .words import GENERIC_STEMS
+from .words import ASKING_STEMS, GENERIC_STEMS
 
 
 class ShapeReader(ArticleView):
@@ -94,15 +94,20 @@ class ShapeReader(ArticleView):
         # "treating" names "Treatment" too; "dealing with hip pain" is the article's whole subject.
         asked = {w for w in stems if not self._is_topic_word(w) and w not in GENERIC_STEMS}
         words, distinctive = self.summary_words
-        return bool(asked & distinctive) and asked <= words
+        # Words that only ask or point at the article ("gimme", "pls", "what do I need to know") ask for nothing
+        # else: "quick recap pls, hip pain + running, what do i need to know".
+        return bool(asked & distinctive) and asked - ASKING_STEMS <= words
 
     def _is_topic_word(self, stem: str) -> bool:
         """Is `stem` a form of one of the article's topic words: "treat" of "treatment", but "inflation" is not
         "inflammation" though their first five letters agree (``structure.prefixes``)."""
-        return any(
+        if any(
             t.startswith(stem) or stem.startswith(t) or stem[:6] == t[:6]
             for t in self._topic_by_prefix.get(stem[:5], ())
-        )
+        ):
+            return True
+        # A topic word shorter than five letters starts its longer forms: "run" of "runner".
+        return any(stem[:n] in self._topic_by_prefix.get(stem[:n], ()) for n in (3, 4))
 
     @cached_property
     def _topic_by_prefix(self) -> dict[str, tuple[str, ...]]:

@@ -29,3 +29,7 @@ ALL_WORDS = frozenset(datafiles.words("all_words.txt"))
 
 # Words that only give a definition question its form ("what is ... mean").
 FORM_STEMS = frozenset(nlp.stems("what whats is are does mean meaning define definition explain term called"))
+
+# Words that only ask, or point at the article ("pls", "gimme", "tell", "what do I need to know"), from
+# data/request_words.txt and data/topic_words.txt.
+ASKING_STEMS = frozenset(nlp.stem(w) for w in datafiles.words("request_words.txt")) | ABOUT_STEMS
