@@ -53,7 +53,7 @@ URGENCY: dict["Criterion", str] = {
 REFERRAL_HEADS: dict["Criterion", str] = {
     "severe_pain": "See a healthcare professional: seek immediate medical attention",
     "infection": "See a healthcare professional: get prompt treatment",
-    "nerve_symptoms": "Have this evaluated by a healthcare professional",
+    "nerve_symptoms": "Have it evaluated by a professional",
     "persistent_pain": "See a healthcare provider",
 }
 """The referral's heading by the most urgent criterion reported: the article's own urgency, said once."""

@@ -94,7 +94,7 @@ def test_the_referral_quotes_the_article_and_puts_the_reported_criterion_first(c
     for criterion in referral.criteria:
         assert criterion.quote in article_text
     html = render_referral(referral)
-    assert texts.URGENCY["nerve_symptoms"] in referral.text and "tingles" in html
+    assert texts.URGENCY["nerve_symptoms"] in referral.text.lower() and "tingles" in html
 
 
 def test_a_later_turn_gets_a_one_line_reminder(criteria):
