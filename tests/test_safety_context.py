@@ -444,6 +444,14 @@ def test_night_pain_foot_drop_recurrence_and_owned_questions_are_caught(bot, tex
         # Time off before a return, and a complaint long over ("can I still" asks leave, not persistence).
         "Back running after 2 months off and my hip aches a little, normal?",
         "I had a swollen, red hip with a fever as a teenager (all fine now), can I still race?",
+        # An age or a year in brackets belongs to its sentence; a teammate is another person.
+        "My brother (45) has had a numb leg for a month, should he see someone?",
+        "A teammate went down at the track today and could not put weight on his leg",
+        # Long ago, years on, a cold plunge, a question that supposes ("say my ...").
+        "Long ago (2015) I had a fever and a red swollen hip, all good since. Best hill drills?",
+        "Three years on from the injury that left me limping, I ran a marathon today!",
+        "The cold plunge after my run made my legs tingle for a bit",
+        "Say my foot goes numb at mile 20, do I stop?",
     ],
 )
 def test_figures_of_speech_other_people_and_long_ago_are_no_red_flags(bot, text):

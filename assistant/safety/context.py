@@ -61,12 +61,18 @@ Direction = Literal["forward", "backward", "both"]
 _KINDS: tuple[Kind, ...] = get_args(Kind)
 _DIRECTIONS: tuple[Direction, ...] = get_args(Direction)
 
+# A parenthesis is an aside, but not one that holds a number only: "my dad (62) has had hip pain", "ages ago
+# (2018) i had a hip infection": an age or a year belongs to its sentence.
+_PARENTHESIS = r"\((?!\d{1,4}\))|(?<!\(\d)(?<!\(\d\d)(?<!\(\d\d\d)(?<!\(\d\d\d\d)\)"
+
 # Where a backward modifier ("... and I honestly don't") stops: only a sentence-level break, since
 # what it denies is often a list ("any numbness, tingling or weakness"). A parenthesis is an aside and
 # "and then" a new event: "(... if that matters), and then I started feeling feverish" is no hypothetical. "Now"
 # turns to the present, but not before the cause it gives: "numb right now because of the ice".
 STRONG_TERMINATOR = re.compile(
-    r"(?<!\d)\.|\.(?!\d)|[!?;()\n]|\s[-\u2013\u2014]+\s|\b(?:but|however|although|though|altho|tho|yet)\b"
+    r"(?<!\d)\.|\.(?!\d)|[!?;\n]|"
+    + _PARENTHESIS
+    + r"|\s[-\u2013\u2014]+\s|\b(?:but|however|although|though|altho|tho|yet)\b"
     r"|\b(?:and )?now\b(?!\s+(?:because|cause|cuz|from|after)\b)|\bstill\b|\band then\b|\b(?:has|have) (?:gone|become|turned|got|gotten)\b"
 )
 # Another person's story ends where the writer turns to themselves ("... help me climb", "and mine tingles").
@@ -74,7 +80,7 @@ FIRST_PERSON = re.compile(r"\b(?:i|me|my|mine|myself)\b")
 
 # Clause boundaries: punctuation (a decimal point, "38.9", is none), a spaced dash, and words that start a new clause.
 TERMINATOR = re.compile(
-    r"(?<!\d)\.|\.(?!\d)|[!?;:,()\n]|\s[-\u2013\u2014]+\s"
+    r"(?<!\d)\.|\.(?!\d)|[!?;:,\n]|" + _PARENTHESIS + r"|\s[-\u2013\u2014]+\s"
     r"|\b(?:but|however|although|though|altho|tho|yet|except|as|because|cause|cuz|while|whereas|now|and then|then"
     r"|so(?= (?:i|my|it|the|we)\b)"
     r"|since(?= (?:i|my|it|the|then|now|that)\b)"
