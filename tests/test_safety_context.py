@@ -214,6 +214,23 @@ def test_the_referral_reaches_the_person_when_retrieval_fails(bot, monkeypatch):
     assert bot.safety.criteria["nerve_symptoms"].quote in answer.referral.text
 
 
+@pytest.mark.parametrize(
+    ("text", "criterion"),
+    [
+        ("Tengo fiebre de 38,5 y la cadera hinchada desde el domingo", "infection"),
+        ("Kribbeln im Bein und Taubheit am Oberschenkel seit dem Lauf gestern", "nerve_symptoms"),
+        ("J'ai tellement mal a la hanche que je ne peux pas marcher", "severe_pain"),
+        ("Ik heb al sinds januari pijn in mijn heup, rust helpt niet", "persistent_pain"),
+    ],
+)
+def test_a_red_flag_in_another_language_shows_the_referral_without_claiming_a_match(bot, text, criterion):
+    """The rules and ConText read English; a criterion named in Spanish, German, French, Dutch, Italian or
+    Portuguese still shows the referral, with all four criteria, as an unsure reading."""
+    answer = bot.ask(text)
+    assert answer.referral and answer.referral.kind == "possible", text
+    assert criterion in bot.safety.finding(text).possible
+
+
 def test_an_unsure_clause_shows_the_referral_without_claiming_a_match(bot):
     from assistant.safety import Assessment
 

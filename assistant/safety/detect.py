@@ -31,7 +31,7 @@ from . import context
 from .learned import LearnedDetector
 from .names import RED_FLAGS, Criterion
 from .normalize import _SENTENCE_SPLIT, Normalized, _spans
-from .rules import NOT_BETTER, PAIN_WORD, RULES
+from .rules import NOT_BETTER, OTHER_LANGUAGE_RULES, PAIN_WORD, RULES
 
 
 @dataclass(frozen=True)
@@ -218,7 +218,18 @@ class Detector:
         for name in _doubted(norm.text, found):
             del found[name]
             possible.append(name)
+        possible += [c for c in _other_language(norm.text) if c not in found and c not in possible]
         return Finding(tuple(found[c] for c in RED_FLAGS if c in found), tuple(possible))
+
+
+def _other_language(text: str) -> list[Criterion]:
+    """Criteria a message names in another language ("fiebre", "Kribbeln im Bein"): the referral is shown, as for
+    an unsure reading, since neither the rules nor ConText read those languages."""
+    return [
+        rule.criterion
+        for rule in OTHER_LANGUAGE_RULES
+        if rule.pattern.search(text) and (rule.needs is None or rule.needs.search(text))
+    ]
 
 
 def _course_rules_out(text: str, last: dict[Criterion, int]) -> list[Criterion]:

@@ -24,10 +24,12 @@ class Rule:
     """A second pattern that must match in the same sentence (context)."""
 
 
-def _load() -> tuple[tuple[Rule, ...], re.Pattern[str], dict[str, str]]:
-    """The rules, the care-question pattern and the named pieces, from ``data/red_flag_rules.tsv``."""
+def _load() -> tuple[tuple[Rule, ...], tuple[Rule, ...], re.Pattern[str], dict[str, str]]:
+    """The rules, those for other languages, the care-question pattern and the named pieces, from
+    ``data/red_flag_rules.tsv``."""
     pieces: dict[str, str] = {}
     rules: list[Rule] = []
+    other: list[Rule] = []
     care: list[str] = []
 
     def expand(pattern: str) -> str:
@@ -39,22 +41,25 @@ def _load() -> tuple[tuple[Rule, ...], re.Pattern[str], dict[str, str]]:
         kind, rest = fields[0], fields[1:]
         if kind == "define":
             pieces[rest[0]] = expand(rest[1])
-        elif kind == "rule":
+        elif kind in ("rule", "other_language"):
             criterion = rest[0]
             if criterion not in RED_FLAGS:
                 raise datafiles.DataFileError(
                     f"{RULES_FILE}: unknown criterion {criterion!r} (allowed: {', '.join(RED_FLAGS)})"
                 )
             needs = expand(rest[2]) if len(rest) > 2 and rest[2] else None
-            rules.append(Rule(criterion, re.compile(expand(rest[1])), re.compile(needs) if needs else None))
+            rule = Rule(criterion, re.compile(expand(rest[1])), re.compile(needs) if needs else None)
+            (rules if kind == "rule" else other).append(rule)
         elif kind == "care":
             care.append(expand(rest[0]))
         else:
-            raise datafiles.DataFileError(f"{RULES_FILE}: unknown line kind {kind!r} (allowed: define, rule, care)")
-    return tuple(rules), re.compile("|".join(care)), pieces
+            raise datafiles.DataFileError(
+                f"{RULES_FILE}: unknown line kind {kind!r} (allowed: define, rule, other_language, care)"
+            )
+    return tuple(rules), tuple(other), re.compile("|".join(care)), pieces
 
 
-RULES, CARE_QUESTION, _PIECES = _load()
+RULES, OTHER_LANGUAGE_RULES, CARE_QUESTION, _PIECES = _load()
 NOT_BETTER = re.compile(
     rf"\b(?:{_PIECES['NOT_BETTER']})\b|\bstill\b(?!\s+(?:a\s+(?:bit|little|touch|tad)|slightly|mildly|only)\b)"
 )
