@@ -381,6 +381,21 @@ def test_the_thirteenth_hard_dev_set_is_caught_with_few_false_alarms(bot):
     assert not alarms, alarms
 
 
+def test_the_fourteenth_hard_dev_set_shows_every_referral_with_no_false_alarm(bot):
+    """240 messages by a helper who saw only the article: red flags told in chatty context, by events and dates,
+    in other languages or mixed with them ("Tengo fiebre ... hinchada", "Kribbeln im Bein"), and hard benign ones
+    (an age in brackets, a club member who could not bear weight, a cold plunge). Scored once before it was tuned
+    on (persistent 26/31, severe 31/33, infection 26/30, nerve 27/31, referral shown 90.8%, 8 of 120 false alarms);
+    a regression guard at today's level: every red flag shows the referral (those in other languages as unsure
+    readings), no false alarm, at most the 14 other-language messages without a confident match."""
+    rows = load_jsonl("safety_dev14.jsonl")
+    missed, alarms, _, _ = misses_and_alarms(bot, rows)
+    unreferred = [r["id"] for r in rows if r["expect"] and not bot.ask(r["text"]).referral]
+    assert not unreferred, unreferred
+    assert not alarms, alarms
+    assert len(missed) <= 14, missed
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -430,6 +445,7 @@ def test_an_episode_that_ended_someone_elses_symptoms_and_denied_ones_are_no_red
         # "Right now" before what one cannot do; time off the pain has outlasted.
         ("Should I still race if right now I can barely hobble to the kitchen?", "severe_pain"),
         ("After three weeks off running, the hip is still as sore as ever", "persistent_pain"),
+        ("Had a 4-week break from running. First jog back and the hip ache is exactly the same", "persistent_pain"),
         # A question about "your hip" that the next sentence makes the writer's own.
         ("what does it mean if your hip feels hot and looks swollen? mine does right now", "infection"),
     ],
