@@ -284,7 +284,9 @@ class Pipeline:
         care = one_passage and self.safety.is_care_question(question)
         if not care and not (plan.shape == "list" and plan.sections == listing.sections):
             return plan
-        named = self.safety.named_criteria(question)
+        # A criterion named only to rule it out ("Other than numbness, what symptoms mean I should get help?") is
+        # not the one asked about.
+        named = self.safety.named_criteria(nlp.ruled_out(question))
         if len(named) == 1:
             return Plan("specific", focus=(self.safety.criteria[named[0]].chunk_id,), confidence=plan.confidence)
         # ... provided the passage it was about to get is one of them: "would a physio be worth it?" is physical therapy.

@@ -328,6 +328,20 @@ def test_an_item_named_only_to_rule_it_out_keeps_the_list(bot):
     assert answer.shape == "list", answer.text
 
 
+@pytest.mark.parametrize(
+    ("question", "left_out"),
+    [
+        ("Aside from physical therapy, what other treatments are there?", "treatment-options/2-physical-therapy"),
+        ("Other than numbness, what symptoms mean I should get my hip checked?", "4-numbness-or-tingling"),
+    ],
+)
+def test_what_else_besides_a_named_item_is_the_rest_of_its_list(bot, question, left_out):
+    answer = bot.ask(question)
+    assert answer.shape == "list", answer.text
+    cited_ids = cited(answer)
+    assert len(cited_ids) >= 3 and not any(c.endswith(left_out) for c in cited_ids), cited_ids
+
+
 def hit(chunk_id: str, role: str, score: float):
     doc = Document(page_content="x", metadata={"chunk_id": chunk_id, "role": role})
     return SimpleNamespace(doc=doc, score=score, chunk_id=chunk_id)

@@ -266,10 +266,13 @@ class Composer(ShapeReader, SectionReader, ItemReader):
         section = self.listable[int(np.argmax(scores))]
         top = max(scores)
         tied = [s for s, score in zip(self.listable, scores, strict=True) if top - score <= self.TIE and s != section]
-        in_section = (*section.leads, *section.items)
-        # The best-scored of the section's chunks, the earliest among equals (as the ranking orders them).
+        ruled_out = self.ruled_out_items(question)
+        # The best-scored of the section's chunks, the earliest among equals (as the ranking orders them); never
+        # one the question rules out ("Other than numbness, what symptoms mean I should get help?").
+        in_section = [c for c in (*section.leads, *section.items) if c not in ruled_out] or [*section.items]
         first = min(in_section, key=lambda c: (-ranking.score(c), ranking.position[c]))
-        others = sorted((ranking.score(c) for c in section.items if c != first), reverse=True)
+        others = sorted((ranking.score(c) for c in section.items if c != first and c not in ruled_out), reverse=True)
+        others = others or [ranking.score(first)]
         lead = ranking.score(first) - others[0] if first in section.items else 0.0
         asked = self._asked(vector, first) if lead >= self.AHEAD else 0.0
         if asked >= self.ASKED_SURE:
@@ -277,7 +280,6 @@ class Composer(ShapeReader, SectionReader, ItemReader):
         if lead >= self.STANDOUT and (confidence < self.SURE_LIST or asked >= self.ASKED_MIN):
             return None
         named = self._named_sections(question)
-        ruled_out = self.ruled_out_items(question)
         faqs = [
             d.metadata["chunk_id"]
             for d in ranking.top(2)

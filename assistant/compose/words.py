@@ -10,7 +10,11 @@ from .. import datafiles, nlp
 PART_BREAK = re.compile(r"\?\s*|;\s*|:\s*|,\s*|\s+and\s+|\s+[-\u2013\u2014]+\s+")
 
 # A question that asks for something besides what it names ("what else", "instead", "any alternatives").
-ASKS_ELSE = re.compile(r"\b(?:else|instead|alternatives?|other (?:options|things|ways)|besides|rather than)\b", re.I)
+ASKS_ELSE = re.compile(
+    r"\b(?:else|instead|alternatives?|other (?:options|things|ways)|besides|rather than|other than|apart from"
+    r"|aside from|except)\b",
+    re.I,
+)
 
 # A question answered yes or no ("should I stretch before running?"), and a FAQ answer that opens with one.
 YES_NO_QUESTION = re.compile(

@@ -154,9 +154,7 @@ class SafetyLayer:
         current = assessment.current
         if current or assessment.care_question or assessment.possible:
             triggers = {d.criterion: d.trigger for d in assessment.detections}
-            in_answer = (
-                not current and not assessment.possible and self.criterion_chunks <= set(listed)
-            )
+            in_answer = not current and not assessment.possible and self.criterion_chunks <= set(listed)
             return self.writer.full(
                 current, triggers, possible=bool(assessment.possible), in_answer=in_answer, quoted=listed
             )
