@@ -41,6 +41,7 @@ from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
 from . import cancel, nlp, texts
 from .answer import Answer, Answerer, without_framing
 from .compose import Composer, Plan
+from .compose.words import ASKS_ELSE
 from .embeddings import embed_query
 from .history import clean_text, condense, normalize_history, point_back, topical_words, user_messages
 from .retrieval import Hit, Ranker
@@ -248,7 +249,14 @@ class Pipeline:
         """Pain that has lasted, and a question for the article's list ("My hip's been bad for 3 weeks even though
         I've been resting. What are my options now, and should I see someone?"): the list, the criterion first. The
         other criteria want care, not self-treatment: their passage alone answers ("I can't put weight on my hip,
-        what should I do?")."""
+        what should I do?"), unless the message asks which other signs want care too."""
+        if self.safety.is_care_question(question) and ASKS_ELSE.search(question):
+            # "I can barely walk to the car. Should I get it looked at, and what else would count as a reason to see
+            # someone?": every criterion, those reported first.
+            plan = self.criteria_listing
+            for chunk_id in reversed(reported):
+                plan = self.composer.leading(plan, chunk_id)
+            return plan
         if set(reported) != {self.safety.criteria["persistent_pain"].chunk_id}:
             return None
         plan = self.composer.plan(question, vector, hits)

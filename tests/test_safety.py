@@ -99,6 +99,14 @@ def test_pain_that_has_lasted_and_a_question_for_the_options_gets_the_criterion_
     }, answer.text
 
 
+def test_a_red_flag_and_a_question_for_the_other_signs_gets_every_criterion_the_reported_first(bot):
+    answer = bot.ask("My hip hurts so much I can barely walk. Should I get it checked, and what other signs count?")
+    cited = [c.chunk_id for c in answer.citations]
+    assert answer.red_flags == ["severe_pain"] and answer.shape == "list", answer.text
+    assert cited[0] == bot.safety.criteria["severe_pain"].chunk_id
+    assert {c.chunk_id for c in bot.safety.criteria.values()} <= set(cited), answer.text
+
+
 def test_a_benign_question_is_not_steered_to_the_referral_items(bot):
     answer = bot.ask("How long should I ice my hip?")
     assert not any("seek-professional-help" in c.chunk_id for c in answer.citations)

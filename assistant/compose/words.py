@@ -11,8 +11,8 @@ PART_BREAK = re.compile(r"\?\s*|;\s*|:\s*|,\s*|\s+and\s+|\s+[-\u2013\u2014]+\s+"
 
 # A question that asks for something besides what it names ("what else", "instead", "any alternatives").
 ASKS_ELSE = re.compile(
-    r"\b(?:else|instead|alternatives?|other (?:options|things|ways)|besides|rather than|other than|apart from"
-    r"|aside from|except)\b",
+    r"\b(?:else|instead|alternatives?|what other|other (?:options|things|ways|signs|symptoms|reasons)|besides"
+    r"|rather than|other than|apart from|aside from|except)\b",
     re.I,
 )
 
