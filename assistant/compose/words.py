@@ -7,7 +7,7 @@ import re
 from .. import datafiles, nlp
 
 # Where a question's parts meet: a question mark, a colon, a semicolon, a comma, "and", a spaced dash.
-PART_BREAK = re.compile(r"\?\s*|;\s*|:\s*|,\s*|\s+and\s+|\s+[-\u2013\u2014]+\s+")
+PART_BREAK = re.compile(r"\?\s*|;\s*|:\s*|,\s*|\s+and\s+|\s+[-\u2013\u2014]+\s+", re.I)
 
 # A question that asks for something besides what it names ("what else", "instead", "any alternatives").
 ASKS_ELSE = re.compile(

@@ -107,3 +107,10 @@ def test_a_referral_whose_criteria_the_answer_lists_keeps_only_its_heading_and_d
     assert Referral.from_dict(folded.to_dict()) == folded
     shown = Referral("care", "When to see a professional", (criterion,), None, "Not a diagnosis.")
     assert "Intense pain" in shown.text and "<ul>" in render_referral(shown)
+
+
+def test_a_question_splits_into_parts_whatever_the_case_of_its_and():
+    from assistant.compose.words import PART_BREAK
+
+    parts = [p for p in PART_BREAK.split("how do i keep my head right AND what should i be doing to heal it") if p]
+    assert parts == ["how do i keep my head right", "what should i be doing to heal it"]
