@@ -88,6 +88,8 @@ class NgramFeatures:
 
     _SPACES = re.compile(r"\s\s+")
     RANGE = (2, 5)
+    WORD_CACHE = 65536
+    """Words whose vocabulary columns are kept (``_columns``)."""
 
     def __init__(self, vocabulary: Sequence[str], idf: np.ndarray) -> None:
         self.vocabulary = {gram: i for i, gram in enumerate(vocabulary)}
@@ -134,8 +136,6 @@ class NgramFeatures:
             if len(self._word_columns) < self.WORD_CACHE:
                 self._word_columns[word] = columns
         return columns
-
-    WORD_CACHE = 65536
 
     def transform(self, texts: Sequence[str]) -> np.ndarray:
         """(len(texts), vocabulary size): sublinear tf times idf, each row of unit length."""
