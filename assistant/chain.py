@@ -56,6 +56,8 @@ from .turn import Clock, Turn
 
 log = logging.getLogger(__name__)
 
+_ASKS_WHEN = re.compile(r"(?i)\s*(?:when|at what point|how do i know when|how will i know when)\b")
+"""A care question that asks when to get care, not whether one kind of care helps."""
 _CLAUSE_BREAK = re.compile(r"[.,;:!\n]|(?<=\?)")
 """Where a message's clauses end: a question in it is the clause that holds the question mark."""
 
@@ -299,7 +301,9 @@ class Pipeline:
             return Plan("specific", focus=(self.safety.criteria[named[0]].chunk_id,), confidence=plan.confidence)
         # ... provided the passage it was about to get is one of them: "would a physio be worth it?" is physical therapy.
         about_care = bool(plan.chunks) and plan.chunks[0] in listing.chunks
-        return listing if care and not named and about_care else plan
+        # "At what point do I need to see a physio instead of just resting?" asks when, which the criteria say.
+        asks_when = bool(_ASKS_WHEN.match(question))
+        return listing if care and not named and (about_care or asks_when) else plan
 
     def _elsewhere(self, message: str) -> bool:
         """Is every red flag the message reports in another body part than the hip ("my knee is hot and

@@ -64,6 +64,8 @@ def test_prevention_question_lists_all_six_strategies(bot):
         # The asking word picks the section, not a word of the subject ("caused by running").
         ("how do you fix hip pain caused by running?", TREATMENT),
         ("how do i stop getting hip pain every time my training picks up", PREVENTION),
+        # Not getting it, or keeping it that way, is prevention.
+        ("how to not get hip pain when I run, give me all the ways", PREVENTION),
         # "options" is how the question asks, not the "Treatment Options" it names.
         ("What are my options for preventing hip pain as a runner?", PREVENTION),
     ],
@@ -426,6 +428,7 @@ def sources_check(helpers):
         "so gutted about my hip",
         "How can I deal with the frustration of not being able to run?",
         "how do i cope with not running",
+        "Any strategies for the emotional side of being injured?",
     ],
 )
 def test_a_feeling_about_the_injury_gets_the_psychological_section(bot, question):

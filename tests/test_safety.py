@@ -107,6 +107,11 @@ def test_a_red_flag_and_a_question_for_the_other_signs_gets_every_criterion_the_
     assert {c.chunk_id for c in bot.safety.criteria.values()} <= set(cited), answer.text
 
 
+def test_a_question_asking_when_to_see_a_professional_gets_the_criteria(bot):
+    answer = bot.ask("at what point should I see a physio or GP instead of just resting it?")
+    assert {c.chunk_id for c in bot.safety.criteria.values()} <= {c.chunk_id for c in answer.citations}, answer.text
+
+
 def test_a_benign_question_is_not_steered_to_the_referral_items(bot):
     answer = bot.ask("How long should I ice my hip?")
     assert not any("seek-professional-help" in c.chunk_id for c in answer.citations)
