@@ -30,6 +30,7 @@ def composition(bot: Assistant, bar: Progress, *, fast: bool) -> dict:
         "broad (dev 8, helper-written)": blind.score_broad(bot, load("questions_broad_dev8.jsonl")),
         "broad (dev 9, helper-written)": blind.score_broad(bot, load("questions_broad_dev9.jsonl")),
         "broad (dev 10, helper-written)": blind.score_broad(bot, load("questions_broad_dev10.jsonl")),
+        "broad (dev 11, helper-written)": blind.score_broad(bot, load("questions_broad_dev11.jsonl")),
     }
     out.update(_blind_sets(bot, blind.score_broad, "broad", "broad_questions.jsonl"))
     rows = load("questions_dev.jsonl") + ([] if fast else load("questions_test.jsonl"))
