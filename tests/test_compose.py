@@ -702,3 +702,25 @@ def test_the_second_one_after_a_list_is_that_item(bot):
     second = bot.ask("tell me more about the second one", history=history)
     assert second.shape == "specific"
     assert [c.chunk_id for c in second.citations] == [listed.items[1].chunk_id], second.text
+
+
+@pytest.mark.parametrize(
+    ("question", "faq", "section"),
+    [
+        ("Is it okay to keep running through hip pain, and if not, what should I do to treat it?", "q4-", TREATMENT),
+        ("Does running cause hip arthritis, and what else is behind hip pain in runners?", "q1-", CAUSES),
+    ],
+)
+def test_a_faq_and_a_list_asked_in_one_question_get_both(bot, question, faq, section):
+    answer = bot.ask(question)
+    assert answer.shape == "list", answer.text
+    cited_ids = cited(answer)
+    assert cited_ids[0].split("/")[-1].startswith(faq), cited_ids
+    assert set(items_of(bot, section)) <= set(cited_ids)
+
+
+def test_a_faq_question_with_a_remark_beside_it_stays_the_faqs_answer(bot):
+    """ "hip is sore from running" asks for no list: the FAQ's answer alone."""
+    answer = bot.ask("how many days off should i take, hip is sore from running")
+    assert answer.shape == "specific", answer.text
+    assert any("q2-long-rest" in c for c in cited(answer))

@@ -15,7 +15,6 @@ from .. import nlp
 from ..corpus import INTRODUCTION
 from .items import ItemReader
 from .sections import SectionReader
-from .shapes import ShapeReader
 from .structure import Plan, Section, article_sections, own_title_terms, prefixes
 from .words import ABOUT_STEMS, ASKS_ELSE, EVERYDAY_STEMS, FORM_STEMS
 
@@ -27,11 +26,8 @@ if TYPE_CHECKING:
     from ..store import ChunkVectors
 
 
-class Composer(ShapeReader, SectionReader, ItemReader):
+class Composer(SectionReader, ItemReader):
     """Decides the shape of each answer; one per Assistant."""
-
-    LIST_MIN_PROBABILITY = 0.45
-    """The classifier must give 'list' at least this (and more than any other shape)."""
 
     DEFINITION_MIN_SIMILARITY = 0.6
     """Like ``SUMMARY_MIN_SIMILARITY``, for definitions ("What is overstriding?"), which are answered even when
@@ -160,6 +156,14 @@ class Composer(ShapeReader, SectionReader, ItemReader):
         if not vector.size or not hits:
             return Plan("specific")
         probs = self.shape_probabilities(vector)
+        lead = next((h for h in hits if h.doc.metadata.get("role") != "framing"), hits[0])
+        if lead.doc.metadata.get("kind") == "faq" and probs["summary"] < max(probs.values()):
+            # A FAQ pair answers one part, and the question's other parts ask for lists ("Is it okay to keep running
+            # through hip pain, and if not, what should I do to treat it?"): the FAQ's answer, then each list.
+            lists = [s for s in self._named_sections(question, listing=True) if lead.chunk_id not in s.items]
+            if lists:
+                listing = self._listing(lists, probs["list"])
+                return replace(listing, chunks=(lead.chunk_id, *listing.chunks))
         if hits[0].doc.metadata.get("kind") == "faq" and probs["summary"] < max(probs.values()):
             # The article's own answer to this question: a FAQ pair ranked first is the answer.
             return Plan("specific", chunks=tuple(h.chunk_id for h in hits), confidence=probs["specific"])

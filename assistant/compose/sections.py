@@ -12,15 +12,16 @@ import numpy as np
 from .. import nlp
 from ..classify import cached_vectors, load_jsonl
 from ..embeddings import embed_texts
-from .structure import ArticleView, Plan, Section, prefixed_terms
-from .words import PART_BREAK
+from .shapes import ShapeReader
+from .structure import Plan, Section, prefixed_terms
+from .words import ASKS_ELSE, PART_BREAK
 
 if TYPE_CHECKING:
     from ..retrieval import Ranking
 
 
-class SectionReader(ArticleView):
-    """Section scores and lists of ``Composer``."""
+class SectionReader(ShapeReader):
+    """Section scores and lists of ``Composer`` (a part of a question asks for a list by its shape)."""
 
     OWN_TERMS_WEIGHT = 0.15
     """What each word the question shares with a section's own title adds to its best chunk's score: "avoid"
@@ -125,23 +126,31 @@ class SectionReader(ArticleView):
         asked = prefixed_terms(nlp.expand(text))
         return [i for i, own in enumerate(self.own_terms) if own & asked]
 
-    def _named_sections(self, question: str, *, whole: bool = False) -> list[Section]:
+    def _named_sections(self, question: str, *, whole: bool = False, listing: bool = False) -> list[Section]:
         """Sections that parts of a question name on their own ("causes ... and how do I stop it coming back");
-        with `whole`, a one-part question too ("Summarize the FAQ section"). Parts are embedded on their own,
-        not with the conversation the question's vector may carry."""
+        with `whole`, a one-part question too ("Summarize the FAQ section"); with `listing`, only parts that ask
+        for a list or for what else there is ("..., and what other treatments speed up recovery?"). Parts are
+        embedded on their own, not with the conversation the question's vector may carry."""
         parts = [p.strip() for p in PART_BREAK.split(question) if p and p.strip()]
         if (len(parts) < 2 and not whole) or self.rank is None:
             return []
         parts = parts[: self.MAX_PARTS]
         named = []
         for part, vector in zip(parts, embed_texts(self.embeddings, parts), strict=True):
+            # A part asks for a list when it asks what else there is, or reads as a list question and names a
+            # section by its title ("what should I do to treat it"); "hip is sore from running" names none.
+            by_title = self._titled_sections(part)
+            if listing and not (
+                ASKS_ELSE.search(part)
+                or (by_title and self.shape_probabilities(vector)["list"] >= self.LIST_MIN_PROBABILITY)
+            ):
+                continue
             scores = sorted(
                 zip(self._section_scores(part, vector), range(len(self.listable)), strict=True), reverse=True
             )
             (best, index), (second, _) = scores[0], scores[1]
             titled = self.title_vectors @ vector
             # A word of one section's own title names it ("... about treating hip pain": the treatment options).
-            by_title = self._titled_sections(part)
             if best >= self.PART_MIN and best - second >= self.PART_MARGIN:
                 named.append(self.listable[index])
             elif len(by_title) == 1:

@@ -16,6 +16,9 @@ from .words import ASKING_STEMS, GENERIC_STEMS
 class ShapeReader(ArticleView):
     """The shape classifier and the summary checks of ``Composer``."""
 
+    LIST_MIN_PROBABILITY = 0.45
+    """The classifier must give 'list' at least this (and more than any other shape)."""
+
     SUMMARY_MIN_SIMILARITY = 0.6
     """A summary is only given to questions this close to an example ("Summarize the article"); other
     texts the classifier calls 'summary' (a tweet to write, a paragraph to summarise) are not about it."""
