@@ -724,3 +724,36 @@ def test_a_faq_question_with_a_remark_beside_it_stays_the_faqs_answer(bot):
     answer = bot.ask("how many days off should i take, hip is sore from running")
     assert answer.shape == "specific", answer.text
     assert any("q2-long-rest" in c for c in cited(answer))
+
+
+@pytest.mark.parametrize(
+    ("question", "sections"),
+    [
+        ("I need a complete list of treatment options plus every sign that I should see a doctor.", 2),
+        ("how many days off do i need for a sore hip & what do i do in the meantime to get better", 1),
+    ],
+)
+def test_plus_and_ampersand_join_parts_of_a_question(bot, question, sections):
+    answer = bot.ask(question)
+    assert answer.shape == "list", answer.text
+    assert set(items_of(bot, TREATMENT)) <= set(cited(answer))
+    if sections == 2:
+        assert set(items_of(bot, "When to Seek Professional Help")) <= set(cited(answer))
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Break down the main points of this hip pain piece for me.",
+        "too long didnt read - whats the gist of this article",
+    ],
+)
+def test_break_down_and_contractions_typed_without_apostrophes_still_ask_for_a_summary(bot, question):
+    assert bot.ask(question).shape == "summary"
+
+
+def test_beyond_at_the_start_rules_out_what_it_names(bot):
+    from assistant import nlp
+
+    assert "fever" not in nlp.ruled_out("Beyond a fever, which warning signs mean I need a doctor?")
+    assert "two weeks" in nlp.ruled_out("pain lasting beyond two weeks, should I see a doctor?")

@@ -76,9 +76,7 @@ def health(base: str) -> dict:
 
 def chat(base: str, question: str) -> str:
     body = json.dumps({"model": "hip-assistant", "messages": [{"role": "user", "content": question}]}).encode()
-    request = urllib.request.Request(
-        f"{base}/v1/chat/completions", body, headers={"Content-Type": "application/json"}
-    )
+    request = urllib.request.Request(f"{base}/v1/chat/completions", body, headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=60) as response:
         assert response.status == 200
         return json.loads(response.read())["choices"][0]["message"]["content"]

@@ -6,13 +6,13 @@ import re
 
 from .. import datafiles, nlp
 
-# Where a question's parts meet: a question mark, a colon, a semicolon, a comma, "and", a spaced dash.
-PART_BREAK = re.compile(r"\?\s*|;\s*|:\s*|,\s*|\s+and\s+|\s+[-\u2013\u2014]+\s+", re.I)
+# Where a question's parts meet: a question mark, a colon, a semicolon, a comma, "and", "&", "plus", a spaced dash.
+PART_BREAK = re.compile(r"\?\s*|;\s*|:\s*|,\s*|\s+(?:and|&|plus)\s+|\s+[-\u2013\u2014]+\s+", re.I)
 
 # A question that asks for something besides what it names ("what else", "instead", "any alternatives").
 ASKS_ELSE = re.compile(
     r"\b(?:else|instead|alternatives?|what other|other (?:options|things|ways|signs|symptoms|reasons)|besides"
-    r"|rather than|other than|apart from|aside from|except)\b",
+    r"|rather than|other than|apart from|aside from|except|^beyond)\b",
     re.I,
 )
 
