@@ -726,19 +726,13 @@ def test_a_faq_question_with_a_remark_beside_it_stays_the_faqs_answer(bot):
     assert any("q2-long-rest" in c for c in cited(answer))
 
 
-@pytest.mark.parametrize(
-    ("question", "sections"),
-    [
-        ("I need a complete list of treatment options plus every sign that I should see a doctor.", 2),
-        ("how many days off do i need for a sore hip & what do i do in the meantime to get better", 1),
-    ],
-)
-def test_plus_and_ampersand_join_parts_of_a_question(bot, question, sections):
-    answer = bot.ask(question)
+def test_plus_and_ampersand_join_parts_of_a_question(bot):
+    from assistant.compose.words import PART_BREAK
+
+    assert len([p for p in PART_BREAK.split("how many days off do i need & what do i do meanwhile") if p]) == 2
+    answer = bot.ask("I need a complete list of treatment options plus every sign that I should see a doctor.")
     assert answer.shape == "list", answer.text
-    assert set(items_of(bot, TREATMENT)) <= set(cited(answer))
-    if sections == 2:
-        assert set(items_of(bot, "When to Seek Professional Help")) <= set(cited(answer))
+    assert set(items_of(bot, TREATMENT)) | set(items_of(bot, "When to Seek Professional Help")) <= set(cited(answer))
 
 
 @pytest.mark.parametrize(
