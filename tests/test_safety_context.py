@@ -720,3 +720,59 @@ def test_a_worry_about_what_is_and_a_span_of_months_are_reports(bot, text, crite
 )
 def test_a_worry_ahead_a_request_and_a_running_career_are_no_red_flags(bot, text):
     assert not bot.safety.detect(text)
+
+
+def test_the_fifteenth_hard_dev_set_shows_every_referral_but_two_with_no_false_alarm(bot):
+    """240 messages by a helper who saw only the article: spans told by events, can't-weight-bear in daily life, two
+    criteria in one message, twelve red flags in other languages. Scored once before it was tuned on (persistent
+    27/31, severe 29/33, infection 27/32, nerve 26/33, referral shown 94.2%, 6 of 120 false alarms); a regression
+    guard at today's level: no false alarm, at most 2 red flags without a referral, at most 16 criteria missed (the
+    other-language messages count as missed: their referral is an unsure reading)."""
+    rows = load_jsonl("safety_dev15.jsonl")
+    missed, alarms, _, _ = misses_and_alarms(bot, rows)
+    unreferred = [r["id"] for r in rows if r["expect"] and not bot.ask(r["text"]).referral]
+    assert len(unreferred) <= 2, unreferred
+    assert not alarms, alarms
+    assert len(missed) <= 16, missed
+
+
+@pytest.mark.parametrize(
+    ("text", "criterion"),
+    [
+        ("feverish and achy all over, hip joint swelling up, had a steroid injection in it last week", "infection"),
+        ("my whole foot feels asleep and it won't wake up, hip pain from running last week", "nerve_symptoms"),
+        ("numb patch on the front of my thigh about the size of my hand", "nerve_symptoms"),
+        (
+            "Does it still count as 'normal overuse' if it hasn't improved after a month off? Because that's where I"
+            " am with my left hip",
+            "persistent_pain",
+        ),
+        ("should i be worried if my hip is swollen and i've had a fever for two days?", "infection"),
+    ],
+)
+def test_a_time_phrase_tells_of_its_own_clause_and_a_worry_about_what_is_reports_it(bot, text, criterion):
+    """Fifteenth dev set: "last week" dates the injection, not the swelling told in the present; "the size of my
+    hand" is a size, not a hand; "that's where I am" makes the question the writer's; "should I be worried if my
+    hip is swollen" tells what is."""
+    assert criterion in {d.criterion for d in bot.safety.detect(text)}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "No pins and needles or anything like that, my leg feels strong, it's just the hip being a bit stiff",
+        "my greyhound has been limping and won't put weight on his back leg after our run, vet or wait?",
+        "One of the kids I coach has had a fever and a swollen hip since Monday.",
+        "Honestly the injury news about my favourite pro left me feeling numb.",
+        "the sting of missing my PB still hurts more than any injury lol",
+        "my fingers go white and numb on frosty runs then red and tingly when they warm up",
+        "should i be worried if i ever get numbness on a long run?",
+    ],
+)
+def test_a_strong_leg_a_dog_a_kid_i_coach_and_feelings_are_no_red_flags(bot, text):
+    assert not bot.safety.detect(text)
+
+
+def test_walking_the_dog_is_still_the_writers_own_pain(bot):
+    text = "Tried to walk the dog this morning and had to turn back after 50 metres, the hip pain was unbearable."
+    assert "severe_pain" in {d.criterion for d in bot.safety.detect(text)}

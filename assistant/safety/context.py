@@ -12,6 +12,7 @@ numb" is not negated by "didn't". The lexicon is data:
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -212,17 +213,36 @@ def modifiers(text: str, start: int, end: int) -> list[Modifier]:
                     (
                         m
                         for m in FIRST_PERSON.finditer(text, b, after)
-                        if not _IN_MY.search(text, max(0, m.start() - 8), m.start())
+                        if not _IN_MY.search(text, max(0, m.start() - 8), m.start()) and not names_them(text, b, m)
                     ),
                     None,
                 )
                 after = turn.start() if turn else after
             if entry.direction in ("forward", "both"):
                 hi = _limit_words(text, b, after, entry.window, forward=True)
+            if entry.kind == "historical":
+                # A time phrase tells when its own clauses happened, not a present-tense clause before them: "hip
+                # joint swelling up, had a steroid injection in it last week".
+                before = max(
+                    (d for c, d in itertools.pairwise(cuts) if before <= c and d <= a and _PRESENT.search(text, c, d)),
+                    default=before,
+                )
             if entry.direction in ("backward", "both"):
                 lo = _limit_words(text, before, a, entry.window, forward=False)
             found.append(Modifier(entry.kind, a, b, (lo, hi)))
     return found
+
+
+_PRESENT = re.compile(
+    r"\b(?:is|are|am|feels?|keeps?|goes|gets|will not|won't|can not|now|today|currently|still)\b|\b\w+ing up\b"
+)
+"""A clause told in the present ("my whole foot feels asleep", "hip joint swelling up")."""
+
+
+def names_them(text: str, end: int, match: re.Match[str]) -> bool:
+    """Is the "I" right after another person's mention (ending at `end`) part of naming them: "one of the kids I
+    coach has had a fever", "a guy I run with"?"""
+    return match.group() == "i" and not text[end : match.start()].strip()
 
 
 _IN_MY = re.compile(r"\b(?:in|at|from|of|on)\s+$")
@@ -234,13 +254,14 @@ _STILL_HERE = re.compile(r"^is\s+it\s+(?:normal|ok|okay|bad|common|usual)\s+(?:f
 the writer's own course."""
 
 _OWNS_UP = re.compile(
-    r"\s*(?:(?:asking|i ask|i am asking)(?: because| as| since)? )?(?:that is )?(?:exactly |just )?(?:what )?"
-    r"(?:mine (?:did|does|do|has|have|is|was|went|goes|keeps|too)|same here|(?:it |this |that )?happens to me"
-    r"|(?:it |this |that )?happened to me|i get (?:this|that|it)|that is me)\b"
+    r"\s*(?:(?:asking|i ask|i am asking)(?: because| as| since)? |because |cause )?(?:that is )?(?:exactly |just )?"
+    r"(?:what )?(?:mine (?:did|does|do|has|have|is|was|went|goes|keeps|too)|same here|(?:it |this |that )?happens to me"
+    r"|(?:it |this |that )?happened to me|i get (?:this|that|it)|that is me|where i am|my situation"
+    r"|i am in (?:that|the same|this) (?:boat|situation|position))\b"
 )
 """What the next sentence says to make a question about "your leg" the writer's own: "Is it normal for your leg to
 go numb when you're running? Mine did it 3 times today", "... need looking at? Asking because that's exactly what
-mine has done"."""
+mine has done", "... if it hasn't improved after a month off? Because that's where I am"."""
 
 
 _REPORTS = re.compile(

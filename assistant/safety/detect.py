@@ -24,6 +24,7 @@ referral is then shown with all four criteria, without claiming a match.
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -169,8 +170,8 @@ class Detector:
                     continue  # another time, person, place or a hypothetical: left to the rules
                 if context.asks(norm.text[a:b]):
                     continue  # "is there anything I can do to get back out there": a question reports nothing
-                if context.says(norm.text[a:b], "recovered"):
-                    continue  # "I'm walking normally", "fine today": the end of a complaint reports none
+                if context.says(norm.text[a:b], "recovered") or _FINE.fullmatch(norm.text, a, b):
+                    continue  # "I'm walking normally", "fine today", "my leg feels strong": no complaint in it
                 candidates.append((a, b))
                 if any(m.kind in context.INFECTION_ONLY and m.scope[0] < b and a < m.scope[1] for m in mods):
                     infection_elsewhere.add((a, b))
@@ -220,6 +221,13 @@ class Detector:
             possible.append(name)
         possible += [c for c in _other_language(norm.text) if c not in found and c not in possible]
         return Finding(tuple(found[c] for c in RED_FLAGS if c in found), tuple(possible))
+
+
+_FINE = re.compile(
+    r"(?:(?:and|but|so) )?(?:my |the |both )?(?:legs?|hips?|foot|feet|thighs?|knees?) (?:feels?|felt|is|are|seems?|looks?)"
+    r" (?:\w+ )?(?:strong|stronger|fine|normal|ok|okay|good|solid|great)"
+)
+"""A clause that only says a body part is well ("my leg feels strong"): nothing in it to read for a red flag."""
 
 
 def _other_language(text: str) -> list[Criterion]:
@@ -278,7 +286,10 @@ def _doubted(text: str, found: dict[Criterion, Detection]) -> list[Criterion]:
 def _writer_too(text: str, mod: context.Modifier, a: int, b: int) -> bool:
     """Does the clause text[a:b] speak of the writer outside another person's mention?
     "I'm using my kid's scooter", "my husband had to carry me": the symptom is the writer's."""
-    return any(not (mod.start <= m.start() and m.end() <= mod.end) for m in context.FIRST_PERSON.finditer(text, a, b))
+    return any(
+        not (mod.start <= m.start() and m.end() <= mod.end) and not context.names_them(text, mod.end, m)
+        for m in context.FIRST_PERSON.finditer(text, a, b)
+    )
 
 
 def _trim(text: str, a: int, b: int) -> tuple[int, int]:
