@@ -16,7 +16,7 @@ from ..corpus import INTRODUCTION
 from .items import ItemReader
 from .sections import SectionReader
 from .structure import Plan, Section, article_sections, own_title_terms, prefixes
-from .words import ABOUT_STEMS, ASKS_ELSE, EVERYDAY_STEMS, FORM_STEMS
+from .words import ABOUT_STEMS, ASKS_ELSE, EVERYDAY_STEMS, FORM_STEMS, GENERIC_STEMS
 
 if TYPE_CHECKING:
     from langchain_core.documents import Document
@@ -105,8 +105,9 @@ class Composer(SectionReader, ItemReader):
         }
         """What the article's titles name ("hip", "pain", "causes", "nutrition"): what a question is about."""
         in_titles = Counter(w for s in self.sections for w in set(nlp.stems(s.title)))
-        self.section_terms = self.topic_terms - {w for w, n in in_titles.items() if n >= 2}
-        """Topic words that point at some sections only ("causes", "nutrition", "faqs"; not "hip" or "pain")."""
+        self.section_terms = self.topic_terms - {w for w, n in in_titles.items() if n >= 2} - GENERIC_STEMS
+        """Topic words that point at some sections only ("causes", "nutrition", "faqs"; not "hip" or "pain", nor a word
+        too general to name a topic: "long" of "How long should I rest ...?" in "too long didnt read")."""
         ordered = sorted(documents.values(), key=lambda d: (d.metadata["source"], d.metadata["start"]))
         self.words_of = {d.metadata["chunk_id"]: frozenset(nlp.stems(d.page_content)) for d in ordered}
         """Every chunk's words (stemmed), stemmed once here rather than at every question."""
