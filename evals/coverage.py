@@ -31,6 +31,7 @@ def composition(bot: Assistant, bar: Progress, *, fast: bool) -> dict:
         "broad (dev 9, helper-written)": blind.score_broad(bot, load("questions_broad_dev9.jsonl")),
         "broad (dev 10, helper-written)": blind.score_broad(bot, load("questions_broad_dev10.jsonl")),
         "broad (dev 11, helper-written)": blind.score_broad(bot, load("questions_broad_dev11.jsonl")),
+        "broad (dev 12, helper-written)": blind.score_broad(bot, load("questions_broad_dev12.jsonl")),
     }
     out.update(_blind_sets(bot, blind.score_broad, "broad", "broad_questions.jsonl"))
     rows = load("questions_dev.jsonl") + ([] if fast else load("questions_test.jsonl"))
