@@ -469,8 +469,9 @@ def render_plan(
             item = ListItem(marker, section, " ".join(with_marker(q, marker) for q in quotes), chunk_id, subtitles)
             text = ("\n" if started else "") + item.markdown()
         elif plan.shape == "list" and is_framing(doc):
-            quotes = [table.texts[rows[-1]]]
-            text = ("\n\n" if started else "") + with_marker(quotes[0], marker, announces=True) + "\n"
+            quotes = [table.texts[r] for r in (rows if plan.whole_lead else rows[-1:])]
+            sentences = [with_marker(q, marker, announces=i == len(quotes) - 1) for i, q in enumerate(quotes)]
+            text = ("\n\n" if started else "") + " ".join(sentences) + "\n"
             item = None
         elif plan.shape == "list":
             quotes = [table.texts[r] for r in key_rows(rows, vector, table)]

@@ -751,3 +751,12 @@ def test_beyond_at_the_start_rules_out_what_it_names(bot):
 
     assert "fever" not in nlp.ruled_out("Beyond a fever, which warning signs mean I need a doctor?")
     assert "two weeks" in nlp.ruled_out("pain lasting beyond two weeks, should I see a doctor?")
+
+
+def test_a_lead_in_that_would_answer_alone_brings_the_list_it_announces(bot):
+    """ "Nutrition plays a crucial role ... Ensuring you're getting the right nutrients can help ...:" announces a list;
+    alone it would end at its colon. The answer keeps all of the lead-in and gives the list."""
+    answer = bot.ask("Does nutrition matter for hip pain recovery, and if so, which nutrients should I focus on?")
+    assert answer.shape == "list", answer.text
+    assert answer.text.startswith("Nutrition plays a crucial role in the recovery process [1].")
+    assert set(items_of(bot, "The Role of Nutrition in Hip Pain Recovery")) <= set(cited(answer))

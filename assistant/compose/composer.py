@@ -297,6 +297,11 @@ class Composer(SectionReader, ItemReader):
         section = next(s for s in self.listable if chunk_id in (*s.leads, *s.items))
         return self._listing([section], 1.0)
 
+    def announced(self, chunk_id: str) -> Plan | None:
+        """The list that `chunk_id` announces, when it is the lead-in of a listed section; else None."""
+        section = next((s for s in self.listable if chunk_id in s.leads[-1:]), None)
+        return replace(self._listing([section], 1.0), whole_lead=True) if section else None
+
     def leading(self, plan: Plan, chunk_id: str) -> Plan:
         """A list that opens with `chunk_id` (the criterion a message reports): then the rest of its section's items
         when the plan lists that section, then the plan's other lists."""

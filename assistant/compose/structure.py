@@ -50,6 +50,10 @@ class Plan:
     """For a specific answer: the listed item the question names ("how do I stay positive?"), quoted first."""
     related: tuple[str, ...] = ()
     """For a specific answer: the other half of its passage's pair (``Composer.related``), its key sentence after it."""
+    whole_lead: bool = False
+    """For a list: its lead-in answers the question too ("does nutrition play a part in getting over a hip injury?":
+    "Nutrition plays a crucial role in the recovery process"), so all of it is quoted, not only the sentence that
+    announces the list."""
 
 
 def load_examples() -> list[dict[str, Any]]:
