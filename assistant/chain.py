@@ -226,8 +226,8 @@ class Pipeline:
                 hits = self.ranker.with_questions(query, vector, hits)
                 # A lead-in that would answer alone announces its list ("Ensuring you're getting the right nutrients
                 # can help ...:"): the list it announces is the answer.
-                lead = without_framing(hits)[:1]
-                announced = self.composer.announced(lead[0].chunk_id) if lead and scope.covered else None
+                first = without_framing(hits)[:1]
+                announced = self.composer.announced(first[0].chunk_id) if first and scope.covered else None
                 plan = announced or plan
             if plan.shape == "specific" and scope.covered:
                 # The twin of the passage the answer leads with (``answer.without_framing`` picks it).
