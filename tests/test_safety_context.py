@@ -776,3 +776,63 @@ def test_a_strong_leg_a_dog_a_kid_i_coach_and_feelings_are_no_red_flags(bot, tex
 def test_walking_the_dog_is_still_the_writers_own_pain(bot):
     text = "Tried to walk the dog this morning and had to turn back after 50 metres, the hip pain was unbearable."
     assert "severe_pain" in {d.criterion for d in bot.safety.detect(text)}
+
+
+@pytest.mark.parametrize(
+    ("text", "criterion"),
+    [
+        ("my hip is puffy and red like a sunburn but i havent been in the sun", "infection"),
+        ("Rash-like redness spreading across my hip, hot to touch, and I've had a fever for a day.", "infection"),
+        (
+            "I had a steroid injection in my hip 4 days ago and since yesterday the area is red, hot and swollen and I"
+            " feel feverish. Normal reaction?",
+            "infection",
+        ),
+        (
+            "Small thing: my hip's gone a bit red. And swollen. And I've got a fever. But otherwise totally fine",
+            "infection",
+        ),
+        ("What would cause a fever and a swollen hip at the same time? Mine both started after my race", "infection"),
+        (
+            "How long does hip pain take to settle when you can't walk on it? Happened 2 days ago on a trail run",
+            "severe_pain",
+        ),
+        ("I keep tripping because my leg doesn't feel strong enough to lift my foot. Hip's sore.", "nerve_symptoms"),
+        (
+            "my right leg tingles and goes a bit numb towards the end of my long runs, but it goes away after",
+            "nerve_symptoms",
+        ),
+        (
+            "my hip has been sore since the parkrun on the 2nd of Feb, I've rested, iced, the lot, it's nearly April",
+            "persistent_pain",
+        ),
+    ],
+)
+def test_a_simile_otherwise_and_a_time_phrase_in_the_past_leave_the_report(bot, text, criterion):
+    """Sixteenth dev set: "like a sunburn" compares, "otherwise fine" is fine apart from it, "4 days ago" dates the
+    injection and not what is red since yesterday; "mine both started" and "happened 2 days ago" make a question
+    the writer's; numbness at the end of every long run recurs however often it goes away."""
+    assert criterion in {d.criterion for d in bot.safety.detect(text)}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Used to have hip pain that dragged on for months. It finally went away about a year ago and hasn't come back.",
+        "my bum goes numb on long bike rides when i'm cross training instead of running lol. better saddle?",
+        "Slept on my arm and it went numb and tingly, happens to everyone right?",
+        "Winter running: my thighs go red and tingly for a bit when I get back indoors. Is that just the cold?",
+        "The tingling fizzy electrolyte tabs I use taste weird lol.",
+        "Parkrun PB today and I'm on fire, hips feel red hot in a good way, they're finally firing properly!",
+        "Checked the side of my hip for swelling because my mum was worried, nothing, it looks identical.",
+        "Our greyhound (retired racer) seems weak in one back leg and wobbly after our runs.",
+        "My running buddy says his hip pain is 'fine' but he's been limping for a week and can't do the stairs at work.",
+    ],
+)
+def test_a_saddle_a_pet_a_friend_checking_for_a_sign_and_fizz_are_no_red_flags(bot, text):
+    assert not bot.safety.detect(text)
+
+
+def test_sleeping_on_the_sofa_because_of_the_stairs_is_still_severe_pain(bot):
+    text = "I'm sleeping on the couch downstairs because I can't get up the stairs with this hip pain"
+    assert "severe_pain" in {d.criterion for d in bot.safety.detect(text)}

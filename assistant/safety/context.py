@@ -84,7 +84,7 @@ TERMINATOR = re.compile(
     r"(?<!\d)\.|\.(?!\d)|[!?;:,\n]|" + _PARENTHESIS + r"|\s[-\u2013\u2014]+\s"
     r"|\b(?:but|however|although|though|altho|tho|yet|except|as|because|cause|cuz|while|whereas|now|and then|then"
     r"|so(?= (?:i|my|it|the|we)\b)"
-    r"|since(?= (?:i|my|it|the|then|now|that)\b)"
+    r"|since(?= (?:i|my|it|the|then|now|that|yesterday|today|this|last)\b)"
     r"|and(?= (?:my|i|it|the|now|then|this|that|also|today|still)\b))\b"
 )
 
@@ -218,15 +218,20 @@ def modifiers(text: str, start: int, end: int) -> list[Modifier]:
                     None,
                 )
                 after = turn.start() if turn else after
-            if entry.direction in ("forward", "both"):
-                hi = _limit_words(text, b, after, entry.window, forward=True)
             if entry.kind == "historical":
-                # A time phrase tells when its own clauses happened, not a present-tense clause before them: "hip
-                # joint swelling up, had a steroid injection in it last week".
+                # A time phrase tells when its own clauses happened, not a present-tense clause before or after them:
+                # "hip joint swelling up, had a steroid injection in it last week", "injection 4 days ago and since
+                # yesterday the area is red".
+                after = min(
+                    (c for c, d in itertools.pairwise(cuts) if b <= c and d <= after and _PRESENT.search(text, c, d)),
+                    default=after,
+                )
                 before = max(
                     (d for c, d in itertools.pairwise(cuts) if before <= c and d <= a and _PRESENT.search(text, c, d)),
                     default=before,
                 )
+            if entry.direction in ("forward", "both"):
+                hi = _limit_words(text, b, after, entry.window, forward=True)
             if entry.direction in ("backward", "both"):
                 lo = _limit_words(text, before, a, entry.window, forward=False)
             found.append(Modifier(entry.kind, a, b, (lo, hi)))
@@ -255,7 +260,9 @@ the writer's own course."""
 
 _OWNS_UP = re.compile(
     r"\s*(?:(?:asking|i ask|i am asking)(?: because| as| since)? |because |cause )?(?:that is )?(?:exactly |just )?"
-    r"(?:what )?(?:mine (?:did|does|do|has|have|is|was|went|goes|keeps|too)|same here|(?:it |this |that )?happens to me"
+    r"(?:what )?(?:mine (?:both |all |too |also )?(?:did|does|do|has|have|is|was|went|goes|keeps|too|started|began|came on)"
+    r"|same here|(?:it |this |that )?happens to me|happened (?:yesterday|today|this (?:morning|week)|last (?:night|week)"
+    r"|\S+ (?:days?|weeks?) ago|on (?:a|my|the) )"
     r"|(?:it |this |that )?happened to me|i get (?:this|that|it)|that is me|where i am|my situation"
     r"|i am in (?:that|the same|this) (?:boat|situation|position))\b"
 )
@@ -315,6 +322,9 @@ _NEGATED_AFTER = re.compile(r"\W*(?:none|zero|nil|nothing|no|not|nope)\b")
 _NEGATED_BEFORE = re.compile(r"\b(?:not|no|never|nothing|hardly|barely|zero|without)\W+(?:\w+\W+){0,2}$")
 
 
+_OTHERWISE = re.compile(r"\b(?:otherwise|apart from that|other than that|besides that)\W+(?:\w+\W+){0,1}$")
+
+
 def says(text: str, kind: Kind, after: int = 0) -> bool:
     """Does the message state this course of its complaint ("getting better", "goes back to normal"),
     from position `after` on, not negated within the three words before ("has not improved", "never
@@ -325,6 +335,8 @@ def says(text: str, kind: Kind, after: int = 0) -> bool:
         for match in entry.pattern.finditer(text, after):
             if _NEGATED_BEFORE.search(text, max(0, match.start() - 40), match.start()):
                 continue
+            if _OTHERWISE.search(text, max(0, match.start() - 20), match.start()):
+                continue  # "... and I've got a fever. But otherwise totally fine": fine apart from the complaint
             if not _NEGATED_AFTER.match(text, match.end()):
                 return True
     return False
