@@ -760,3 +760,11 @@ def test_a_lead_in_that_would_answer_alone_brings_the_list_it_announces(bot):
     assert answer.shape == "list", answer.text
     assert answer.text.startswith("Nutrition plays a crucial role in the recovery process [1].")
     assert set(items_of(bot, "The Role of Nutrition in Hip Pain Recovery")) <= set(cited(answer))
+
+
+def test_explain_what_a_term_is_asks_for_no_summary(bot):
+    """ "Explain like I'm five ..." asks for a summary; "Explain what an overuse injury is." for a definition."""
+    answer = bot.ask("Explain what an overuse injury is.")
+    assert answer.shape != "summary", answer.text
+    assert any("overuse" in c for c in cited(answer))
+    assert bot.ask("explain the article to me").shape == "summary"

@@ -10,7 +10,7 @@ import numpy as np
 from .. import nlp
 from ..classify import cached_arrays, cached_vectors, training_key
 from .structure import ArticleView, Shape, load_examples
-from .words import ASKING_STEMS, GENERIC_STEMS
+from .words import ASKING_STEMS, FORM_STEMS, GENERIC_STEMS
 
 
 class ShapeReader(ArticleView):
@@ -98,8 +98,9 @@ class ShapeReader(ArticleView):
         asked = {w for w in stems if not self._is_topic_word(w) and w not in GENERIC_STEMS}
         words, distinctive = self.summary_words
         # Words that only ask or point at the article ("gimme", "pls", "what do I need to know") ask for nothing
-        # else: "quick recap pls, hip pain + running, what do i need to know".
-        return bool(asked & distinctive) and asked - ASKING_STEMS <= words
+        # else: "quick recap pls, hip pain + running, what do i need to know". A word that gives a definition its
+        # form tells no summary either: "Explain what an overuse injury is."
+        return bool(asked & distinctive - FORM_STEMS) and asked - ASKING_STEMS <= words
 
     def _is_topic_word(self, stem: str) -> bool:
         """Is `stem` a form of one of the article's topic words: "treat" of "treatment", but "inflation" is not
