@@ -58,6 +58,8 @@ log = logging.getLogger(__name__)
 
 _ASKS_WHEN = re.compile(r"(?i)\s*(?:when|at what point|how do i know when|how will i know when)\b")
 """A care question that asks when to get care, not whether one kind of care helps."""
+_ASKS_SIGNS = re.compile(r"(?i)\b(?:which|what) (?:\w+ )?(?:symptoms|signs)\b")
+"""A care question that asks which signs call for care."""
 _CLAUSE_BREAK = re.compile(r"[.,;:!\n]|(?<=\?)")
 """Where a message's clauses end: a question in it is the clause that holds the question mark."""
 
@@ -257,9 +259,11 @@ class Pipeline:
         I've been resting. What are my options now, and should I see someone?"): the list, the criterion first. The
         other criteria want care, not self-treatment: their passage alone answers ("I can't put weight on my hip,
         what should I do?"), unless the message asks which other signs want care too."""
-        if self.safety.is_care_question(question) and ASKS_ELSE.search(question):
+        asks_when = any(_ASKS_WHEN.match(part) for part in _CLAUSE_BREAK.split(question))
+        if self.safety.is_care_question(question) and (ASKS_ELSE.search(question) or asks_when):
             # "I can barely walk to the car. Should I get it looked at, and what else would count as a reason to see
-            # someone?": every criterion, those reported first.
+            # someone?", "... not really getting better. at what point do i get it checked": every criterion, those
+            # reported first.
             plan = self.criteria_listing
             for chunk_id in reversed(reported):
                 plan = self.composer.leading(plan, chunk_id)
@@ -306,8 +310,9 @@ class Pipeline:
             return Plan("specific", focus=(self.safety.criteria[named[0]].chunk_id,), confidence=plan.confidence)
         # ... provided the passage it was about to get is one of them: "would a physio be worth it?" is physical therapy.
         about_care = bool(plan.chunks) and plan.chunks[0] in listing.chunks
-        # "At what point do I need to see a physio instead of just resting?" asks when, which the criteria say.
-        asks_when = bool(_ASKS_WHEN.match(question))
+        # "At what point do I need to see a physio instead of just resting?" asks when, which the criteria say, and
+        # "which symptoms mean it needs medical attention?" asks for them.
+        asks_when = bool(_ASKS_WHEN.match(question) or _ASKS_SIGNS.search(question))
         return listing if care and not named and (about_care or asks_when) else plan
 
     def _elsewhere(self, message: str) -> bool:

@@ -768,3 +768,24 @@ def test_explain_what_a_term_is_asks_for_no_summary(bot):
     assert answer.shape != "summary", answer.text
     assert any("overuse" in c for c in cited(answer))
     assert bot.ask("explain the article to me").shape == "summary"
+
+
+def test_which_symptoms_need_medical_attention_gets_every_criterion(bot):
+    answer = bot.ask("Which symptoms mean my running hip pain needs medical attention?")
+    assert set(items_of(bot, "When to Seek Professional Help")) <= set(cited(answer)), answer.text
+
+
+def test_a_reported_red_flag_and_a_question_asking_when_get_every_criterion(bot):
+    """ "... not really getting better. at what point do i stop being stubborn and get it checked": when to get care
+    is the whole list, the reported criterion first."""
+    answer = bot.ask(
+        "hip pain for like 4 weeks now, been resting, not really getting better. at what point do i stop being"
+        " stubborn and get it checked"
+    )
+    ids = cited(answer)
+    assert set(items_of(bot, "When to Seek Professional Help")) <= set(ids), answer.text
+    assert ids[0].endswith("1-persistent-pain"), ids
+
+
+def test_in_one_paragraph_asks_only_for_the_form_of_a_summary(bot):
+    assert bot.ask("Sum up everything a runner should know about hip pain in one short paragraph.").shape == "summary"
