@@ -836,3 +836,55 @@ def test_a_saddle_a_pet_a_friend_checking_for_a_sign_and_fizz_are_no_red_flags(b
 def test_sleeping_on_the_sofa_because_of_the_stairs_is_still_severe_pain(bot):
     text = "I'm sleeping on the couch downstairs because I can't get up the stairs with this hip pain"
     assert "severe_pain" in {d.criterion for d in bot.safety.detect(text)}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hips still hurt a bit two days after my first half marathon but each day is better. Normal DOMS?",
+        "Ultra recovery question: hips still sore a week after a 50k but improving every day.",
+        "What if my hip still hurts after three weeks of rest? Just planning ahead, I've had a small niggle since yesterday.",
+        "Imagine my hip swelled up after a long run, would that be infection or just inflammation?",
+        "After my first marathon I literally couldn't walk for two days, excruciating hips. That was 2019 and I've been"
+        " fine since.",
+        "I had weeks of hip pain last autumn and the physio sorted it. Pain-free since Christmas. Do I still need the"
+        " exercises?",
+        "This heatwave is brutal, 34 degrees and I come back red as a tomato. Hips are fine.",
+        "My running club group chat has been on fire for weeks about hip stretches.",
+        "The pain of watching my team lose has persisted for weeks. My hips are fine.",
+        "My motivation has been weak for weeks, I can't walk out the door to run in this cold.",
+        "After my marathon on Sunday stairs were excruciating, but today (Wednesday) I'm basically normal.",
+        "I iced my hip for 20 minutes like the article says and the skin went numb and red. Is that normal?",
+        "Sat on a freezing metal bench after parkrun and my leg went numb, lol. Walked it off in a minute.",
+        "Signed up for Red January, running every day for a month. How do I avoid overuse hip pain?",
+        "Mine have 800 km on them and the cushioning feels dead and numb underfoot.",
+        "My running buddy says his leg has gone numb and tingly since his hip started hurting.",
+    ],
+)
+def test_improvement_told_last_supposing_and_figures_are_no_red_flags(bot, text):
+    """Seventeenth dev set: "still sore ... but improving every day" is getting better (the improvement comes last);
+    "what if ... still hurts" supposes all of its sentence; "That was 2019" dates the sentence before it."""
+    assert not bot.safety.detect(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "criterion"),
+    [
+        ("Day 38 of my hip hurting. Day 30 of not running. Pain 3/10 basically every day.", "persistent_pain"),
+        (
+            "is it bad if im limping so much i cant get up the stairs to my flat? hip went during intervals",
+            "severe_pain",
+        ),
+        (
+            "Can't stand on my left leg to put a sock on. It's not pain exactly, the leg just won't hold me.",
+            "nerve_symptoms",
+        ),
+        (
+            "Sharp hip pain with shooting pains right down to my heel. Like a lightning bolt every few steps.",
+            "nerve_symptoms",
+        ),
+        ("Hip's come up like a balloon mate, red as a tomato and warm. Should I just ice it and rest?", "infection"),
+    ],
+)
+def test_a_day_count_a_worry_about_what_is_and_a_leg_that_will_not_hold_are_reports(bot, text, criterion):
+    assert criterion in {d.criterion for d in bot.safety.detect(text)}

@@ -174,6 +174,9 @@ def modifiers(text: str, start: int, end: int) -> list[Modifier]:
     sentence = text[start:end].strip()
     # "What does it mean if your hip feels hot? Mine does right now": the next sentence makes it the writer's.
     owned = sentence.endswith("?") and bool(_OWNS_UP.match(text, end) or _STILL_HERE.match(sentence))
+    if _DATED_BY_NEXT.match(text, end):
+        # "I literally couldn't walk for two days. That was 2019 and I've been fine since."
+        found.append(Modifier("historical", start, start, (start, end)))
     if sentence.endswith("?"):
         opening = next((e for e in entries if e.kind == "question"), None)
         mine = next((e for e in entries if e.kind == "first_person"), None)
@@ -218,6 +221,8 @@ def modifiers(text: str, start: int, end: int) -> list[Modifier]:
                     None,
                 )
                 after = turn.start() if turn else after
+            if entry.kind == "hypothetical" and _SUPPOSES.match(match.group()):
+                after = end  # "What if my hip still hurts after three weeks of rest?": all of it is supposed
             if entry.kind == "historical":
                 # A time phrase tells when its own clauses happened, not a present-tense clause before or after them:
                 # "hip joint swelling up, had a steroid injection in it last week", "injection 4 days ago and since
@@ -237,6 +242,15 @@ def modifiers(text: str, start: int, end: int) -> list[Modifier]:
             found.append(Modifier(entry.kind, a, b, (lo, hi)))
     return found
 
+
+_DATED_BY_NEXT = re.compile(
+    r"\W*(?:that|this|it) (?:was|were|happened) (?:in |back in |around |about )?"
+    r"(?:(?:19|20)\d\d|(?:\w+ ){0,2}years? ago|last year|years back|ages ago|a long time ago|when i was)\b"
+)
+"""A next sentence that puts the one before it years back: "... excruciating hips. That was 2019"."""
+
+_SUPPOSES = re.compile(r"(?:what if|what happens if|suppose|supposing|imagine|let us say|let's say)\b")
+"""A hypothetical that opens a supposition: the whole sentence is supposed, past "still" and "now"."""
 
 _PRESENT = re.compile(
     r"\b(?:is|are|am|feels?|keeps?|goes|gets|will not|won't|can not|now|today|currently|still)\b|\b\w+ing up\b"
@@ -329,6 +343,12 @@ def says(text: str, kind: Kind, after: int = 0) -> bool:
     """Does the message state this course of its complaint ("getting better", "goes back to normal"),
     from position `after` on, not negated within the three words before ("has not improved", "never
     goes away") or right after ("improvement: none")?"""
+    return bool(statements(text, kind, after))
+
+
+def statements(text: str, kind: Kind, after: int = 0) -> list[int]:
+    """Where the message states this course of its complaint (``says``), in order."""
+    found = []
     for entry in lexicon():
         if entry.kind != kind:
             continue
@@ -338,8 +358,8 @@ def says(text: str, kind: Kind, after: int = 0) -> bool:
             if _OTHERWISE.search(text, max(0, match.start() - 20), match.start()):
                 continue  # "... and I've got a fever. But otherwise totally fine": fine apart from the complaint
             if not _NEGATED_AFTER.match(text, match.end()):
-                return True
-    return False
+                found.append(match.start())
+    return sorted(found)
 
 
 def covering(mods: list[Modifier], start: int, end: int, criterion: Criterion | Literal[""] = "") -> Modifier | None:

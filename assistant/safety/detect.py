@@ -261,8 +261,26 @@ def _course_rules_out(text: str, last: dict[Criterion, int]) -> list[Criterion]:
 
 
 def _improving(text: str) -> bool:
-    """Does the message say its pain is getting better, and nothing that says it is not?"""
-    return context.says(text, "improving") and not NOT_BETTER.search(text)
+    """Does the message say its pain is getting better, and nothing that says it is not? Unless the improvement
+    comes last, past a "but": "hips still sore a week after a 50k but improving every day"."""
+    return _improving_from(text) >= 0
+
+
+def _improving_from(text: str) -> int:
+    """Where the message's word of improvement starts (-1 when it says none, or says after it that it is not)."""
+    at = context.statements(text, "improving")
+    if not at:
+        return -1
+    worse = [m.start() for m in NOT_BETTER.finditer(text)]
+    if not worse:
+        return at[0]
+    last = at[-1]
+    if max(worse) < last and _CONTRAST.search(text, max(worse), last):
+        return last
+    return -1
+
+
+_CONTRAST = re.compile(r"\b(?:but|though|although|yet|however)\b")
 
 
 def _doubted(text: str, found: dict[Criterion, Detection]) -> list[Criterion]:
@@ -278,7 +296,8 @@ def _doubted(text: str, found: dict[Criterion, Detection]) -> list[Criterion]:
     duration = found.get("persistent_pain")
     if duration and duration.method == "learned" and not PAIN_WORD.search(text) and not NOT_BETTER.search(text):
         out.append("persistent_pain")
-    if "severe_pain" in found and _improving(text) and not context.says(text, "persists"):
+    improving = _improving_from(text)
+    if "severe_pain" in found and improving >= 0 and not context.says(text, "persists", improving):
         out.append("severe_pain")
     return out
 

@@ -61,7 +61,7 @@ def _load() -> tuple[tuple[Rule, ...], tuple[Rule, ...], re.Pattern[str], dict[s
 
 RULES, OTHER_LANGUAGE_RULES, CARE_QUESTION, _PIECES = _load()
 NOT_BETTER = re.compile(
-    rf"\b(?:{_PIECES['NOT_BETTER']})\b|\bstill\b(?!\s+(?:a\s+(?:bit|little|touch|tad)|slightly|mildly|only)\b)"
+    rf"\b(?:{_PIECES['NOT_BETTER']})\b|\bstill\b(?!\s+(?:\w+\s+)?(?:a\s+(?:bit|little|touch|tad)|slightly|mildly|only)\b)"
 )
 """Says the pain is not getting better (which outweighs any word of improvement in the same message); "still a
 bit tender" after "80% better" is what is left of it, not that."""
