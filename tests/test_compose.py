@@ -789,3 +789,16 @@ def test_a_reported_red_flag_and_a_question_asking_when_get_every_criterion(bot)
 
 def test_in_one_paragraph_asks_only_for_the_form_of_a_summary(bot):
     assert bot.ask("Sum up everything a runner should know about hip pain in one short paragraph.").shape == "summary"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "should i just pop ibuprofen for my hip or are there better ways to treat runners hip pain",
+        "Besides eating omega-3 foods like salmon, what else should my diet include to help my hip recover?",
+    ],
+)
+def test_a_question_asking_what_else_keeps_the_list_however_one_item_stands_out(bot, question):
+    answer = bot.ask(question)
+    assert answer.shape == "list", answer.text
+    assert len(cited(answer)) >= 4, cited(answer)

@@ -283,7 +283,8 @@ class Composer(SectionReader, ItemReader):
         if asked >= self.ASKED_SURE:
             return Plan("specific", focus=(first,), confidence=confidence)
         if lead >= self.STANDOUT and (confidence < self.SURE_LIST or asked >= self.ASKED_MIN):
-            return None
+            if not ASKS_ELSE.search(question):
+                return None  # "should i just pop ibuprofen, or are there better ways?" asks for the rest as well
         named = self._named_sections(question)
         faqs = [
             d.metadata["chunk_id"]

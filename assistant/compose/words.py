@@ -6,12 +6,18 @@ import re
 
 from .. import datafiles, nlp
 
-# Where a question's parts meet: a question mark, a colon, a semicolon, a comma, "and", "&", "plus", a spaced dash.
-PART_BREAK = re.compile(r"\?\s*|;\s*|:\s*|,\s*|\s+(?:and|&|plus)\s+|\s+[-\u2013\u2014]+\s+", re.I)
+# Where a question's parts meet: a question mark, a colon, a semicolon, a comma, "and", "&", "plus", a spaced dash,
+# "or" before a new question ("should i just pop ibuprofen or are there better ways to treat it").
+PART_BREAK = re.compile(
+    r"\?\s*|;\s*|:\s*|,\s*|\s+(?:and|&|plus)\s+|\s+[-\u2013\u2014]+\s+"
+    r"|\s+or\s+(?=(?:are|is|do|does|should|can|could|would|will|what|how|which|any)\b)",
+    re.I,
+)
 
 # A question that asks for something besides what it names ("what else", "instead", "any alternatives").
 ASKS_ELSE = re.compile(
-    r"\b(?:else|instead|alternatives?|what other|other (?:options|things|ways|signs|symptoms|reasons)|besides"
+    r"\b(?:else|instead|alternatives?|what other|(?:other|better) (?:options|things|ways|signs|symptoms|reasons)|besides"
+    r"|(?:is|are) there (?:any(?:thing)? )?more\b|anything more"
     r"|rather than|other than|apart from|aside from|except|^beyond)\b",
     re.I,
 )
