@@ -282,9 +282,10 @@ class Composer(SectionReader, ItemReader):
         asked = self._asked(vector, first) if lead >= self.AHEAD else 0.0
         if asked >= self.ASKED_SURE:
             return Plan("specific", focus=(first,), confidence=confidence)
-        if lead >= self.STANDOUT and (confidence < self.SURE_LIST or asked >= self.ASKED_MIN):
-            if not ASKS_ELSE.search(question):
-                return None  # "should i just pop ibuprofen, or are there better ways?" asks for the rest as well
+        # "should i just pop ibuprofen, or are there better ways?" asks for the rest as well.
+        stands_out = lead >= self.STANDOUT and (confidence < self.SURE_LIST or asked >= self.ASKED_MIN)
+        if stands_out and not ASKS_ELSE.search(question):
+            return None
         named = self._named_sections(question)
         faqs = [
             d.metadata["chunk_id"]
