@@ -802,3 +802,17 @@ def test_a_question_asking_what_else_keeps_the_list_however_one_item_stands_out(
     answer = bot.ask(question)
     assert answer.shape == "list", answer.text
     assert len(cited(answer)) >= 4, cited(answer)
+
+
+@pytest.mark.parametrize(
+    ("question", "tried"),
+    [
+        ("I've tried resting and icing my hip, what else is there?", "1-rest-and-ice"),
+        ("tried popping advil for my hip, what other stuff helps", "4-anti-inflammatory-medications"),
+    ],
+)
+def test_what_else_after_what_was_tried_is_the_rest_of_its_list(bot, question, tried):
+    answer = bot.ask(question)
+    assert answer.shape == "list", answer.text
+    ids = cited(answer)
+    assert len(ids) >= 5 and not any(c.endswith(tried) for c in ids), ids

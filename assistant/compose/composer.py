@@ -271,7 +271,7 @@ class Composer(SectionReader, ItemReader):
         section = self.listable[int(np.argmax(scores))]
         top = max(scores)
         tied = [s for s, score in zip(self.listable, scores, strict=True) if top - score <= self.TIE and s != section]
-        ruled_out = self.ruled_out_items(question)
+        ruled_out = self.ruled_out_items(question, tried=bool(ASKS_ELSE.search(question)))
         # The best-scored of the section's chunks, the earliest among equals (as the ranking orders them); never
         # one the question rules out ("Other than numbness, what symptoms mean I should get help?").
         in_section = [c for c in (*section.leads, *section.items) if c not in ruled_out] or [*section.items]
@@ -327,7 +327,8 @@ class Composer(SectionReader, ItemReader):
         to replace ("what can I do instead of physio?", "no surgery, what else is there?"): the other items of its
         section. Ruling out alone asks no such thing: "can I run without warming up?" asks about warming up."""
         top = next((h.chunk_id for h in hits if h.doc.metadata.get("role") != "framing"), None)
-        out = self.ruled_out_items(question) if top is not None and ASKS_ELSE.search(question) else frozenset()
+        asks_else = top is not None and ASKS_ELSE.search(question)
+        out = self.ruled_out_items(question, tried=True) if asks_else else frozenset()
         if top not in out:
             return None
         # What it asks for instead may name its own section: "what can I eat instead of taking ibuprofen?"

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from .. import nlp
 from .structure import ArticleView, Section
-from .words import ALL_WORDS, ANSWERS_YES_NO, ASKS_ELSE, GENERIC_STEMS, YES_NO_QUESTION
+from .words import ALL_WORDS, ANSWERS_YES_NO, ASKS_ELSE, GENERIC_STEMS, TRIED, YES_NO_QUESTION
 
 if TYPE_CHECKING:
     from ..retrieval import Hit, Ranking
@@ -106,8 +106,10 @@ class ItemReader(ArticleView):
 
     @staticmethod
     def _kept_stems(question: str) -> set[str]:
-        """The question's words (stemmed, everyday words read as the article's) but those it rules out."""
-        return set(nlp.stems(nlp.expand(nlp.ruled_out(question))))
+        """The question's words (stemmed, everyday words read as the article's) but those it rules out, and those it
+        says were tried when it asks what else ("I've tried resting and icing my hip, what else is there?")."""
+        kept = nlp.ruled_out(question)
+        return set(nlp.stems(nlp.expand(TRIED.sub(" ", kept) if ASKS_ELSE.search(question) else kept)))
 
     def _pairs_named(self, asked: set[str]) -> set[tuple[str, str]]:
         """The twin pairs whose shared title word the stems `asked` hold."""
@@ -132,10 +134,13 @@ class ItemReader(ArticleView):
         """Does the question rule out an item of the article and ask for something else?"""
         return bool(ASKS_ELSE.search(question)) and bool(self.ruled_out_items(question))
 
-    def ruled_out_items(self, question: str) -> frozenset[str]:
+    def ruled_out_items(self, question: str, *, tried: bool = False) -> frozenset[str]:
         """The items a question names only to rule them out: "how can I treat it without surgery?" lists the
-        treatment options but surgery."""
+        treatment options but surgery; with `tried`, those it says were tried too ("I've tried resting and icing
+        my hip, what else is there?")."""
         kept = nlp.ruled_out(question)
+        if tried:
+            kept = TRIED.sub(" ", kept)
         if kept == question:
             return frozenset()
         asked = set(nlp.stems(nlp.expand(question))) - set(nlp.stems(nlp.expand(kept)))

@@ -17,8 +17,16 @@ PART_BREAK = re.compile(
 # A question that asks for something besides what it names ("what else", "instead", "any alternatives").
 ASKS_ELSE = re.compile(
     r"\b(?:else|instead|alternatives?|what other|(?:other|better) (?:options|things|ways|signs|symptoms|reasons)|besides"
-    r"|(?:is|are) there (?:any(?:thing)? )?more\b|anything more"
+    r"|(?:is|are) there (?:any(?:thing)? )?more\b|anything more|what(?:'s| is)? next|what now"
     r"|rather than|other than|apart from|aside from|except|^beyond)\b",
+    re.I,
+)
+
+# What the writer has tried already ("I've tried resting and icing my hip, what else is there?"): beside a question
+# for what else, the items it names are ruled out as answers.
+TRIED = re.compile(
+    r"(?:\b(?:i(?: have|'ve| already)?|already|been)\s+|^\s*)(?:tried|done|doing|given|taken|popping|popped|using|used)\b"
+    r"[^.?!;,]*?(?=[.?!;,]|\bwhat\b|$)",
     re.I,
 )
 
