@@ -888,3 +888,52 @@ def test_improvement_told_last_supposing_and_figures_are_no_red_flags(bot, text)
 )
 def test_a_day_count_a_worry_about_what_is_and_a_leg_that_will_not_hold_are_reports(bot, text, criterion):
     assert criterion in {d.criterion for d in bot.safety.detect(text)}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hip's a bit achy after yesterday's intervals. Fever, redness, swelling? nope, none of that. Just stiff.",
+        "Is it numb? No. Tingling? No. Weak? Nah. It's just a mild ache on the outside of my hip after a 5k.",
+        "Hip feels tight. Swollen? Hot? Red? Checked in the mirror, nothing at all. Just tight.",
+        "hip a bit sore after parkrun... still hurts? nah, actually barely noticeable today",
+        "Hip hurt for like 6 weeks over winter, saw a physio, it's been gone since Feb. Just want a prehab routine.",
+        "In the novel I'm reading, the heroine keeps running on a hip so swollen and hot she ends up with a fever.",
+        "Worst-case scenario for my race-day plan: severe hip pain, no medic nearby. What do I do?",
+        "Imagine you've rested 3 weeks and it still hurts. Is that when you book a physio?",
+        "Getting passed by a guy in a banana suit was absolute agony for my ego.",
+        "Looking at my race photos was excruciating, terrible form. Does overstriding really cause hip pain?",
+        "My split times from last year still hurt to look at. Any drills to fix my stride?",
+        "My 5k time has been stuck for months, not getting better no matter what I do. Could it be my form?",
+        "The day after the marathon, walking downstairs was agony haha. Today it's just a bit stiff.",
+        "My leg goes numb when I sit cross-legged on the floor stretching, then pins and needles for a minute.",
+        "Sat on the loo too long scrolling, leg fell asleep, full pins and needles, gone in a minute.",
+        "Slept on my side with my arm under my hip and woke up with a dead leg, pins and needles, gone in 2 min.",
+        "I can't bear weight training, gyms scare me. Can I strengthen my hips with bodyweight only?",
+    ],
+)
+def test_a_question_answered_no_fiction_and_figures_are_no_red_flags(bot, text):
+    """Eighteenth dev set: a sign asked about and answered "no" ("Swollen? Hot? Red? ... nothing at all") is denied;
+    a novel's heroine, a worst case and "imagine you've rested" are not the writer's; an ego, race photos and split
+    times hurt only in a figure of speech."""
+    assert not bot.safety.detect(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "criterion"),
+    [
+        ("Any better? No change. My hip has ached for 6 weeks despite rest.", "persistent_pain"),
+        (
+            "I thought a couple of weeks off would fix it but we're on week nine and it hasn't changed.",
+            "persistent_pain",
+        ),
+        ("hip pain is brutal, cannot climb stairs, cannot sit on the toilet without help", "severe_pain"),
+        (
+            "Imagine you're my running buddy on a podcast and I'm confessing that my hip has ached since the autumn and"
+            " nothing I try makes it better.",
+            "persistent_pain",
+        ),
+    ],
+)
+def test_no_change_a_week_count_and_a_role_play_still_report(bot, text, criterion):
+    assert criterion in {d.criterion for d in bot.safety.detect(text)}

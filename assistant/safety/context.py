@@ -174,9 +174,12 @@ def modifiers(text: str, start: int, end: int) -> list[Modifier]:
     sentence = text[start:end].strip()
     # "What does it mean if your hip feels hot? Mine does right now": the next sentence makes it the writer's.
     owned = sentence.endswith("?") and bool(_OWNS_UP.match(text, end) or _STILL_HERE.match(sentence))
+    if sentence.endswith("?") and _ANSWERED_NO.match(text, end):
+        # "Fever, redness, swelling? nope, none of that.", "Swollen? Hot? Red? Checked in the mirror, nothing at all."
+        found.append(Modifier("negated", end, end, (start, end)))
     if _DATED_BY_NEXT.match(text, end):
         # "I literally couldn't walk for two days. That was 2019 and I've been fine since."
-        found.append(Modifier("historical", start, start, (start, end)))
+        found.append(Modifier("historical", end, end, (start, end)))
     if sentence.endswith("?"):
         opening = next((e for e in entries if e.kind == "question"), None)
         mine = next((e for e in entries if e.kind == "first_person"), None)
@@ -242,6 +245,13 @@ def modifiers(text: str, start: int, end: int) -> list[Modifier]:
             found.append(Modifier(entry.kind, a, b, (lo, hi)))
     return found
 
+
+_ANSWERED_NO = re.compile(
+    r"(?:\s*[^.?!]{1,40}\?)*?(?!\W*(?:yes|yeah|yep|yup|definitely|absolutely|loads)\b)\W*(?:\w+\W+){0,5}?"
+    r"(?:no|nope|nah|none|nothing|not at all|neither)\b"
+    r"(?!\W*(?:change|changes|better|improvement|difference|relief|idea|clue|let up|way|longer)\b)"
+)
+"""What the writer answers their own question with (after any more short questions): "Is it numb? No. Tingling? No." """
 
 _DATED_BY_NEXT = re.compile(
     r"\W*(?:that|this|it) (?:was|were|happened) (?:in |back in |around |about )?"
