@@ -808,7 +808,7 @@ def test_a_question_asking_what_else_keeps_the_list_however_one_item_stands_out(
     ("question", "tried"),
     [
         ("I've tried resting and icing my hip, what else is there?", "1-rest-and-ice"),
-        ("tried popping advil for my hip, what other stuff helps", "4-anti-inflammatory-medications"),
+        ("tried popping ibuprofen for my hip, what other stuff helps", "4-anti-inflammatory-medications"),
     ],
 )
 def test_what_else_after_what_was_tried_is_the_rest_of_its_list(bot, question, tried):

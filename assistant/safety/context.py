@@ -12,6 +12,7 @@ numb" is not negated by "didn't". The lexicon is data:
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 from dataclasses import dataclass
@@ -171,6 +172,9 @@ def modifiers(text: str, start: int, end: int) -> list[Modifier]:
         for m in e.pattern.finditer(text, start, end)
     ]
     found = []
+    present: list[tuple[int, int]] | None = None  # clauses told in the present, found once a time phrase needs them
+    present_starts: list[int] = []
+    present_ends: list[int] = []
     sentence = text[start:end].strip()
     # "What does it mean if your hip feels hot? Mine does right now": the next sentence makes it the writer's.
     owned = sentence.endswith("?") and bool(_OWNS_UP.match(text, end) or _STILL_HERE.match(sentence))
@@ -230,14 +234,16 @@ def modifiers(text: str, start: int, end: int) -> list[Modifier]:
                 # A time phrase tells when its own clauses happened, not a present-tense clause before or after them:
                 # "hip joint swelling up, had a steroid injection in it last week", "injection 4 days ago and since
                 # yesterday the area is red".
-                after = min(
-                    (c for c, d in itertools.pairwise(cuts) if b <= c and d <= after and _PRESENT.search(text, c, d)),
-                    default=after,
-                )
-                before = max(
-                    (d for c, d in itertools.pairwise(cuts) if before <= c and d <= a and _PRESENT.search(text, c, d)),
-                    default=before,
-                )
+                if present is None:
+                    present = [(c, d) for c, d in itertools.pairwise(cuts) if _PRESENT.search(text, c, d)]
+                    present_starts = [c for c, _ in present]
+                    present_ends = [d for _, d in present]
+                i = bisect.bisect_left(present_starts, b)
+                if i < len(present) and present[i][1] <= after:
+                    after = present[i][0]
+                j = bisect.bisect_right(present_ends, a) - 1
+                if j >= 0 and present[j][0] >= before:
+                    before = present[j][1]
             if entry.direction in ("forward", "both"):
                 hi = _limit_words(text, b, after, entry.window, forward=True)
             if entry.direction in ("backward", "both"):
@@ -247,11 +253,12 @@ def modifiers(text: str, start: int, end: int) -> list[Modifier]:
 
 
 _ANSWERED_NO = re.compile(
-    r"(?:\s*[^.?!]{1,40}\?)*?(?!\W*(?:yes|yeah|yep|yup|definitely|absolutely|loads)\b)\W*(?:\w+\W+){0,5}?"
+    r"(?:\s*[^\s.?!][^.?!]{0,39}\?){0,4}?(?!\W*(?:yes|yeah|yep|yup|definitely|absolutely|loads)\b)\W*(?:\w+\W+){0,5}?"
     r"(?:no|nope|nah|none|nothing|not at all|neither)\b"
     r"(?!\W*(?:change|changes|better|improvement|difference|relief|idea|clue|let up|way|longer)\b)"
 )
-"""What the writer answers their own question with (after any more short questions): "Is it numb? No. Tingling? No." """
+"""What the writer answers their own question with (after up to four more short questions, so a message of a
+thousand questions is read in linear time): "Is it numb? No. Tingling? No." """
 
 _DATED_BY_NEXT = re.compile(
     r"\W*(?:that|this|it) (?:was|were|happened) (?:in |back in |around |about )?"
