@@ -937,3 +937,12 @@ def test_a_question_answered_no_fiction_and_figures_are_no_red_flags(bot, text):
 )
 def test_no_change_a_week_count_and_a_role_play_still_report(bot, text, criterion):
     assert criterion in {d.criterion for d in bot.safety.detect(text)}
+
+
+def test_a_learned_infection_reading_without_a_sign_of_infection_is_only_a_doubt(bot):
+    """ "my hip is throbbing" reads as infection to the learned detector; with no word for fever, heat, redness or
+    swelling in the message it is an unsure reading (the referral is still shown), not a claimed match."""
+    finding = bot.safety.finding("leg's going pins and needles and my hip is throbbing, when's it bad enough?")
+    assert "infection" not in {d.criterion for d in finding.detections}
+    assert "infection" in finding.possible
+    assert "infection" in {d.criterion for d in bot.safety.detect("my hip is throbbing and I've got a fever of 38.6")}

@@ -287,19 +287,32 @@ def _doubted(text: str, found: dict[Criterion, Detection]) -> list[Criterion]:
     """Detections the message itself casts doubt on: the referral is shown, without claiming a match.
 
     A learned persistent-pain detection in a message with no word for pain and nothing saying it is not getting
-    better is a length of time, not pain that persists ("Been running 6 weeks, loving it!"). Soreness after a
-    race or a gym session is told in the words of severe pain ("stairs are comical", "walking like a cowboy")
-    and of its course ("getting easier each day", "already looser"): severe pain whose course is improving, with
-    nothing that persists, is doubted too.
+    better is a length of time, not pain that persists ("Been running 6 weeks, loving it!"), and a learned infection
+    detection with no word for a sign of infection is a pain the classifier misread ("my hip is throbbing").
+    Soreness after a race or a gym session is told in the words of severe pain ("stairs are comical", "walking like
+    a cowboy") and of its course ("getting easier each day", "already looser"): severe pain whose course is
+    improving, with nothing that persists, is doubted too.
     """
     out: list[Criterion] = []
     duration = found.get("persistent_pain")
     if duration and duration.method == "learned" and not PAIN_WORD.search(text) and not NOT_BETTER.search(text):
         out.append("persistent_pain")
+    infection = found.get("infection")
+    if infection and infection.method == "learned" and not INFECTION_WORD.search(text):
+        out.append("infection")
     improving = _improving_from(text)
     if "severe_pain" in found and improving >= 0 and not context.says(text, "persists", improving):
         out.append("severe_pain")
     return out
+
+
+INFECTION_WORD = re.compile(
+    r"\b(?:fever\w*|temp|temps|temperature|\d\d(?:[.,]\d)?\s*(?:°|degrees?|c|f)|chills?|shiver\w*|sweats?|sweating|clammy"
+    r"|hot|warm|warmth|heat|red|redness|reddish|pink|pinkish|swollen|swelling|swell\w*|puff\w*|inflamed|inflammation"
+    r"|lump|bump|pus|weeping|ooz\w*|rash|shiny|balloon\w*|bigger|burning up|infect\w*|sick|unwell|flu-?like)\b"
+)
+"""A word for a sign of infection (fever, heat, redness, swelling): a learned infection reading without one ("my hip
+is throbbing") is a doubt, not a match."""
 
 
 def _writer_too(text: str, mod: context.Modifier, a: int, b: int) -> bool:
