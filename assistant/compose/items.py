@@ -105,11 +105,17 @@ class ItemReader(ArticleView):
         return (item,) if best == item else ()
 
     @staticmethod
-    def _kept_stems(question: str) -> set[str]:
-        """The question's words (stemmed, everyday words read as the article's) but those it rules out, and those it
-        says were tried when it asks what else ("I've tried resting and icing my hip, what else is there?")."""
+    def _kept(question: str, *, tried: bool) -> str:
+        """The question without what it rules out (``nlp.ruled_out``) and, with `tried`, without what it says was
+        tried ("I've tried resting and icing my hip, what else is there?")."""
         kept = nlp.ruled_out(question)
-        return set(nlp.stems(nlp.expand(TRIED.sub(" ", kept) if ASKS_ELSE.search(question) else kept)))
+        return TRIED.sub(" ", kept) if tried else kept
+
+    @classmethod
+    def _kept_stems(cls, question: str) -> set[str]:
+        """The question's words (stemmed, everyday words read as the article's) but those it rules out, and those it
+        says were tried when it asks what else."""
+        return set(nlp.stems(nlp.expand(cls._kept(question, tried=bool(ASKS_ELSE.search(question))))))
 
     def _pairs_named(self, asked: set[str]) -> set[tuple[str, str]]:
         """The twin pairs whose shared title word the stems `asked` hold."""
@@ -138,9 +144,7 @@ class ItemReader(ArticleView):
         """The items a question names only to rule them out: "how can I treat it without surgery?" lists the
         treatment options but surgery; with `tried`, those it says were tried too ("I've tried resting and icing
         my hip, what else is there?")."""
-        kept = nlp.ruled_out(question)
-        if tried:
-            kept = TRIED.sub(" ", kept)
+        kept = self._kept(question, tried=tried)
         if kept == question:
             return frozenset()
         asked = set(nlp.stems(nlp.expand(question))) - set(nlp.stems(nlp.expand(kept)))
