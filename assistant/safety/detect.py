@@ -213,10 +213,11 @@ class Detector:
                 elif score >= self.POSSIBLE and name not in found and name not in possible:
                     possible.append(name)
             possible = [p for p in possible if p not in found]
-        for name in _course_rules_out(norm.text, last):
+        improving = _improving_from(norm.text)
+        for name in _course_rules_out(norm.text, last, improving):
             found.pop(name, None)
             possible = [p for p in possible if p != name]
-        for name in _doubted(norm.text, found):
+        for name in _doubted(norm.text, found, improving):
             del found[name]
             possible.append(name)
         possible += [c for c in _other_language(norm.text) if c not in found and c not in possible]
@@ -240,17 +241,18 @@ def _other_language(text: str) -> list[Criterion]:
     ]
 
 
-def _course_rules_out(text: str, last: dict[Criterion, int]) -> list[Criterion]:
+def _course_rules_out(text: str, last: dict[Criterion, int], improving: int) -> list[Criterion]:
     """Criteria the message's own account of the course rules out.
 
     Pain that is getting better is not pain that persists despite rest, unless the message also says it
     is not better or still hurts. After the last mention of a complaint, numbness or tingling that goes
     back to normal (after the ice, once standing up) is transient, and "I'm totally fine now" ends any
     complaint, unless something about it persists ("still", "for hours", "every run"). The order
-    matters: "I was fine, but now I can't walk" is a report.
+    matters: "I was fine, but now I can't walk" is a report. `improving`: where the message says its pain is getting
+    better (``_improving_from``).
     """
     out: list[Criterion] = []
-    if _improving(text):
+    if improving >= 0:
         out.append("persistent_pain")
     if context.says(text, "persists"):
         return out
@@ -260,14 +262,10 @@ def _course_rules_out(text: str, last: dict[Criterion, int]) -> list[Criterion]:
     return out
 
 
-def _improving(text: str) -> bool:
-    """Does the message say its pain is getting better, and nothing that says it is not? Unless the improvement
-    comes last, past a "but": "hips still sore a week after a 50k but improving every day"."""
-    return _improving_from(text) >= 0
-
-
 def _improving_from(text: str) -> int:
-    """Where the message's word of improvement starts (-1 when it says none, or says after it that it is not)."""
+    """Where the message says its pain is getting better, -1 when it says nothing of it or also says it is not;
+    unless the improvement comes last, past a "but": "hips still sore a week after a 50k but improving every
+    day"."""
     at = context.statements(text, "improving")
     if not at:
         return -1
@@ -283,7 +281,7 @@ def _improving_from(text: str) -> int:
 _CONTRAST = re.compile(r"\b(?:but|though|although|yet|however)\b")
 
 
-def _doubted(text: str, found: dict[Criterion, Detection]) -> list[Criterion]:
+def _doubted(text: str, found: dict[Criterion, Detection], improving: int) -> list[Criterion]:
     """Detections the message itself casts doubt on: the referral is shown, without claiming a match.
 
     A learned persistent-pain detection in a message with no word for pain and nothing saying it is not getting
@@ -300,7 +298,6 @@ def _doubted(text: str, found: dict[Criterion, Detection]) -> list[Criterion]:
     infection = found.get("infection")
     if infection and infection.method == "learned" and not INFECTION_WORD.search(text):
         out.append("infection")
-    improving = _improving_from(text)
     if "severe_pain" in found and improving >= 0 and not context.says(text, "persists", improving):
         out.append("severe_pain")
     return out
