@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 import numpy as np
 
 from . import nlp, texts
+from .compose.words import answers_another_yes_no
 from .corpus import CONCLUSION
 
 if TYPE_CHECKING:
@@ -529,7 +530,11 @@ class ExtractiveAnswerer:
         quotes = select_quotes(
             turn.vector,
             turn.query,
-            [h for h in hits if h.chunk_id not in related],
+            [
+                h
+                for i, h in enumerate(hits)
+                if h.chunk_id not in related and not (i and answers_another_yes_no(turn.question, h.doc.page_content))
+            ],
             self.table,
             max_sentences=self.settings.max_sentences,
             required=turn.reported,

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from .. import nlp
 from .structure import ArticleView, Section
-from .words import ALL_WORDS, ANSWERS_YES_NO, ASKS_ELSE, GENERIC_STEMS, TRIED, YES_NO_QUESTION
+from .words import ALL_WORDS, ASKS_ELSE, GENERIC_STEMS, TRIED, answers_another_yes_no
 
 if TYPE_CHECKING:
     from ..retrieval import Hit, Ranking
@@ -39,15 +39,12 @@ class ItemReader(ArticleView):
         twins = tuple(t for t in self.twins.get(chunk_id, ()) if scores.get(t, -math.inf) >= floor or t in named)
         if twins or self.documents[chunk_id].metadata.get("kind") == "faq":
             return twins
-        # A FAQ answer that opens "Yes, ..." answers its own question; beside another yes-or-no question ("should I
-        # stretch before running?") it would read as the answer to that one.
-        yes_no = bool(YES_NO_QUESTION.match(question.strip()))
         companions = [
             c
             for c, words in self.faq_companions.get(chunk_id, {}).items()
             if words & asked
             and scores.get(c, -math.inf) >= floor
-            and not (yes_no and ANSWERS_YES_NO.search(self.documents[c].page_content))
+            and not answers_another_yes_no(question, self.documents[c].page_content)
         ]
         return (max(companions, key=lambda c: scores[c]),) if companions else ()
 

@@ -35,6 +35,14 @@ YES_NO_QUESTION = re.compile(
     r"(?i)(?:(?:hi|hey|hello|ok|so)\W+)*(?:should|shall|can|could|is|are|do|does|did|will|would|am|was|were|have|has)\b"
 )
 ANSWERS_YES_NO = re.compile(r"\bA:\s*(?:yes|no)\b", re.I)
+
+
+def answers_another_yes_no(question: str, text: str) -> bool:
+    """A FAQ answer that opens "Yes, ..." answers its own question; beside another yes-or-no question ("should I
+    stretch before running?") it would read as the answer to that one."""
+    return bool(YES_NO_QUESTION.match(question.strip())) and bool(ANSWERS_YES_NO.search(text))
+
+
 # Words too general to name a topic ("deal with", "handle"), from data/generic_words.txt.
 GENERIC_STEMS = frozenset(nlp.stem(w) for w in datafiles.words("generic_words.txt"))
 # Words that ask what the article says on a topic, not which topic (data/topic_words.txt).
