@@ -946,3 +946,35 @@ def test_a_learned_infection_reading_without_a_sign_of_infection_is_only_a_doubt
     assert "infection" not in {d.criterion for d in finding.detections}
     assert "infection" in finding.possible
     assert "infection" in {d.criterion for d in bot.safety.detect("my hip is throbbing and I've got a fever of 38.6")}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Say I rested for 3 weeks and the pain was still there — would that be the point to see a physio?",
+        "My watch says my training load is in the red and 'overreaching'. Should I take a rest day?",
+        "A client of mine (I'm a running coach) reports pins and needles down his leg. What drills help?",
+        "My paces have been stuck for weeks — persistent plateau, zero improvement even after a rest week.",
+        "Using a cold therapy wrap on my hip after runs, the skin tingles and feels numb while it's on.",
+        "woke up with a dead arm from sleeping on it, pins and needles for a minute. hips are fine.",
+    ],
+)
+def test_a_supposition_a_figure_a_client_and_a_cold_wrap_are_no_red_flags(bot, text):
+    """Nineteenth dev set: "Say I ..." supposes the whole sentence; "in the red" and a plateau are figures; a
+    client of mine is someone else, past a parenthesis about the writer; a cold wrap explains numb skin; pins and
+    needles that last a minute after sleeping on an arm pass."""
+    assert not bot.safety.detect(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ok so the groin pain i mentioned before? still here. 6 weeks now. zero running. what am i doing wrong",
+        "pain in my hip socket is the same as it was a month ago despite total rest",
+        "my hip has been sore for about seven weeks now. i stopped running. my friend got better from her IT band"
+        " thing in 2 weeks but mine's just not budging.",
+    ],
+)
+def test_pain_still_here_the_same_as_a_month_ago_or_beside_a_friends_recovery_persists(bot, text):
+    """Someone else's recovery ("my friend got better") is their course, not the writer's."""
+    assert "persistent_pain" in {d.criterion for d in bot.safety.detect(text)}

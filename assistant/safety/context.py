@@ -266,7 +266,7 @@ _DATED_BY_NEXT = re.compile(
 )
 """A next sentence that puts the one before it years back: "... excruciating hips. That was 2019"."""
 
-_SUPPOSES = re.compile(r"(?:what if|what happens if|suppose|supposing|imagine|let us say|let's say)\b")
+_SUPPOSES = re.compile(r"(?:what if|what happens if|suppose|supposing|imagine|let us say|let's say|say i|say my)\b")
 """A hypothetical that opens a supposition: the whole sentence is supposed, past "still" and "now"."""
 
 _PRESENT = re.compile(

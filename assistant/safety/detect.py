@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -127,9 +128,11 @@ class Detector:
         candidates: list[tuple[int, int]] = []
         infection_elsewhere: set[tuple[int, int]] = set()
         ruled: list[_RuleHit] = []
+        others: list[tuple[int, int]] = []  # what is said of someone else ("my friend got better in 2 weeks")
         sentences = _spans(norm.text, _SENTENCE_SPLIT, 0, len(norm.text))
         for k, (s_start, s_end) in enumerate(sentences):
             mods = context.modifiers(norm.text, s_start, s_end)
+            others += [m.scope for m in mods if m.kind == "other_experiencer"]
             # What a rule needs beside its match may be said in the sentence next to it: "hip still bad.
             # 4 wks no runs, foam rolled evry day, nothing changed tbh."
             near = norm.text[sentences[max(k - 1, 0)][0] : sentences[min(k + 1, len(sentences) - 1)][1]]
@@ -213,7 +216,7 @@ class Detector:
                 elif score >= self.POSSIBLE and name not in found and name not in possible:
                     possible.append(name)
             possible = [p for p in possible if p not in found]
-        improving = _improving_from(norm.text)
+        improving = _improving_from(norm.text, others)
         for name in _course_rules_out(norm.text, last, improving):
             found.pop(name, None)
             possible = [p for p in possible if p != name]
@@ -262,11 +265,11 @@ def _course_rules_out(text: str, last: dict[Criterion, int], improving: int) -> 
     return out
 
 
-def _improving_from(text: str) -> int:
+def _improving_from(text: str, others: Sequence[tuple[int, int]] = ()) -> int:
     """Where the message says its pain is getting better, -1 when it says nothing of it or also says it is not;
     unless the improvement comes last, past a "but": "hips still sore a week after a 50k but improving every
-    day"."""
-    at = context.statements(text, "improving")
+    day". What is said of someone else (`others`, their modifiers' scopes) is their course, not the writer's."""
+    at = [i for i in context.statements(text, "improving") if not any(a <= i < b for a, b in others)]
     if not at:
         return -1
     worse = [m.start() for m in NOT_BETTER.finditer(text)]
