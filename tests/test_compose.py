@@ -816,3 +816,29 @@ def test_what_else_after_what_was_tried_is_the_rest_of_its_list(bot, question, t
     assert answer.shape == "list", answer.text
     ids = cited(answer)
     assert len(ids) >= 5 and not any(c.endswith(tried) for c in ids), ids
+
+
+def test_a_definition_of_a_term_no_ranked_passage_names_quotes_the_passage_that_does(bot):
+    """ "What is hip dysplasia?" was answered with the infection criterion, which the embedding ranks first; the
+    one passage that names the term is the FAQ on arthritis."""
+    answer = bot.ask("What is hip dysplasia?")
+    assert answer.shape == "definition"
+    assert "hip dysplasia" in answer.text
+    assert [c.chunk_id.rsplit("/", 1)[1] for c in answer.citations] == ["q1-running-cause-hip-arthritis"]
+
+
+def test_asking_when_to_get_the_pain_checked_by_a_doctor_lists_every_criterion(bot):
+    """ "get my running-related hip pain checked" holds more words between "get" and "checked" than "get it
+    checked"; it asks when to get care all the same."""
+    answer = bot.ask("When should I get my running-related hip pain checked by a doctor?")
+    assert answer.shape == "list"
+    cited = {c.chunk_id.rsplit("/", 1)[1] for c in answer.citations}
+    assert {"1-persistent-pain", "2-severe-pain", "3-signs-of-infection", "4-numbness-or-tingling"} <= cited
+
+
+def test_running_technique_is_running_form(bot):
+    """ "technique" is the article's "form" and "mechanics" (data/synonyms.tsv): not the treatment list."""
+    answer = bot.ask("How do I fix my running technique so my hips stop hurting?")
+    cited = {c.chunk_id.rsplit("/", 1)[1] for c in answer.citations}
+    assert "3-optimize-your-running-form" in cited
+    assert "1-rest-and-ice" not in cited

@@ -244,14 +244,19 @@ class Composer(SectionReader, ItemReader):
             # The term is an item's title ("what does cross-training mean for an injured runner?"): that item,
             # however rare the question's other words ("injured runner" is the support group's).
             return Plan("definition", chunks=(named[0][1],))
-        best: tuple[float, Hit] | None = None
-        for hit in hits:
-            if hit.doc.metadata.get("role") == "framing":
-                continue
-            weight = sum(self.rarity.get(t, 0.0) for t in terms & self.words_of.get(hit.chunk_id, frozenset()))
+        candidates = [h.chunk_id for h in hits if h.doc.metadata.get("role") != "framing"]
+        known = [t for t in terms if t in self.rarity]
+        rarest = max(known, key=lambda t: (self.rarity[t], t)) if known else None
+        if rarest and not any(rarest in self.words_of[c] for c in candidates):
+            # The term none of the ranked passages names ("what is hip dysplasia?": the embedding ranks the
+            # infection criterion first): the passages that name it, as the word count knows them.
+            candidates += [c for c, words in self.chunk_stems.items() if rarest in words]
+        best: tuple[float, str] | None = None
+        for chunk_id in candidates:
+            weight = sum(self.rarity.get(t, 0.0) for t in terms & self.words_of.get(chunk_id, frozenset()))
             if weight > 0 and (best is None or weight > best[0]):
-                best = (weight, hit)
-        return Plan("definition", chunks=(best[1].chunk_id,)) if best else None
+                best = (weight, chunk_id)
+        return Plan("definition", chunks=(best[1],)) if best else None
 
     def _list(self, question: str, vector: np.ndarray, confidence: float) -> Plan | None:
         """The section of the best-ranked listed chunk, unless the question names one item or one of the
