@@ -540,10 +540,13 @@ class ExtractiveAnswerer:
             required=turn.reported,
             margin_within=math.inf if whole else MARGIN_WITHIN,
         )
-        # The twin's point, as a list's bullet gives it (its key sentence), after the passage it pairs with.
+        # The twin's point, as a list's bullet gives it (its key sentence), after the passage it pairs with; a FAQ
+        # pair another part of the question asks, whole, as the article answers it.
         held = {q.chunk_id for q in quotes}
         for chunk_id in (c for c in related if c not in held):
-            rows = key_rows(self.table.rows_by_chunk.get(chunk_id, []), turn.vector, self.table)
+            rows = self.table.rows_by_chunk.get(chunk_id, [])
+            if chunk_id not in turn.plan.focus or self.documents[chunk_id].metadata.get("kind") != "faq":
+                rows = key_rows(rows, turn.vector, self.table)
             quotes += [Quote(r, chunk_id, self.table.texts[r], 0.0) for r in rows]
         return quotes
 

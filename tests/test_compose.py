@@ -842,3 +842,26 @@ def test_running_technique_is_running_form(bot):
     cited = {c.chunk_id.rsplit("/", 1)[1] for c in answer.citations}
     assert "3-optimize-your-running-form" in cited
     assert "1-rest-and-ice" not in cited
+
+
+def test_a_faq_question_beside_another_faq_question_gets_both_answers_whole(bot):
+    """ "What stretches help a sore hip, and how long should I stay off running?" got the stretches alone; the
+    other part asks the rest FAQ, whose answer is quoted whole ("Mild pain may only require a few days ...")."""
+    answer = bot.ask("What stretches help a sore hip, and how long should I stay off running?")
+    cited = [c.chunk_id.rsplit("/", 1)[1] for c in answer.citations]
+    assert cited == ["q3-specific-stretches-hip-pain-running", "q2-long-rest-hip-pain-running"]
+    assert "Mild pain may only require a few days of rest" in answer.text
+
+
+def test_a_part_that_tells_asks_for_no_passage_of_its_own(bot):
+    """ "My running shoes are really old" tells; only a part that asks adds a FAQ pair or an item."""
+    answer = bot.ask(
+        "My running shoes are really old and I'm wondering if they're behind my hip pain. How do I sort this out?"
+    )
+    assert "6-footwear" in {c.chunk_id.rsplit("/", 1)[1] for c in answer.citations}
+
+
+def test_protecting_the_hips_is_prevention(bot):
+    answer = bot.ask("Can running wreck my hips long term, like arthritis? And what can I do to protect them?")
+    assert answer.shape == "list"
+    assert "Prevention: The Best Medicine" in {c.section for c in answer.citations}

@@ -16,7 +16,7 @@ from ..corpus import INTRODUCTION
 from .items import ItemReader
 from .sections import SectionReader
 from .structure import Plan, Section, article_sections, own_title_terms, prefixes
-from .words import ABOUT_STEMS, ASKS_ELSE, EVERYDAY_STEMS, FORM_STEMS, GENERIC_STEMS
+from .words import ABOUT_STEMS, ASKS_ELSE, ASKS_PART, EVERYDAY_STEMS, FORM_STEMS, GENERIC_STEMS
 
 if TYPE_CHECKING:
     from langchain_core.documents import Document
@@ -46,6 +46,12 @@ class Composer(SectionReader, ItemReader):
     """An item half a standout ahead of its section's next, asked nearly as one of its own questions, is that
     question: "whats the first thing to do when my hip starts hurting" (0.07 ahead, 0.91) is rest and ice,
     whole; "my hip hurts after running, what should I do?" (0.005 ahead, though 0.95) keeps the list."""
+
+    PART_ASKED_MIN, PART_ASKED_MARGIN = 0.6, 0.1
+    """A part of a question asks one passage's own question when it is this near that passage's questions and
+    this much nearer than any other passage's: "how long should I rest?" on its own, without the hip that the
+    rest of the question names, is 0.63 from the FAQ's "How long should I rest if I have hip pain from running?"
+    and 0.43 from any other passage's."""
 
     TIE = 0.03
     """Sections that score this near the best are listed with it: "my hip hurts when I run, what should I do?"
@@ -165,6 +171,11 @@ class Composer(SectionReader, ItemReader):
             if lists:
                 listing = self._listing(lists, probs["list"])
                 return replace(listing, chunks=(lead.chunk_id, *listing.chunks))
+            # ... or another of the article's questions ("What stretches help a sore hip, and how long should I
+            # stay off running?"): both answers.
+            asked = self._asked_by_parts(question, lead.chunk_id)
+            if asked:
+                return Plan("specific", focus=(lead.chunk_id, *asked), confidence=probs["specific"])
         if hits[0].doc.metadata.get("kind") == "faq" and probs["summary"] < max(probs.values()):
             # The article's own answer to this question: a FAQ pair ranked first is the answer.
             return Plan("specific", chunks=tuple(h.chunk_id for h in hits), confidence=probs["specific"])
@@ -319,6 +330,25 @@ class Composer(SectionReader, ItemReader):
         rest = [c for c in plan.chunks if c not in (*section.leads, *section.items)]
         titles = (section.title, *(t for t in plan.sections if t != section.title))
         return replace(plan, sections=titles, chunks=(chunk_id, *own, *rest))
+
+    def _asked_by_parts(self, question: str, lead: str) -> tuple[str, ...]:
+        """The passages that parts of a question ask as one of their own questions (``ASKED_SURE``), but `lead`."""
+        if self.questions is None or not self.questions.ids:
+            return ()
+        parts = self.parts(question)
+        found: list[str] = []
+        for part, vector in parts if len(parts) > 1 else ():
+            if not ASKS_PART.match(part):
+                continue
+            similarities = self.questions.vectors @ vector
+            best: dict[str, float] = {}
+            for chunk_id, similarity in zip(self.questions.ids, similarities.tolist(), strict=True):
+                best[chunk_id] = max(similarity, best.get(chunk_id, -1.0))
+            (first, top), (_, second) = sorted(best.items(), key=lambda kv: -kv[1])[:2]
+            sure = top >= self.ASKED_SURE or (top >= self.PART_ASKED_MIN and top - second >= self.PART_ASKED_MARGIN)
+            if sure and first != lead and first not in found:
+                found.append(first)
+        return tuple(found)
 
     def _asked(self, vector: np.ndarray, chunk_id: str) -> float:
         """How nearly the question is one the chunk answers (its questions in ``data/passage_questions.jsonl``)."""

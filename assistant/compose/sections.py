@@ -52,6 +52,19 @@ class SectionReader(ShapeReader):
 
     MAX_PARTS = 6
 
+    def parts(self, question: str) -> list[tuple[str, np.ndarray]]:
+        """The parts of a question (``PART_BREAK``), each with its own embedding; the last question's are kept,
+        since a plan may read them twice (the lists they ask for, the FAQ pairs they ask)."""
+        kept = self._last_parts
+        if kept is not None and kept[0] == question:
+            return kept[1]
+        texts = [p.strip() for p in PART_BREAK.split(question) if p and p.strip()][: self.MAX_PARTS]
+        parts = list(zip(texts, embed_texts(self.embeddings, texts), strict=True)) if texts else []
+        self._last_parts = (question, parts)
+        return parts
+
+    _last_parts: tuple[str, list[tuple[str, np.ndarray]]] | None = None
+
     @cached_property
     def title_vectors(self) -> np.ndarray:
         """The listable sections' titles, embedded once (cached like the example questions)."""
@@ -131,12 +144,11 @@ class SectionReader(ShapeReader):
         with `whole`, a one-part question too ("Summarize the FAQ section"); with `listing`, only parts that ask
         for a list or for what else there is ("..., and what other treatments speed up recovery?"). Parts are
         embedded on their own, not with the conversation the question's vector may carry."""
-        parts = [p.strip() for p in PART_BREAK.split(question) if p and p.strip()]
+        parts = self.parts(question)
         if (len(parts) < 2 and not whole) or self.rank is None:
             return []
-        parts = parts[: self.MAX_PARTS]
         named = []
-        for part, vector in zip(parts, embed_texts(self.embeddings, parts), strict=True):
+        for part, vector in parts:
             # A part asks for a list when it asks what else there is, or reads as a list question and names a
             # section by its title ("what should I do to treat it"); "hip is sore from running" names none.
             by_title = self._titled_sections(part)

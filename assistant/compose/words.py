@@ -30,6 +30,13 @@ TRIED = re.compile(
     re.I,
 )
 
+# A part of a question that asks ("and how long should I stay off running"), not one that tells ("My running shoes
+# are really old").
+ASKS_PART = re.compile(
+    r"^\W*(?:(?:and|or|but|so|also|plus)\s+)?(?:how|what|what's|whats|which|when|why|where|who|can|could|should|shall"
+    r"|is|are|do|does|did|will|would|any)\b",
+    re.I,
+)
 # A question answered yes or no ("should I stretch before running?"), and a FAQ answer that opens with one.
 YES_NO_QUESTION = re.compile(
     r"(?i)(?:(?:hi|hey|hello|ok|so)\W+)*(?:should|shall|can|could|is|are|do|does|did|will|would|am|was|were|have|has)\b"
