@@ -978,3 +978,15 @@ def test_a_supposition_a_figure_a_client_and_a_cold_wrap_are_no_red_flags(bot, t
 def test_pain_still_here_the_same_as_a_month_ago_or_beside_a_friends_recovery_persists(bot, text):
     """Someone else's recovery ("my friend got better") is their course, not the writer's."""
     assert "persistent_pain" in {d.criterion for d in bot.safety.detect(text)}
+
+
+def test_pain_that_has_lasted_a_week_is_a_doubt_not_the_criterion(bot):
+    """The article's criterion is pain that does not improve "after a few weeks": a week of rest is shown the
+    referral, without claiming a match; a month, or dates that span one, is the criterion."""
+    finding = bot.safety.finding("I've already iced it and rested for a week but my hip still hurts. What else?")
+    assert "persistent_pain" not in {d.criterion for d in finding.detections}
+    assert "persistent_pain" in finding.possible
+    lasting = (
+        "Used to bounce back from any niggle in a few days. This hip thing though - a month of rest and it's as sore"
+    )
+    assert "persistent_pain" in {d.criterion for d in bot.safety.detect(lasting + " as day one.")}

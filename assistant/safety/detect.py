@@ -287,7 +287,8 @@ _CONTRAST = re.compile(r"\b(?:but|though|although|yet|however)\b")
 def _doubted(text: str, found: dict[Criterion, Detection], improving: int) -> list[Criterion]:
     """Detections the message itself casts doubt on: the referral is shown, without claiming a match.
 
-    A learned persistent-pain detection in a message with no word for pain and nothing saying it is not getting
+    Persistent pain told over a week or a few days, and no longer, is a doubt. A learned persistent-pain
+    detection in a message with no word for pain and nothing saying it is not getting
     better is a length of time, not pain that persists ("Been running 6 weeks, loving it!"), and a learned infection
     detection with no word for a sign of infection is a pain the classifier misread ("my hip is throbbing").
     Soreness after a race or a gym session is told in the words of severe pain ("stairs are comical", "walking like
@@ -298,6 +299,8 @@ def _doubted(text: str, found: dict[Criterion, Detection], improving: int) -> li
     duration = found.get("persistent_pain")
     if duration and duration.method == "learned" and not PAIN_WORD.search(text) and not NOT_BETTER.search(text):
         out.append("persistent_pain")
+    if "persistent_pain" in found and _SHORT_SPAN.search(text) and not _LONG_SPAN.search(text):
+        out.append("persistent_pain")
     infection = found.get("infection")
     if infection and infection.method == "learned" and not INFECTION_WORD.search(text):
         out.append("infection")
@@ -305,6 +308,19 @@ def _doubted(text: str, found: dict[Criterion, Detection], improving: int) -> li
         out.append("severe_pain")
     return out
 
+
+_SHORT_SPAN = re.compile(
+    r"\b(?:for|after|in|over|of)\s+(?:(?:just|only|about|around)\s+)?(?:a|one|1|a single|a whole|a full)\s+(?:week|wk)\b"
+    r"|\b(?:for|after|in|over|of)\s+(?:(?:just|only|about|around)\s+)?(?:a few|a couple of|couple|two|three|four|five|six"
+    r"|several|\d)\s+days\b|\b(?:a|one|1)[- ](?:week|wk)\b"
+)
+_LONG_SPAN = re.compile(
+    r"\b(?:weeks|wks|months?|mths|fortnight|years?|ages|forever|since|season|january|february|march|april|may|june"
+    r"|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec|easter"
+    r"|christmas)\b|\b(?:1[4-9]|[2-9]\d)\s+days\b"
+)
+"""Pain that has lasted a week or days, not the "few weeks" the article's criterion asks for: when that is all
+the message says of its course ("iced it and rested for a week but my hip still hurts"), a doubt, not a match."""
 
 INFECTION_WORD = re.compile(
     r"\b(?:fever\w*|temp|temps|temperature|\d\d(?:[.,]\d)?\s*(?:°|degrees?|c|f)|chills?|shiver\w*|sweats?|sweating|clammy"
