@@ -32,6 +32,7 @@ SAFETY_SETS = {
     "hard dev 17 (helper-written, tuned on)": "safety_dev17.jsonl",
     "hard dev 18 (helper-written, tuned on)": "safety_dev18.jsonl",
     "hard dev 19 (helper-written, tuned on)": "safety_dev19.jsonl",
+    "hard dev 20 (helper-written, tuned on)": "safety_dev20.jsonl",
     "negated": "safety_negated.jsonl",
     "benign": "safety_benign.jsonl",
     "benign (test)": "safety_benign_test.jsonl",
