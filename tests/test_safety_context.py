@@ -588,7 +588,6 @@ def test_dislikes_past_episodes_and_passing_feelings_are_not_red_flags(bot, text
     "text",
     [
         "The crowd was feverish at the finish line, what a race!",
-        "I'm feverish with excitement about my first marathon next week!",
         "Honestly my weekly mileage has been hot and cold this month.",
     ],
 )
@@ -597,6 +596,13 @@ def test_a_rule_word_used_for_something_else_is_an_unsure_referral_not_a_match(b
     answer = bot.ask(text)
     assert not answer.red_flags
     assert answer.referral is not None and answer.referral.kind == "possible"
+
+
+def test_feverish_with_excitement_is_a_figure_of_speech(bot):
+    """Feverish with excitement, anxiety or nerves is a figure (data/context_modifiers.tsv): no referral at all."""
+    answer = bot.ask("I'm feverish with excitement about my first marathon next week!")
+    assert not answer.red_flags
+    assert answer.referral is None
 
 
 def test_a_temperature_with_a_decimal_point_stays_one_clause(bot):
@@ -990,3 +996,49 @@ def test_pain_that_has_lasted_a_week_is_a_doubt_not_the_criterion(bot):
         "Used to bounce back from any niggle in a few days. This hip thing though - a month of rest and it's as sore"
     )
     assert "persistent_pain" in {d.criterion for d in bot.safety.detect(lasting + " as day one.")}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Leg tingling, foot dragging, knee giving way: thankfully none of that here, only tight hip flexors.",
+        "Swelling, redness, fever around the hip — I've checked for all of those and I've got none of them.",
+        "'I've become so numb' — Linkin Park on repeat during my run today. Hips feel great.",
+        "My bank balance is what's gone numb after buying new running shoes.",
+        "My watch showing my training status in red is making me feverish with anxiety haha. Hips are fine.",
+        "Nurse asking on behalf of a patient: persistent hip pain six weeks after a marathon. What applies?",
+        "Physio student here: case study of a 45-year-old runner with hip pain for 8 weeks, unresolved by rest.",
+        "In 2021 my hip got hot and swollen, an infected bursa. Antibiotics cleared it and it's been all clear for"
+        " three years.",
+        "My feet went numb during my run because my laces were too tight — loosened them and it went away.",
+        "My legs turned to jelly on the last climb, what gels do you recommend for energy?",
+        "My physio is on holiday for the next three weeks. What can I do by myself for my sore hip?",
+    ],
+)
+def test_a_denied_list_a_song_a_case_study_and_tight_laces_are_no_red_flags(bot, text):
+    """Twentieth dev set: a list of signs denied after it ("none of them"), a lyric in quotes, a bank balance, a
+    nurse's or a student's case, all clear for years, laces too tight, legs of jelly on a climb, a span to come."""
+    assert not bot.safety.detect(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "criterion"),
+    [
+        ("I can't lift my leg into the car anymore without grabbing my trousers. Hip's sore.", "nerve_symptoms"),
+        ("When I climb stairs my left leg feels like jelly and won't push me up. Hip hurts.", "nerve_symptoms"),
+        (
+            "been resting and icing my right hip since the school holidays started and now the kids are back at"
+            " school it's no better at all",
+            "persistent_pain",
+        ),
+        (
+            "Week 5 of 'a few days of rest will sort it'. Reader, it did not sort it. Hip aches just the same.",
+            "persistent_pain",
+        ),
+        ("Fever and chills, none of them have gone away and my hip is swollen", "infection"),
+    ],
+)
+def test_weakness_told_by_what_the_leg_cannot_do_and_spans_told_by_events_report(bot, text, criterion):
+    """A rule's reading stands when the learned detector reads the clause, confidently, as another criterion ("can't
+    lift my leg into the car" reads as severe pain to it)."""
+    assert criterion in {d.criterion for d in bot.safety.detect(text)}

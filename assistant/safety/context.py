@@ -181,6 +181,10 @@ def modifiers(text: str, start: int, end: int) -> list[Modifier]:
     if sentence.endswith("?") and _ANSWERED_NO.match(text, end):
         # "Fever, redness, swelling? nope, none of that.", "Swollen? Hot? Red? Checked in the mirror, nothing at all."
         found.append(Modifier("negated", end, end, (start, end)))
+    for denial in _DENIES_LIST.finditer(text, start, end):
+        # "Leg tingling, foot dragging, knee giving way: thankfully none of that here", "Swelling, redness, fever -
+        # I've checked and I've got none of them": the list before it is denied, past commas, colons and dashes.
+        found.append(Modifier("negated", denial.start(), denial.end(), (start, denial.start())))
     if _DATED_BY_NEXT.match(text, end):
         # "I literally couldn't walk for two days. That was 2019 and I've been fine since."
         found.append(Modifier("historical", end, end, (start, end)))
@@ -259,6 +263,14 @@ _ANSWERED_NO = re.compile(
 )
 """What the writer answers their own question with (after up to four more short questions, so a message of a
 thousand questions is read in linear time): "Is it numb? No. Tingling? No." """
+
+_DENIES_LIST = re.compile(
+    r"\b(?:none of (?:that|them|those|these|the above|it)|neither of (?:them|those|these)|not any of (?:them|those|these)"
+    r"|no to (?:all|any|each) of (?:them|those|these|that))\b"
+    r"(?=\s*(?:[.!?,;:)]|$|(?:here|at all|either|today|now|thankfully|luckily|so far|whatsoever)\b))"
+)
+"""A denial that points back at a list of findings and ends its clause ("I've got none of them."), not one that says
+something of them ("none of them have gone away", "none of that helped")."""
 
 _DATED_BY_NEXT = re.compile(
     r"\W*(?:that|this|it) (?:was|were|happened) (?:in |back in |around |about )?"

@@ -194,8 +194,12 @@ class Detector:
             probs = self.learned.probabilities([norm.text[a:b] for a, b in [*spans, *checked]])
             for hit in ruled:
                 at = RED_FLAGS.index(hit.criterion)
-                score = max(float(probs[checked[span], at]) for span in (hit.clause, hit.sentence, hit.before))
-                if score >= self.RULE_CONFIRM_BY.get(hit.criterion, self.RULE_CONFIRM):
+                rows = [checked[span] for span in (hit.clause, hit.sentence, hit.before)]
+                score = max(float(probs[row, at]) for row in rows)
+                # A clause the learned detector reads, confidently, as another criterion is a complaint all the
+                # same: "I can't lift my leg into the car anymore" reads as severe pain; the rule says weakness.
+                complaint = max(float(probs[row].max()) for row in rows) >= self.CONFIDENT
+                if score >= self.RULE_CONFIRM_BY.get(hit.criterion, self.RULE_CONFIRM) or complaint:
                     found.setdefault(hit.criterion, Detection(hit.criterion, hit.trigger, "rule", score))
                 elif hit.criterion not in possible:
                     possible.append(hit.criterion)
