@@ -865,3 +865,19 @@ def test_protecting_the_hips_is_prevention(bot):
     answer = bot.ask("Can running wreck my hips long term, like arthritis? And what can I do to protect them?")
     assert answer.shape == "list"
     assert "Prevention: The Best Medicine" in {c.section for c in answer.citations}
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "I've already been icing it and resting for a few days. What else can I try for my hip?",
+        "Rest and ice haven't fixed my hip. What are the next steps from here?",
+    ],
+)
+def test_what_was_tried_or_did_not_work_is_left_out_of_what_else(bot, question):
+    """ "been icing", "haven't fixed": what was tried is not what else there is; "next steps" asks for the rest."""
+    answer = bot.ask(question)
+    cited = {c.chunk_id.rsplit("/", 1)[1] for c in answer.citations}
+    assert answer.shape == "list"
+    assert "1-rest-and-ice" not in cited
+    assert {"2-physical-therapy", "5-cross-training", "8-surgery"} <= cited

@@ -1042,3 +1042,9 @@ def test_weakness_told_by_what_the_leg_cannot_do_and_spans_told_by_events_report
     """A rule's reading stands when the learned detector reads the clause, confidently, as another criterion ("can't
     lift my leg into the car" reads as severe pain to it)."""
     assert criterion in {d.criterion for d in bot.safety.detect(text)}
+
+
+def test_pain_that_keeps_coming_on_runs_is_not_pain_that_persists_despite_rest(bot):
+    """ "keeps hurting when I jog" is pain with each run, not pain that does not improve with rest."""
+    assert "persistent_pain" not in {d.criterion for d in bot.safety.detect("hip keeps hurtin when i jog wat do i do")}
+    assert "persistent_pain" in {d.criterion for d in bot.safety.detect("my hip keeps hurting even though I rested")}

@@ -17,7 +17,8 @@ PART_BREAK = re.compile(
 # A question that asks for something besides what it names ("what else", "instead", "any alternatives").
 ASKS_ELSE = re.compile(
     r"\b(?:else|instead|alternatives?|what other|(?:other|better) (?:options|things|ways|signs|symptoms|reasons)|besides"
-    r"|(?:is|are) there (?:any(?:thing)? )?more\b|anything more|what(?:'s| is)? next|what now"
+    r"|(?:is|are) there (?:any(?:thing)? )?more\b|anything more|what(?:'s| is)? next|what now|next steps?"
+    r"|where (?:do i|to|should i) go from here"
     r"|rather than|other than|apart from|aside from|except|^beyond)\b",
     re.I,
 )
@@ -25,7 +26,10 @@ ASKS_ELSE = re.compile(
 # What the writer has tried already ("I've tried resting and icing my hip, what else is there?"): beside a question
 # for what else, the items it names are ruled out as answers.
 TRIED = re.compile(
-    r"(?:\b(?:i(?: have|'ve| already)?|already|been)\s+|^\s*)(?:tried|done|doing|given|taken|popping|popped|using|used)\b"
+    r"(?:(?:\b(?:i(?: have|'ve| already)?|already|been)\s+|^\s*)(?:tried|done|doing|given|taken|popping|popped|using|used)\b"
+    r"|\bbeen\s+\w+ing\b"
+    r"|(?:^|(?<=[.?!;,]\s))[^.?!;,]*?\b(?:have|has|had|did|do|does)(?:n't|\s+not)\s+(?:\w+\s+)?"
+    r"(?:fixed|worked|helped|cured|solved|sorted|done\s+(?:anything|much|a\s+thing))\b)"
     r"[^.?!;,]*?(?=[.?!;,]|\bwhat\b|$)",
     re.I,
 )
