@@ -844,6 +844,22 @@ def test_running_technique_is_running_form(bot):
     assert "1-rest-and-ice" not in cited
 
 
+def test_an_item_question_beside_a_faq_question_gets_the_faq_answer_whole(bot):
+    """The same for a specific answer that leads with an item: "do orthotics help ..., and how long should I rest?"."""
+    answer = bot.ask("do orthotics help with hip pain, and how long should I rest?")
+    cited = [c.chunk_id.rsplit("/", 1)[1] for c in answer.citations]
+    assert cited == ["6-orthotics", "q2-long-rest-hip-pain-running"]
+    assert "Mild pain may only require a few days of rest" in answer.text
+
+
+def test_sorting_it_out_asks_for_the_treatments_beside_the_causes(bot):
+    answer = bot.ask("my hip's been giving me grief since I upped my k's. What's causing it and how do I sort it out?")
+    assert {c.section for c in answer.citations} >= {
+        "Understanding the Causes of Hip Pain from Running",
+        "Treatment Options for Hip Pain from Running",
+    }
+
+
 def test_a_faq_question_beside_another_faq_question_gets_both_answers_whole(bot):
     """ "What stretches help a sore hip, and how long should I stay off running?" got the stretches alone; the
     other part asks the rest FAQ, whose answer is quoted whole ("Mild pain may only require a few days ...")."""

@@ -210,6 +210,11 @@ class Composer(SectionReader, ItemReader):
         others = self._alternatives(question, hits, probs["list"])
         if others:
             return others
+        # A specific answer leads with its best passage; a part that asks another passage's own question adds it
+        # ("Could my trainers be the reason my hip hurts? And what should I look for when I buy a new pair?").
+        asked = self._asked_by_parts(question, lead.chunk_id)
+        if asked:
+            return Plan("specific", focus=(lead.chunk_id, *asked), confidence=probs.get("specific", 0.0))
         return Plan("specific", chunks=tuple(h.chunk_id for h in hits), confidence=probs.get("specific", 0.0))
 
     MAX_TOPIC_CHUNKS = 8
