@@ -338,11 +338,11 @@ class Composer(SectionReader, ItemReader):
 
     def _asked_by_parts(self, question: str, lead: str) -> tuple[str, ...]:
         """The passages that parts of a question ask as one of their own questions (``ASKED_SURE``), but `lead`."""
-        if self.questions is None or not self.questions.ids:
+        texts = self.part_texts(question)
+        if self.questions is None or not self.questions.ids or len(texts) < 2 or not any(map(ASKS_PART.match, texts)):
             return ()
-        parts = self.parts(question)
         found: list[str] = []
-        for part, vector in parts if len(parts) > 1 else ():
+        for part, vector in self.parts(question):
             if not ASKS_PART.match(part):
                 continue
             similarities = self.questions.vectors @ vector

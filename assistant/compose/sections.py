@@ -52,14 +52,19 @@ class SectionReader(ShapeReader):
 
     MAX_PARTS = 6
 
+    def part_texts(self, question: str) -> list[str]:
+        """The parts of a question (``PART_BREAK``)."""
+        return [p.strip() for p in PART_BREAK.split(question) if p and p.strip()][: self.MAX_PARTS]
+
     def parts(self, question: str) -> list[tuple[str, np.ndarray]]:
-        """The parts of a question (``PART_BREAK``), each with its own embedding; the last question's are kept,
-        since a plan may read them twice (the lists they ask for, the FAQ pairs they ask)."""
+        """The parts of a question, each with its own embedding (only a question of several parts is embedded
+        again); the last question's are kept, since a plan may read them twice (the lists they ask for, the
+        passages they ask)."""
         kept = self._last_parts
         if kept is not None and kept[0] == question:
             return kept[1]
-        texts = [p.strip() for p in PART_BREAK.split(question) if p and p.strip()][: self.MAX_PARTS]
-        parts = list(zip(texts, embed_texts(self.embeddings, texts), strict=True)) if texts else []
+        texts = self.part_texts(question)
+        parts = list(zip(texts, embed_texts(self.embeddings, texts), strict=True)) if len(texts) > 1 else []
         self._last_parts = (question, parts)
         return parts
 
@@ -144,9 +149,9 @@ class SectionReader(ShapeReader):
         with `whole`, a one-part question too ("Summarize the FAQ section"); with `listing`, only parts that ask
         for a list or for what else there is ("..., and what other treatments speed up recovery?"). Parts are
         embedded on their own, not with the conversation the question's vector may carry."""
-        parts = self.parts(question)
-        if (len(parts) < 2 and not whole) or self.rank is None:
+        if self.rank is None or (len(self.part_texts(question)) < 2 and not whole):
             return []
+        parts = self.parts(question) or [(question, embed_texts(self.embeddings, [question])[0])]
         named = []
         for part, vector in parts:
             # A part asks for a list when it asks what else there is, or reads as a list question and names a
