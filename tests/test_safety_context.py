@@ -1048,3 +1048,20 @@ def test_pain_that_keeps_coming_on_runs_is_not_pain_that_persists_despite_rest(b
     """ "keeps hurting when I jog" is pain with each run, not pain that does not improve with rest."""
     assert "persistent_pain" not in {d.criterion for d in bot.safety.detect("hip keeps hurtin when i jog wat do i do")}
     assert "persistent_pain" in {d.criterion for d in bot.safety.detect("my hip keeps hurting even though I rested")}
+
+
+def test_a_spreading_red_patch_and_a_symptom_owned_after_a_general_question_are_reported(bot):
+    """ "There's a big red patch and it's getting bigger" is a sign of infection; "Is stretching good for tingling
+    in the leg? I've had it for a week" makes the question's tingling the writer's (a referral, unsure)."""
+    text = (
+        "Is it normal for your hip to be hot and swollen after running? There's a big red patch and it's getting bigger"
+    )
+    assert "infection" in {d.criterion for d in bot.safety.detect(text)}
+    finding = bot.safety.finding(
+        "Is stretching good for tingling in the leg? I've had it for a week along with my hip pain."
+    )
+    assert "nerve_symptoms" in {*finding.possible, *(d.criterion for d in finding.detections)}
+    assert not bot.safety.detect(
+        "Heat pad made the skin on my hip red and warm for a while, that's just from the heat?"
+    )
+    assert not bot.safety.detect("Hot water bottle left a red mark on my hip, the skin is a bit pink still. Too hot?")

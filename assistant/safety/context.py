@@ -307,6 +307,7 @@ _OWNS_UP = re.compile(
     r"|same here|(?:it |this |that )?happens to me|happened (?:yesterday|today|this (?:morning|week)|last (?:night|week)"
     r"|\S+ (?:days?|weeks?) ago|on (?:a|my|the) )"
     r"|(?:it |this |that )?happened to me|i get (?:this|that|it)|that is me|where i am|my situation"
+    r"|i (?:have|have been|had|have got|got) (?:had |having )?(?:it|this|that|them|these)(?: \w+){0,3} (?:for|since|along with)"
     r"|i am in (?:that|the same|this) (?:boat|situation|position))\b"
 )
 """What the next sentence says to make a question about "your leg" the writer's own: "Is it normal for your leg to
