@@ -1065,3 +1065,25 @@ def test_a_spreading_red_patch_and_a_symptom_owned_after_a_general_question_are_
         "Heat pad made the skin on my hip red and warm for a while, that's just from the heat?"
     )
     assert not bot.safety.detect("Hot water bottle left a red mark on my hip, the skin is a bit pink still. Too hot?")
+
+
+@pytest.mark.parametrize(
+    ("text", "criterion"),
+    [
+        (
+            "I've been resting this hip for six weeks and instead of getting better it's got so bad I can't walk far",
+            "persistent_pain",
+        ),
+        (
+            "Month off running, doing the bridges every day, and my hip still nags me every single morning.",
+            "persistent_pain",
+        ),
+        (
+            "The grip in my right toes is gone, I can't curl them properly, and the hip on that side is sore.",
+            "nerve_symptoms",
+        ),
+    ],
+)
+def test_instead_of_getting_better_still_nags_and_toes_that_will_not_curl_report(bot, text, criterion):
+    """ "instead of getting better" is not improvement; toes that will not curl or grip are weakness."""
+    assert criterion in {d.criterion for d in bot.safety.detect(text)}
