@@ -1013,6 +1013,9 @@ def test_pain_that_has_lasted_a_week_is_a_doubt_not_the_criterion(bot):
         "My feet went numb during my run because my laces were too tight — loosened them and it went away.",
         "My legs turned to jelly on the last climb, what gels do you recommend for energy?",
         "My physio is on holiday for the next three weeks. What can I do by myself for my sore hip?",
+        "My patient (I'm a nurse) has tingling down her leg after running. I told her to see her GP.",
+        "Brother's at the hospital with a fever and a swollen hip after his surgery. How do infections happen?",
+        "Reading a novel where the heroine gets a fever and a swollen hip halfway through marathon training lol",
     ],
 )
 def test_a_denied_list_a_song_a_case_study_and_tight_laces_are_no_red_flags(bot, text):
