@@ -30,6 +30,11 @@ def cited(answer) -> list[str]:
     return [c.chunk_id for c in answer.citations if f"[{c.marker}]" in answer.text]
 
 
+def cited_names(answer) -> list[str]:
+    """The cited chunks' last id parts ("6-orthotics"), in the answer's order."""
+    return [c.chunk_id.rsplit("/", 1)[1] for c in answer.citations]
+
+
 @pytest.fixture(scope="module")
 def relieve(bot):
     return bot.ask("How do I relieve hip pain from running?")
@@ -673,12 +678,12 @@ def test_an_item_answer_gets_the_faq_pair_that_speaks_of_the_same_thing(bot):
     """ "what stretches help?" leads with the flexibility advice; the FAQ names the stretches. Beside a yes-or-no
     question the FAQ's "Yes, stretches like ..." would answer a question nobody asked, and a FAQ answer that leads
     is the article's own answer, alone."""
-    cited = {c.chunk_id.rsplit("/", 1)[1] for c in bot.ask("what stretches help?").citations}
-    assert {"2-improve-flexibility", "q3-specific-stretches-hip-pain-running"} <= cited
+    names = set(cited_names(bot.ask("what stretches help?")))
+    assert {"2-improve-flexibility", "q3-specific-stretches-hip-pain-running"} <= names
     yes_no = bot.ask("should I stretch before running?")
     assert not any("faqs/" in c.chunk_id for c in yes_no.citations), yes_no.text
     own = bot.ask("Are there specific stretches for hip pain from running?")
-    assert [c.chunk_id.rsplit("/", 1)[1] for c in own.citations] == ["q3-specific-stretches-hip-pain-running"]
+    assert cited_names(own) == ["q3-specific-stretches-hip-pain-running"]
 
 
 def test_a_plan_that_names_the_articles_sections_gets_them_and_a_personal_plan_does_not(bot):
@@ -824,7 +829,7 @@ def test_a_definition_of_a_term_no_ranked_passage_names_quotes_the_passage_that_
     answer = bot.ask("What is hip dysplasia?")
     assert answer.shape == "definition"
     assert "hip dysplasia" in answer.text
-    assert [c.chunk_id.rsplit("/", 1)[1] for c in answer.citations] == ["q1-running-cause-hip-arthritis"]
+    assert cited_names(answer) == ["q1-running-cause-hip-arthritis"]
 
 
 def test_asking_when_to_get_the_pain_checked_by_a_doctor_lists_every_criterion(bot):
@@ -832,23 +837,23 @@ def test_asking_when_to_get_the_pain_checked_by_a_doctor_lists_every_criterion(b
     checked"; it asks when to get care all the same."""
     answer = bot.ask("When should I get my running-related hip pain checked by a doctor?")
     assert answer.shape == "list"
-    cited = {c.chunk_id.rsplit("/", 1)[1] for c in answer.citations}
-    assert {"1-persistent-pain", "2-severe-pain", "3-signs-of-infection", "4-numbness-or-tingling"} <= cited
+    names = set(cited_names(answer))
+    assert {"1-persistent-pain", "2-severe-pain", "3-signs-of-infection", "4-numbness-or-tingling"} <= names
 
 
 def test_running_technique_is_running_form(bot):
     """ "technique" is the article's "form" and "mechanics" (data/synonyms.tsv): not the treatment list."""
     answer = bot.ask("How do I fix my running technique so my hips stop hurting?")
-    cited = {c.chunk_id.rsplit("/", 1)[1] for c in answer.citations}
-    assert "3-optimize-your-running-form" in cited
-    assert "1-rest-and-ice" not in cited
+    names = set(cited_names(answer))
+    assert "3-optimize-your-running-form" in names
+    assert "1-rest-and-ice" not in names
 
 
 def test_an_item_question_beside_a_faq_question_gets_the_faq_answer_whole(bot):
     """The same for a specific answer that leads with an item: "do orthotics help ..., and how long should I rest?"."""
     answer = bot.ask("do orthotics help with hip pain, and how long should I rest?")
-    cited = [c.chunk_id.rsplit("/", 1)[1] for c in answer.citations]
-    assert cited == ["6-orthotics", "q2-long-rest-hip-pain-running"]
+    names = cited_names(answer)
+    assert names == ["6-orthotics", "q2-long-rest-hip-pain-running"]
     assert "Mild pain may only require a few days of rest" in answer.text
 
 
@@ -864,8 +869,8 @@ def test_a_faq_question_beside_another_faq_question_gets_both_answers_whole(bot)
     """ "What stretches help a sore hip, and how long should I stay off running?" got the stretches alone; the
     other part asks the rest FAQ, whose answer is quoted whole ("Mild pain may only require a few days ...")."""
     answer = bot.ask("What stretches help a sore hip, and how long should I stay off running?")
-    cited = [c.chunk_id.rsplit("/", 1)[1] for c in answer.citations]
-    assert cited == ["q3-specific-stretches-hip-pain-running", "q2-long-rest-hip-pain-running"]
+    names = cited_names(answer)
+    assert names == ["q3-specific-stretches-hip-pain-running", "q2-long-rest-hip-pain-running"]
     assert "Mild pain may only require a few days of rest" in answer.text
 
 
@@ -874,7 +879,7 @@ def test_a_part_that_tells_asks_for_no_passage_of_its_own(bot):
     answer = bot.ask(
         "My running shoes are really old and I'm wondering if they're behind my hip pain. How do I sort this out?"
     )
-    assert "6-footwear" in {c.chunk_id.rsplit("/", 1)[1] for c in answer.citations}
+    assert "6-footwear" in cited_names(answer)
 
 
 def test_protecting_the_hips_is_prevention(bot):
@@ -893,7 +898,7 @@ def test_protecting_the_hips_is_prevention(bot):
 def test_what_was_tried_or_did_not_work_is_left_out_of_what_else(bot, question):
     """ "been icing", "haven't fixed": what was tried is not what else there is; "next steps" asks for the rest."""
     answer = bot.ask(question)
-    cited = {c.chunk_id.rsplit("/", 1)[1] for c in answer.citations}
+    names = set(cited_names(answer))
     assert answer.shape == "list"
-    assert "1-rest-and-ice" not in cited
-    assert {"2-physical-therapy", "5-cross-training", "8-surgery"} <= cited
+    assert "1-rest-and-ice" not in names
+    assert {"2-physical-therapy", "5-cross-training", "8-surgery"} <= names
