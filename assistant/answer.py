@@ -533,7 +533,8 @@ class ExtractiveAnswerer:
             [
                 h
                 for i, h in enumerate(hits)
-                if h.chunk_id not in related and not (i and answers_another_yes_no(turn.question, h.doc.page_content))
+                if h.chunk_id not in related
+                and not (i > 0 and answers_another_yes_no(turn.question, h.doc.page_content))
             ],
             self.table,
             max_sentences=self.settings.max_sentences,

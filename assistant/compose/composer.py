@@ -337,7 +337,9 @@ class Composer(SectionReader, ItemReader):
         return replace(plan, sections=titles, chunks=(chunk_id, *own, *rest))
 
     def _asked_by_parts(self, question: str, lead: str) -> tuple[str, ...]:
-        """The passages that parts of a question ask as one of their own questions (``ASKED_SURE``), but `lead`."""
+        """The passages that parts of a question ask as one of their own questions, but `lead`: a part that asks
+        (``ASKS_PART``) as near as ``ASKED_SURE`` to one of a passage's questions, or ``PART_ASKED_MIN`` and
+        ``PART_ASKED_MARGIN`` nearer than to any other passage's."""
         texts = self.part_texts(question)
         if self.questions is None or not self.questions.ids or len(texts) < 2 or not any(map(ASKS_PART.match, texts)):
             return ()

@@ -149,9 +149,10 @@ class SectionReader(ShapeReader):
         with `whole`, a one-part question too ("Summarize the FAQ section"); with `listing`, only parts that ask
         for a list or for what else there is ("..., and what other treatments speed up recovery?"). Parts are
         embedded on their own, not with the conversation the question's vector may carry."""
-        if self.rank is None or (len(self.part_texts(question)) < 2 and not whole):
+        texts = self.part_texts(question)
+        if self.rank is None or not texts or (len(texts) < 2 and not whole):
             return []
-        parts = self.parts(question) or [(question, embed_texts(self.embeddings, [question])[0])]
+        parts = self.parts(question) or list(zip(texts, embed_texts(self.embeddings, texts), strict=True))
         named = []
         for part, vector in parts:
             # A part asks for a list when it asks what else there is, or reads as a list question and names a
