@@ -292,7 +292,8 @@ class Composer(SectionReader, ItemReader):
         section = self.listable[int(np.argmax(scores))]
         top = max(scores)
         tied = [s for s, score in zip(self.listable, scores, strict=True) if top - score <= self.TIE and s != section]
-        ruled_out = self.ruled_out_items(question, tried=bool(ASKS_ELSE.search(question)))
+        asks_else = bool(ASKS_ELSE.search(question))
+        ruled_out = self.ruled_out_items(question, tried=asks_else)
         # The best-scored of the section's chunks, the earliest among equals (as the ranking orders them); never
         # one the question rules out ("Other than numbness, what symptoms mean I should get help?").
         in_section = [c for c in (*section.leads, *section.items) if c not in ruled_out] or [*section.items]
@@ -305,7 +306,7 @@ class Composer(SectionReader, ItemReader):
             return Plan("specific", focus=(first,), confidence=confidence)
         # "should i just pop ibuprofen, or are there better ways?" asks for the rest as well.
         stands_out = lead >= self.STANDOUT and (confidence < self.SURE_LIST or asked >= self.ASKED_MIN)
-        if stands_out and not ASKS_ELSE.search(question):
+        if stands_out and not asks_else:
             return None
         named = self._named_sections(question)
         faqs = [
