@@ -1095,3 +1095,41 @@ def test_a_spreading_red_patch_and_a_symptom_owned_after_a_general_question_are_
 def test_instead_of_getting_better_still_nags_and_toes_that_will_not_curl_report(bot, text, criterion):
     """ "instead of getting better" is not improvement; toes that will not curl or grip are weakness."""
     assert criterion in reported(bot, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my hip hurts so bad I can't even sit down on the toilet properly, ran 30k sunday",
+        "The pain in my hip is so bad I'm going up the stairs on hands and knees. Is this a strain?",
+        "my hip have very strong pain since this morning, I no can walk normal, I need the help of my husband",
+        "sudden sharp pain in the hip off a curb mid-run and now I can't put my foot down without it shooting through me",
+    ],
+)
+def test_severe_pain_told_by_the_toilet_the_stairs_or_a_learners_grammar_is_reported(bot, text):
+    """Not sitting down on the toilet is no cause of numbness, hands and knees are no other body part, "I no can
+    walk" is no denial, and "without it shooting through me" says that it does."""
+    assert "severe_pain" in reported(bot, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My Strava feed is red hot this week, everyone's smashing PBs. How do I stop comparing myself?",
+        "Worried about the future, could years of running eventually cause tingling in my legs?",
+        "one of the guys at parkrun was limping badly and said his hip felt like it was on fire. what might it be?",
+        "Say hypothetically I couldn't put weight on my leg after a fall on a trail run, how would I get home?",
+        "I've gone numb to all the comments from my running club about my slow pace.",
+        "First run in months, hips mildly sore today. Foam roll or rest?",
+    ],
+)
+def test_a_red_hot_feed_a_distant_worry_a_parkrun_friend_and_a_first_run_in_months_are_no_red_flags(bot, text):
+    assert not reported(bot, text)
+
+
+def test_numb_to_a_body_part_and_a_cause_asked_of_a_symptom_one_has_still_report(bot):
+    """The figurative "numb to" and the hypothetical "could ... eventually cause" leave the literal reading alone."""
+    assert "nerve_symptoms" in reported(bot, "my leg has gone numb to the knee since my run")
+    assert "nerve_symptoms" in reported(
+        bot, "Could my shoes cause the pins and needles I'm getting down my leg on every run?"
+    )
