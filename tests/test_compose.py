@@ -891,3 +891,16 @@ def test_protecting_the_hips_is_prevention(bot):
     answer = bot.ask("Can running wreck my hips long term, like arthritis? And what can I do to protect them?")
     assert answer.shape == "list"
     assert "Prevention: The Best Medicine" in {c.section for c in answer.citations}
+
+
+def test_a_yes_no_question_asked_as_a_faq_gets_that_answer_not_the_list(bot):
+    """ "can i just run through hip pain or is that dumb" is 0.84 from one of the running FAQ's own questions, yet
+    its words "hip pain" made it read as a request for the treatment list."""
+    answer = bot.ask("can i just run through hip pain or is that dumb")
+    assert answer.shape == "specific"
+    assert cited_names(answer) == ["q4-continue-running-hip-pain"]
+
+
+def test_a_yes_no_question_of_two_parts_asked_as_two_faqs_gets_both(bot):
+    answer = bot.ask("should i keep running thru the hip pain or take a break? and if break, how long")
+    assert cited_names(answer)[:2] == ["q4-continue-running-hip-pain", "q2-long-rest-hip-pain-running"]
