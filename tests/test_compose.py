@@ -745,9 +745,12 @@ def test_plus_and_ampersand_join_parts_of_a_question(bot):
     [
         "Break down the main points of this hip pain piece for me.",
         "too long didnt read - whats the gist of this article",
+        "cliff notes version pls",
+        "give me a quick overview of everything covered here re: running hip pain",
     ],
 )
 def test_break_down_and_contractions_typed_without_apostrophes_still_ask_for_a_summary(bot, question):
+    """ "cliff notes" asks for a summary, and "re:" (like "about") only points at the topic."""
     assert bot.ask(question).shape == "summary"
 
 
