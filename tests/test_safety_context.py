@@ -1133,3 +1133,9 @@ def test_numb_to_a_body_part_and_a_cause_asked_of_a_symptom_one_has_still_report
     assert "nerve_symptoms" in reported(
         bot, "Could my shoes cause the pins and needles I'm getting down my leg on every run?"
     )
+
+
+def test_losing_ones_mojo_is_no_weakness_but_losing_the_feeling_in_a_foot_is(bot):
+    assert not reported(bot, "how can i stay motivated and positive while injured? feel like ive lost my thing")
+    assert not reported(bot, "I've lost my mojo since the injury, how do I get it back?")
+    assert "nerve_symptoms" in reported(bot, "I've lost the feeling in my foot since yesterday's run")
