@@ -234,7 +234,11 @@ class Pipeline:
             if plan.shape == "specific" and scope.covered:
                 # The twin of the passage the answer leads with (``answer.without_framing`` picks it).
                 lead = plan.focus[:1] or tuple(h.chunk_id for h in without_framing(hits)[:1])
-                twins = self.composer.related(lead[0], hits, turn.question) if lead else ()
+                twins = (
+                    self.composer.related(lead[0], hits, turn.question, own=self.composer.asked(vector, lead[0]))
+                    if lead
+                    else ()
+                )
                 plan = replace(plan, related=tuple(t for t in twins if t not in plan.focus))
             if plan.focus:
                 # The item the question names, whole (and its twin's best sentence): its neighbours in the ranking

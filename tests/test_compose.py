@@ -907,3 +907,15 @@ def test_a_yes_no_question_asked_as_a_faq_gets_that_answer_not_the_list(bot):
 def test_a_yes_no_question_of_two_parts_asked_as_two_faqs_gets_both(bot):
     answer = bot.ask("should i keep running thru the hip pain or take a break? and if break, how long")
     assert cited_names(answer)[:2] == ["q4-continue-running-hip-pain", "q2-long-rest-hip-pain-running"]
+
+
+def test_a_faq_answer_that_leads_brings_the_item_on_the_same_thing_unless_asked_as_its_own_question(bot):
+    """ "whats a good stretch for my hips after running" gets the stretches the FAQ names and the flexibility advice;
+    the FAQ's own question gets the FAQ's answer alone."""
+    assert cited_names(bot.ask("whats a good stretch for my hips after running")) == [
+        "q3-specific-stretches-hip-pain-running",
+        "2-improve-flexibility",
+    ]
+    assert cited_names(bot.ask("Are there specific stretches for hip pain from running?")) == [
+        "q3-specific-stretches-hip-pain-running"
+    ]

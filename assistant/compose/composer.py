@@ -311,7 +311,7 @@ class Composer(SectionReader, ItemReader):
         others = sorted((ranking.score(c) for c in section.items if c != first and c not in ruled_out), reverse=True)
         others = others or [ranking.score(first)]
         lead = ranking.score(first) - others[0] if first in section.items else 0.0
-        asked = self._asked(vector, first) if lead >= self.AHEAD else 0.0
+        asked = self.asked(vector, first) if lead >= self.AHEAD else 0.0
         if asked >= self.ASKED_SURE:
             return Plan("specific", focus=(first,), confidence=confidence)
         # "should i just pop ibuprofen, or are there better ways?" asks for the rest as well.
@@ -393,7 +393,7 @@ class Composer(SectionReader, ItemReader):
         runner_up = max((best[c] for c in others if c not in asked), default=0.0)
         return (first, *asked) if best[first] - runner_up >= self.FAQ_MARGIN else ()
 
-    def _asked(self, vector: np.ndarray, chunk_id: str) -> float:
+    def asked(self, vector: np.ndarray, chunk_id: str) -> float:
         """How nearly the question is one the chunk answers (its questions in ``data/passage_questions.jsonl``)."""
         rows = self._question_rows.get(chunk_id)
         if self.questions is None or not rows:

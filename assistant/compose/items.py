@@ -24,12 +24,18 @@ class ItemReader(ArticleView):
     """A twin (``twins``) ranked among the answer's chunks and this near the passage it pairs with is the other
     half of the answer: "do I really need to warm up?" gets the warm-up advice and what skipping it risks."""
 
-    def related(self, chunk_id: str, hits: Sequence[Hit], question: str = "") -> tuple[str, ...]:
+    OWN_QUESTION = 0.8
+    """A question this near one of a FAQ pair's own questions asks what the pair answers, and nothing more."""
+
+    def related(self, chunk_id: str, hits: Sequence[Hit], question: str = "", *, own: float = 0.0) -> tuple[str, ...]:
         """The twins of `chunk_id` among `hits` that score within ``RELATED_MARGIN`` of it, or that the question
         names by the word the two share ("what running form mistakes cause it, and what should I do instead?").
-        Without a twin, the best-ranked FAQ pair within that margin that speaks of the same thing in a word the
+        Without a twin, the best-ranked companion within that margin that speaks of the same thing in a word the
         question uses (``faq_companions``): "what stretches help?" gets the flexibility advice and the stretches
-        the FAQ names. One other passage at most; a FAQ answer that leads is the article's own, whole answer."""
+        the FAQ names, whichever of the two leads. One other passage at most. A FAQ pair asked nearly as its own
+        question (`own`, the question's similarity to the pair's questions, from ``OWN_QUESTION``) is the
+        article's whole answer: "How long should I rest if I have hip pain from running?" wants the FAQ's answer,
+        not the persistent-pain criterion beside it."""
         scores = {h.chunk_id: h.score for h in hits}
         if chunk_id not in scores:
             return ()
@@ -37,8 +43,17 @@ class ItemReader(ArticleView):
         asked = set(nlp.stems(nlp.expand(question)))
         named = {c for pair in self._pairs_named(asked) for c in pair}
         twins = tuple(t for t in self.twins.get(chunk_id, ()) if scores.get(t, -math.inf) >= floor or t in named)
-        if twins or self.documents[chunk_id].metadata.get("kind") == "faq":
+        if twins:
             return twins
+        if self.documents[chunk_id].metadata.get("kind") == "faq":
+            if own >= self.OWN_QUESTION:
+                return ()
+            items = [
+                item
+                for item, faqs in self.faq_companions.items()
+                if faqs.get(chunk_id, frozenset()) & asked and scores.get(item, -math.inf) >= floor
+            ]
+            return (max(items, key=lambda c: scores[c]),) if items else ()
         companions = [
             c
             for c, words in self.faq_companions.get(chunk_id, {}).items()
