@@ -919,3 +919,12 @@ def test_a_faq_answer_that_leads_brings_the_item_on_the_same_thing_unless_asked_
     assert cited_names(bot.ask("Are there specific stretches for hip pain from running?")) == [
         "q3-specific-stretches-hip-pain-running"
     ]
+
+
+def test_everything_about_a_sections_topic_adds_the_faq_pairs_that_name_it(bot):
+    """ "tell me everything about preventing hip pain": the prevention list and "What are the best shoes for
+    preventing hip pain?"; "List the causes" asks for the list alone, not the arthritis FAQ."""
+    answer = bot.ask("tell me everything about preventing hip pain")
+    assert answer.shape == "list"
+    assert "q5-best-shoes-preventing-hip-pain" in cited_names(answer)
+    assert not any("/faqs/" in c.chunk_id for c in bot.ask("List the causes of hip pain from running.").citations)

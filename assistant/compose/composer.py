@@ -16,7 +16,16 @@ from ..corpus import INTRODUCTION
 from .items import ItemReader
 from .sections import SectionReader
 from .structure import Plan, Section, article_sections, own_title_terms, prefixes
-from .words import ABOUT_STEMS, ASKS_ELSE, ASKS_PART, EVERYDAY_STEMS, FORM_STEMS, GENERIC_STEMS, YES_NO_QUESTION
+from .words import (
+    ABOUT_STEMS,
+    ASKS_ELSE,
+    ASKS_PART,
+    EVERYDAY_STEMS,
+    EVERYTHING,
+    FORM_STEMS,
+    GENERIC_STEMS,
+    YES_NO_QUESTION,
+)
 
 if TYPE_CHECKING:
     from langchain_core.documents import Document
@@ -239,7 +248,15 @@ class Composer(SectionReader, ItemReader):
         if not about or not topic or not topic <= self.vocabulary | EVERYDAY_STEMS:
             return None  # only the article's own words around the asking ones: not "in a nutshell, how do I ..."
         if prefixes(topic) & self._title_prefixes:
-            return None  # "what does it say about treatment?": the section, as a list, answers that
+            # "what does it say about treatment?": the section, as a list, answers that; with it, for "everything
+            # about preventing hip pain", the FAQ pairs whose question names the topic ("What are the best shoes
+            # for preventing hip pain?"). "List the causes" asks for the list alone.
+            titled = self._titled_sections(question)
+            if len(titled) != 1 or EVERYTHING not in about:
+                return None
+            section = self.listable[titled[0]]
+            faqs = [c for c, words in self._faq_words.items() if words & topic and c not in section.items]
+            return self._listing([section], 1.0, extra=faqs) if faqs else None
         named = topic | (set(nlp.stems(nlp.expand(question))) - stems)
         # A topic of several words is the passages that hold them all ("foam rolling" is not "inward rolling of
         # the foot"); words that no passage holds together are several topics ("shoes and footwear").

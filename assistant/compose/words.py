@@ -58,6 +58,8 @@ def answers_another_yes_no(question: str, text: str) -> bool:
 GENERIC_STEMS = frozenset(nlp.stem(w) for w in datafiles.words("generic_words.txt"))
 # Words that ask what the article says on a topic, not which topic (data/topic_words.txt).
 ABOUT_STEMS = frozenset(nlp.stem(w) for w in datafiles.words("topic_words.txt"))
+EVERYTHING = nlp.stem("everything")
+"""The one of them that asks for all the article says on the topic."""
 # Everyday words the article says its own way ("shoe inserts": orthotics), from data/synonyms.tsv.
 EVERYDAY_STEMS = frozenset(w for everyday, _ in datafiles.rows("synonyms.tsv") for w in nlp.stems(everyday))
 
