@@ -37,6 +37,7 @@ def composition(bot: Assistant, bar: Progress, *, fast: bool) -> dict:
         "broad (dev 15, helper-written)": blind.score_broad(bot, load("questions_broad_dev15.jsonl")),
         "broad (dev 16, helper-written)": blind.score_broad(bot, load("questions_broad_dev16.jsonl")),
         "broad (dev 17, helper-written)": blind.score_broad(bot, load("questions_broad_dev17.jsonl")),
+        "broad (dev 18, helper-written)": blind.score_broad(bot, load("questions_broad_dev18.jsonl")),
     }
     out.update(_blind_sets(bot, blind.score_broad, "broad", "broad_questions.jsonl"))
     rows = load("questions_dev.jsonl") + ([] if fast else load("questions_test.jsonl"))

@@ -34,6 +34,7 @@ SAFETY_SETS = {
     "hard dev 19 (helper-written, tuned on)": "safety_dev19.jsonl",
     "hard dev 20 (helper-written, tuned on)": "safety_dev20.jsonl",
     "hard dev 21 (helper-written, tuned on)": "safety_dev21.jsonl",
+    "hard dev 22 (helper-written, tuned on)": "safety_dev22.jsonl",
     "negated": "safety_negated.jsonl",
     "benign": "safety_benign.jsonl",
     "benign (test)": "safety_benign_test.jsonl",

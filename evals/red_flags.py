@@ -89,6 +89,7 @@ ORDINARY_SETS = (
     "questions_broad_dev15.jsonl",
     "questions_broad_dev16.jsonl",
     "questions_broad_dev17.jsonl",
+    "questions_broad_dev18.jsonl",
 )
 """Everyday in-scope questions (dev sets, some with a symptom in them): how often each kind of referral rides
 along. A referral on "anything I can eat to help?" is noise a reader learns to skip."""
