@@ -928,3 +928,18 @@ def test_everything_about_a_sections_topic_adds_the_faq_pairs_that_name_it(bot):
     assert answer.shape == "list"
     assert "q5-best-shoes-preventing-hip-pain" in cited_names(answer)
     assert not any("/faqs/" in c.chunk_id for c in bot.ask("List the causes of hip pain from running.").citations)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "In a nutshell, what should a runner with sore hips know?",
+        "Summarize the most important advice for a marathoner whose hip keeps flaring up.",
+    ],
+)
+def test_a_question_that_opens_by_asking_for_a_summary_of_its_subject_gets_one(bot, question):
+    assert bot.ask(question).shape == "summary"
+
+
+def test_a_summary_of_something_else_is_still_another_task(bot):
+    assert bot.ask("summarize the plot of the movie Rocky").abstained

@@ -211,7 +211,7 @@ class Composer(SectionReader, ItemReader):
         topic = self._topic(question, stems)
         if topic:
             return topic
-        if self.asks_summary(stems, vector, probs):
+        if self.asks_summary(stems, vector, probs) or self.opens_with_summary(question):
             # "Summarize the treatment part": the sections it names, as lists, instead of the whole article.
             names = self._section_prefixes & prefixes(stems)
             named = self._named_sections(question, whole=True) if names else []

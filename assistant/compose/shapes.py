@@ -3,6 +3,7 @@ embedding, trained on the example questions in ``data/answer_shapes.jsonl``, and
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
 
 import numpy as np
@@ -10,7 +11,9 @@ import numpy as np
 from .. import nlp
 from ..classify import cached_arrays, cached_vectors, training_key
 from .structure import ArticleView, Shape, load_examples
-from .words import ASKING_STEMS, FORM_STEMS, GENERIC_STEMS
+from .words import ASKING_STEMS, FORM_STEMS, GENERIC_STEMS, SUMMARY_REQUEST_STEMS
+
+_CLAUSE_END = re.compile(r"[,:;.?!]")
 
 
 class ShapeReader(ArticleView):
@@ -71,6 +74,19 @@ class ShapeReader(ArticleView):
         return self.asks_for_summary(stems) or (
             shape == "summary" and self.nearest_example(vector, "summary") >= self.SUMMARY_MIN_SIMILARITY
         )
+
+    OPENING_WORDS = 4
+    """How many words of a question's first clause may open it with a summary request ("Can you sum up ...")."""
+
+    def opens_with_summary(self, question: str) -> bool:
+        """Does the question open by asking for a summary outright (``SUMMARY_REQUEST_STEMS``)? "In a nutshell,
+        what should a runner with sore hips know?", "Summarize the most important advice for a marathoner whose
+        hip keeps flaring up": what follows says whom it is for, which the summary examples cannot all hold. Only
+        of the article or its subject: "summarize the plot of the movie Rocky" is another task."""
+        opening = _CLAUSE_END.split(question.strip(), maxsplit=1)[0].split()[: self.OPENING_WORDS]
+        if not set(nlp.stems(" ".join(opening))) & SUMMARY_REQUEST_STEMS:
+            return False
+        return bool(set(nlp.stems(question)) & (self.subject_stems | {"articl"}))
 
     def summarizes_article(self, question: str, vector: np.ndarray) -> bool:
         """A summary of the article, however it is asked ("Summarize the article in one paragraph for my running

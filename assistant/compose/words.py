@@ -58,6 +58,8 @@ def answers_another_yes_no(question: str, text: str) -> bool:
 GENERIC_STEMS = frozenset(nlp.stem(w) for w in datafiles.words("generic_words.txt"))
 # Words that ask what the article says on a topic, not which topic (data/topic_words.txt).
 ABOUT_STEMS = frozenset(nlp.stem(w) for w in datafiles.words("topic_words.txt"))
+# Words that ask for a summary outright (data/summary_words.txt).
+SUMMARY_REQUEST_STEMS = frozenset(nlp.stems(" ".join(datafiles.words("summary_words.txt")))) - {"tl", "dr"}
 EVERYTHING = nlp.stem("everything")
 """The one of them that asks for all the article says on the topic."""
 # Everyday words the article says its own way ("shoe inserts": orthotics), from data/synonyms.tsv.
