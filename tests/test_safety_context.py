@@ -1139,3 +1139,41 @@ def test_losing_ones_mojo_is_no_weakness_but_losing_the_feeling_in_a_foot_is(bot
     assert not reported(bot, "how can i stay motivated and positive while injured? feel like ive lost my thing")
     assert not reported(bot, "I've lost my mojo since the injury, how do I get it back?")
     assert "nerve_symptoms" in reported(bot, "I've lost the feeling in my foot since yesterday's run")
+
+
+@pytest.mark.parametrize(
+    ("text", "criterion"),
+    [
+        (
+            "Pins and needles in my foot and weakness in the leg on stairs, which started with a sore hip last week.",
+            "nerve_symptoms",
+        ),
+        (
+            "Just finished a 10k. My hip's swollen, there's a red rash spreading over it, and I feel feverish.",
+            "infection",
+        ),
+        ("My hip has been sore for a fortnight, then another. Resting isn't doing much.", "persistent_pain"),
+        (
+            "Doing a 12-week half marathon plan, currently week 8. The hip pain started back in week 2 and hasn't gone"
+            " anywhere even after a deload week and then a full week off.",
+            "persistent_pain",
+        ),
+        ("My leg has gone weaker. I can't lift it into the car without using my hands now.", "nerve_symptoms"),
+    ],
+)
+def test_onset_last_week_a_spreading_rash_and_pain_that_has_not_gone_anywhere_report(bot, text, criterion):
+    """A symptom that started last week is current; a spreading rash is no chafing; "hasn't gone anywhere" and
+    "isn't doing much" say nothing helps; hands used to lift the leg are no other body part."""
+    assert criterion in reported(bot, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My motivation's been weak this week, I couldn't drag myself out the door. Any tips?",
+        "A client of mine (I'm a PT) can't bear weight on her hip after a fall. What do I tell her?",
+        "I had a nasty fever of 39.5 over Christmas but that's long gone and I'm running normally again.",
+    ],
+)
+def test_dragging_oneself_out_the_door_a_clients_leg_and_a_long_gone_fever_are_no_red_flags(bot, text):
+    assert not reported(bot, text)
