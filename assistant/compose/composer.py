@@ -386,10 +386,10 @@ class Composer(SectionReader, ItemReader):
         return tuple(found)
 
     def _faq_asked(self, question: str, vector: np.ndarray) -> tuple[str, ...]:
-        """The FAQ pair whose questions a yes-or-no question asks nearly as one of them (``ASKED_MIN``), with any
+        """The FAQ pair whose questions a yes-or-no question asks nearly as one of them (``OWN_QUESTION``), with any
         other passage asked as nearly ("should i keep running thru the hip pain or take a break? and if break, how
         long": the running FAQ's 0.87, the rest FAQ's 0.82). Nothing when another passage's question comes within
-        ``FAQ_MARGIN`` without reaching ``ASKED_MIN``: "can i still run on a sore hip or do i need time off? and how
+        ``FAQ_MARGIN`` without reaching ``OWN_QUESTION``: "can i still run on a sore hip or do i need time off? and how
         long off?" is 0.80 from the running FAQ's and 0.79 from the rest FAQ's; the ranking weighs both."""
         if self.questions is None or not self.questions.ids or not YES_NO_QUESTION.match(question.strip()):
             return ()
@@ -399,14 +399,14 @@ class Composer(SectionReader, ItemReader):
             chunk_id = self.questions.ids[row]
             if chunk_id not in best:
                 best[chunk_id] = float(similarities[row])
-                if best[chunk_id] < self.ASKED_MIN:
+                if best[chunk_id] < self.OWN_QUESTION:
                     break
         first, *others = best
-        if best[first] < self.ASKED_MIN or self.documents[first].metadata.get("kind") != "faq":
+        if best[first] < self.OWN_QUESTION or self.documents[first].metadata.get("kind") != "faq":
             return ()
         # Only a question of several parts asks another passage as well: "Can I keep running with sore hips?" is
         # as near the rest FAQ's questions, and asks nothing of it.
-        asked = [c for c in others if best[c] >= self.ASKED_MIN] if len(self.part_texts(question)) > 1 else []
+        asked = [c for c in others if best[c] >= self.OWN_QUESTION] if len(self.part_texts(question)) > 1 else []
         runner_up = max((best[c] for c in others if c not in asked), default=0.0)
         return (first, *asked) if best[first] - runner_up >= self.FAQ_MARGIN else ()
 

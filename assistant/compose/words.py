@@ -59,7 +59,7 @@ GENERIC_STEMS = frozenset(nlp.stem(w) for w in datafiles.words("generic_words.tx
 # Words that ask what the article says on a topic, not which topic (data/topic_words.txt).
 ABOUT_STEMS = frozenset(nlp.stem(w) for w in datafiles.words("topic_words.txt"))
 # Words that ask for a summary outright (data/summary_words.txt).
-SUMMARY_REQUEST_STEMS = frozenset(nlp.stems(" ".join(datafiles.words("summary_words.txt")))) - {"tl", "dr"}
+SUMMARY_REQUEST_STEMS = frozenset(nlp.stems(" ".join(datafiles.words("summary_words.txt"))))
 EVERYTHING = nlp.stem("everything")
 """The one of them that asks for all the article says on the topic."""
 # Everyday words the article says its own way ("shoe inserts": orthotics), from data/synonyms.tsv.
