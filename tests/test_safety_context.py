@@ -1177,3 +1177,9 @@ def test_onset_last_week_a_spreading_rash_and_pain_that_has_not_gone_anywhere_re
 )
 def test_dragging_oneself_out_the_door_a_clients_leg_and_a_long_gone_fever_are_no_red_flags(bot, text):
     assert not reported(bot, text)
+
+
+def test_a_leg_that_does_not_want_to_work_properly_is_weakness(bot):
+    """ "doesn't want to work properly" says the leg fails, it denies nothing."""
+    text = "lol my right leg has apparently decided it doesn't want to work properly. Hip sore too."
+    assert "nerve_symptoms" in reported(bot, text)
