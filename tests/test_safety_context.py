@@ -1183,3 +1183,8 @@ def test_a_leg_that_does_not_want_to_work_properly_is_weakness(bot):
     """ "doesn't want to work properly" says the leg fails, it denies nothing."""
     text = "lol my right leg has apparently decided it doesn't want to work properly. Hip sore too."
     assert "nerve_symptoms" in reported(bot, text)
+
+
+def test_pain_the_same_as_it_did_months_ago_persists(bot):
+    text = "my hip hurts about the same as it did two months ago even though I stopped running and have been stretching"
+    assert "persistent_pain" in reported(bot, text)
