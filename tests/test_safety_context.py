@@ -1188,3 +1188,9 @@ def test_a_leg_that_does_not_want_to_work_properly_is_weakness(bot):
 def test_pain_the_same_as_it_did_months_ago_persists(bot):
     text = "my hip hurts about the same as it did two months ago even though I stopped running and have been stretching"
     assert "persistent_pain" in reported(bot, text)
+
+
+def test_a_leg_without_the_strength_is_weakness_but_not_the_strength_to_argue(bot):
+    text = "When I try to rise onto tiptoe on my left leg it just doesn't have the strength anymore. Hip's sore too."
+    assert "nerve_symptoms" in reported(bot, text)
+    assert not reported(bot, "I don't have the strength to argue with my coach about my leg day")
