@@ -747,10 +747,13 @@ def test_plus_and_ampersand_join_parts_of_a_question(bot):
         "too long didnt read - whats the gist of this article",
         "cliff notes version pls",
         "give me a quick overview of everything covered here re: running hip pain",
+        "In a nutshell, what should a runner with sore hips know?",
+        "Summarize the most important advice for a marathoner whose hip keeps flaring up.",
     ],
 )
-def test_break_down_and_contractions_typed_without_apostrophes_still_ask_for_a_summary(bot, question):
-    """ "cliff notes" asks for a summary, and "re:" (like "about") only points at the topic."""
+def test_everyday_summary_requests_get_the_summary(bot, question):
+    """ "break down", contractions typed without apostrophes, "cliff notes", "re:" (like "about", it only points at
+    the topic), and a summary word opening a question about the subject, whatever follows it."""
     assert bot.ask(question).shape == "summary"
 
 
@@ -928,17 +931,6 @@ def test_everything_about_a_sections_topic_adds_the_faq_pairs_that_name_it(bot):
     assert answer.shape == "list"
     assert "q5-best-shoes-preventing-hip-pain" in cited_names(answer)
     assert not any("/faqs/" in c.chunk_id for c in bot.ask("List the causes of hip pain from running.").citations)
-
-
-@pytest.mark.parametrize(
-    "question",
-    [
-        "In a nutshell, what should a runner with sore hips know?",
-        "Summarize the most important advice for a marathoner whose hip keeps flaring up.",
-    ],
-)
-def test_a_question_that_opens_by_asking_for_a_summary_of_its_subject_gets_one(bot, question):
-    assert bot.ask(question).shape == "summary"
 
 
 def test_a_summary_of_something_else_is_still_another_task(bot):

@@ -1098,52 +1098,19 @@ def test_instead_of_getting_better_still_nags_and_toes_that_will_not_curl_report
 
 
 @pytest.mark.parametrize(
-    "text",
-    [
-        "my hip hurts so bad I can't even sit down on the toilet properly, ran 30k sunday",
-        "The pain in my hip is so bad I'm going up the stairs on hands and knees. Is this a strain?",
-        "my hip have very strong pain since this morning, I no can walk normal, I need the help of my husband",
-        "sudden sharp pain in the hip off a curb mid-run and now I can't put my foot down without it shooting through me",
-    ],
-)
-def test_severe_pain_told_by_the_toilet_the_stairs_or_a_learners_grammar_is_reported(bot, text):
-    """Not sitting down on the toilet is no cause of numbness, hands and knees are no other body part, "I no can
-    walk" is no denial, and "without it shooting through me" says that it does."""
-    assert "severe_pain" in reported(bot, text)
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "My Strava feed is red hot this week, everyone's smashing PBs. How do I stop comparing myself?",
-        "Worried about the future, could years of running eventually cause tingling in my legs?",
-        "one of the guys at parkrun was limping badly and said his hip felt like it was on fire. what might it be?",
-        "Say hypothetically I couldn't put weight on my leg after a fall on a trail run, how would I get home?",
-        "I've gone numb to all the comments from my running club about my slow pace.",
-        "First run in months, hips mildly sore today. Foam roll or rest?",
-    ],
-)
-def test_a_red_hot_feed_a_distant_worry_a_parkrun_friend_and_a_first_run_in_months_are_no_red_flags(bot, text):
-    assert not reported(bot, text)
-
-
-def test_numb_to_a_body_part_and_a_cause_asked_of_a_symptom_one_has_still_report(bot):
-    """The figurative "numb to" and the hypothetical "could ... eventually cause" leave the literal reading alone."""
-    assert "nerve_symptoms" in reported(bot, "my leg has gone numb to the knee since my run")
-    assert "nerve_symptoms" in reported(
-        bot, "Could my shoes cause the pins and needles I'm getting down my leg on every run?"
-    )
-
-
-def test_losing_ones_mojo_is_no_weakness_but_losing_the_feeling_in_a_foot_is(bot):
-    assert not reported(bot, "how can i stay motivated and positive while injured? feel like ive lost my thing")
-    assert not reported(bot, "I've lost my mojo since the injury, how do I get it back?")
-    assert "nerve_symptoms" in reported(bot, "I've lost the feeling in my foot since yesterday's run")
-
-
-@pytest.mark.parametrize(
     ("text", "criterion"),
     [
+        ("my hip hurts so bad I can't even sit down on the toilet properly, ran 30k sunday", "severe_pain"),
+        ("The pain in my hip is so bad I'm going up the stairs on hands and knees. Is this a strain?", "severe_pain"),
+        (
+            "my hip have very strong pain since this morning, I no can walk normal, I need the help of my husband",
+            "severe_pain",
+        ),
+        (
+            "sudden sharp pain in the hip off a curb mid-run and now I can't put my foot down without it shooting"
+            " through me",
+            "severe_pain",
+        ),
         (
             "Pins and needles in my foot and weakness in the leg on stairs, which started with a sore hip last week.",
             "nerve_symptoms",
@@ -1159,38 +1126,50 @@ def test_losing_ones_mojo_is_no_weakness_but_losing_the_feeling_in_a_foot_is(bot
             "persistent_pain",
         ),
         ("My leg has gone weaker. I can't lift it into the car without using my hands now.", "nerve_symptoms"),
+        ("lol my right leg has apparently decided it doesn't want to work properly. Hip sore too.", "nerve_symptoms"),
+        (
+            "When I try to rise onto tiptoe on my left leg it just doesn't have the strength anymore. Hip's sore too.",
+            "nerve_symptoms",
+        ),
+        (
+            "my hip hurts about the same as it did two months ago even though I stopped running and have been stretching",
+            "persistent_pain",
+        ),
+        ("my leg has gone numb to the knee since my run", "nerve_symptoms"),
+        ("Could my shoes cause the pins and needles I'm getting down my leg on every run?", "nerve_symptoms"),
     ],
 )
-def test_onset_last_week_a_spreading_rash_and_pain_that_has_not_gone_anywhere_report(bot, text, criterion):
-    """A symptom that started last week is current; a spreading rash is no chafing; "hasn't gone anywhere" and
-    "isn't doing much" say nothing helps; hands used to lift the leg are no other body part."""
+def test_reports_a_word_beside_them_once_cancelled_are_reported(bot, text, criterion):
+    """Not sitting down on the toilet is no cause of numbness; hands and knees, or hands that lift the leg, are no
+    other body part; "I no can walk" and "without it shooting through me" deny nothing, nor does a leg that
+    "doesn't want to work" or "doesn't have the strength"; "started ... last week" is an onset; "hasn't gone
+    anywhere", "isn't doing much" and "the same as it did" say nothing helps; a spreading rash is no chafing; numb
+    "to the knee" is no figure, and a cause asked of a symptom one has is no supposition."""
     assert criterion in reported(bot, text)
 
 
 @pytest.mark.parametrize(
     "text",
     [
+        "My Strava feed is red hot this week, everyone's smashing PBs. How do I stop comparing myself?",
+        "Worried about the future, could years of running eventually cause tingling in my legs?",
+        "one of the guys at parkrun was limping badly and said his hip felt like it was on fire. what might it be?",
+        "Say hypothetically I couldn't put weight on my leg after a fall on a trail run, how would I get home?",
+        "I've gone numb to all the comments from my running club about my slow pace.",
+        "First run in months, hips mildly sore today. Foam roll or rest?",
+        "how can i stay motivated and positive while injured? feel like ive lost my thing",
+        "I've lost my mojo since the injury, how do I get it back?",
         "My motivation's been weak this week, I couldn't drag myself out the door. Any tips?",
         "A client of mine (I'm a PT) can't bear weight on her hip after a fall. What do I tell her?",
         "I had a nasty fever of 39.5 over Christmas but that's long gone and I'm running normally again.",
+        "I don't have the strength to argue with my coach about my leg day",
     ],
 )
-def test_dragging_oneself_out_the_door_a_clients_leg_and_a_long_gone_fever_are_no_red_flags(bot, text):
+def test_figures_other_people_suppositions_and_past_fevers_are_no_red_flags(bot, text):
+    """A red-hot feed, numb to comments, a lost mojo, dragging oneself out the door; a parkrun friend, a client;
+    a distant worry, a supposition; a first run in months; a fever long gone; no leg without its strength."""
     assert not reported(bot, text)
 
 
-def test_a_leg_that_does_not_want_to_work_properly_is_weakness(bot):
-    """ "doesn't want to work properly" says the leg fails, it denies nothing."""
-    text = "lol my right leg has apparently decided it doesn't want to work properly. Hip sore too."
-    assert "nerve_symptoms" in reported(bot, text)
-
-
-def test_pain_the_same_as_it_did_months_ago_persists(bot):
-    text = "my hip hurts about the same as it did two months ago even though I stopped running and have been stretching"
-    assert "persistent_pain" in reported(bot, text)
-
-
-def test_a_leg_without_the_strength_is_weakness_but_not_the_strength_to_argue(bot):
-    text = "When I try to rise onto tiptoe on my left leg it just doesn't have the strength anymore. Hip's sore too."
-    assert "nerve_symptoms" in reported(bot, text)
-    assert not reported(bot, "I don't have the strength to argue with my coach about my leg day")
+def test_losing_the_feeling_in_a_foot_is_still_reported(bot):
+    assert "nerve_symptoms" in reported(bot, "I've lost the feeling in my foot since yesterday's run")
