@@ -1173,3 +1173,12 @@ def test_figures_other_people_suppositions_and_past_fevers_are_no_red_flags(bot,
 
 def test_losing_the_feeling_in_a_foot_is_still_reported(bot):
     assert "nerve_symptoms" in reported(bot, "I've lost the feeling in my foot since yesterday's run")
+
+
+def test_a_learned_span_of_a_week_is_doubted_once():
+    """A learned persistent-pain reading with no pain word and a span of a week meets both of the doubts; the
+    detector removes each doubted criterion once, so naming it twice raised KeyError."""
+    from assistant.safety.detect import Detection, _doubted
+
+    found = {"persistent_pain": Detection("persistent_pain", "for a week", "learned", 0.9)}
+    assert _doubted("been running for a week, loving it", found, -1) == ["persistent_pain"]

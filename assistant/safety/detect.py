@@ -301,10 +301,11 @@ def _doubted(text: str, found: dict[Criterion, Detection], improving: int) -> li
     """
     out: list[Criterion] = []
     duration = found.get("persistent_pain")
-    if duration and duration.method == "learned" and not PAIN_WORD.search(text) and not NOT_BETTER.search(text):
-        out.append("persistent_pain")
-    if "persistent_pain" in found and _SHORT_SPAN.search(text) and not _LONG_SPAN.search(text):
-        out.append("persistent_pain")
+    if duration and (
+        (duration.method == "learned" and not PAIN_WORD.search(text) and not NOT_BETTER.search(text))
+        or (_SHORT_SPAN.search(text) and not _LONG_SPAN.search(text))
+    ):
+        out.append("persistent_pain")  # once: the caller removes each doubted criterion from the findings
     infection = found.get("infection")
     if infection and infection.method == "learned" and not INFECTION_WORD.search(text):
         out.append("infection")
