@@ -375,11 +375,7 @@ class Composer(SectionReader, ItemReader):
         for part, vector in self.parts(question):
             if not ASKS_PART.match(part):
                 continue
-            similarities = self.questions.vectors @ vector
-            best: dict[str, float] = {}
-            for chunk_id, similarity in zip(self.questions.ids, similarities.tolist(), strict=True):
-                best[chunk_id] = max(similarity, best.get(chunk_id, -1.0))
-            (first, top), (_, second) = sorted(best.items(), key=lambda kv: -kv[1])[:2]
+            (first, top), (_, second) = list(self._nearest_passages(vector, count=2).items())[:2]
             sure = top >= self.ASKED_SURE or (top >= self.PART_ASKED_MIN and top - second >= self.PART_ASKED_MARGIN)
             if sure and first != lead and first not in found:
                 found.append(first)
@@ -393,14 +389,7 @@ class Composer(SectionReader, ItemReader):
         long off?" is 0.80 from the running FAQ's and 0.79 from the rest FAQ's; the ranking weighs both."""
         if self.questions is None or not self.questions.ids or not YES_NO_QUESTION.match(question.strip()):
             return ()
-        similarities = self.questions.vectors @ vector
-        best: dict[str, float] = {}  # each passage's nearest question, nearest passage first
-        for row in np.argsort(-similarities):
-            chunk_id = self.questions.ids[row]
-            if chunk_id not in best:
-                best[chunk_id] = float(similarities[row])
-                if best[chunk_id] < self.OWN_QUESTION:
-                    break
+        best = self._nearest_passages(vector, floor=self.OWN_QUESTION)
         first, *others = best
         if best[first] < self.OWN_QUESTION or self.documents[first].metadata.get("kind") != "faq":
             return ()
@@ -409,6 +398,21 @@ class Composer(SectionReader, ItemReader):
         asked = [c for c in others if best[c] >= self.OWN_QUESTION] if len(self.part_texts(question)) > 1 else []
         runner_up = max((best[c] for c in others if c not in asked), default=0.0)
         return (first, *asked) if best[first] - runner_up >= self.FAQ_MARGIN else ()
+
+    def _nearest_passages(self, vector: np.ndarray, *, floor: float = -math.inf, count: int = 0) -> dict[str, float]:
+        """Each passage's nearest question to `vector`, nearest passage first: up to the first passage below
+        `floor`, or `count` passages (all when 0)."""
+        assert self.questions is not None
+        similarities = self.questions.vectors @ vector
+        best: dict[str, float] = {}
+        for row in np.argsort(-similarities):
+            chunk_id = self.questions.ids[row]
+            if chunk_id in best:
+                continue
+            best[chunk_id] = float(similarities[row])
+            if best[chunk_id] < floor or len(best) == count:
+                break
+        return best
 
     def asked(self, vector: np.ndarray, chunk_id: str) -> float:
         """How nearly the question is one the chunk answers (its questions in ``data/passage_questions.jsonl``)."""
