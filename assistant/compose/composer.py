@@ -180,9 +180,9 @@ class Composer(SectionReader, ItemReader):
         # A yes-or-no question nearly one of a FAQ's own is answered by that pair, whatever leads the ranking ("can i
         # just run through hip pain or is that dumb", 0.84 from "can I just push through hip pain and keep running?",
         # is pulled towards the treatment list by its words "hip pain").
-        asks_faq = probs["summary"] < max(probs.values())
-        faqs = self._faq_asked(question, vector) if asks_faq else ()
-        if faqs or (lead.doc.metadata.get("kind") == "faq" and asks_faq):
+        not_summary = probs["summary"] < max(probs.values())
+        faqs = self._faq_asked(question, vector) if not_summary else ()
+        if faqs or (lead.doc.metadata.get("kind") == "faq" and not_summary):
             answer = faqs[0] if faqs else lead.chunk_id
             # A FAQ pair answers one part, and the question's other parts ask for lists ("Is it okay to keep running
             # through hip pain, and if not, what should I do to treat it?"): the FAQ's answer, then each list.
@@ -195,7 +195,7 @@ class Composer(SectionReader, ItemReader):
             asked = tuple(dict.fromkeys((*faqs[1:], *self._asked_by_parts(question, answer))))
             if asked or faqs:
                 return Plan("specific", focus=(answer, *asked), confidence=probs["specific"])
-        if hits[0].doc.metadata.get("kind") == "faq" and asks_faq:
+        if hits[0].doc.metadata.get("kind") == "faq" and not_summary:
             # The article's own answer to this question: a FAQ pair ranked first is the answer.
             return Plan("specific", chunks=tuple(h.chunk_id for h in hits), confidence=probs["specific"])
         shape = max(probs, key=probs.__getitem__)
